@@ -1,0 +1,22 @@
+import {Errors, flush, run} from '@oclif/core'
+
+/**
+ * Run the CLI. Every error ends as one line on stderr and exit 3 (UNKNOWN, in Nagios terms):
+ * bad flags, malformed or missing input, an unknown command. PCP_HARDEN_DEBUG=1 adds the stack.
+ */
+export async function main({dir, development = false}) {
+  if (development) process.env.NODE_ENV = 'development'
+  try {
+    await run(process.argv.slice(2), dir)
+    await flush()
+  } catch (error) {
+    if (error instanceof Errors.ExitError) {
+      process.exitCode = error.oclif.exit
+      return
+    }
+    const message = String(error?.message ?? error).split('\n').find((l) => l.trim() !== '') ?? 'failed'
+    process.stderr.write(`pcp-harden: error: ${message.trim()}\n`)
+    if (process.env.PCP_HARDEN_DEBUG) process.stderr.write(`${error?.stack ?? ''}\n`)
+    process.exitCode = 3
+  }
+}

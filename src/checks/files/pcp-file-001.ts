@@ -1,0 +1,25 @@
+import {fileModeCheck} from './audit.js'
+
+export const check = fileModeCheck(
+  {
+    id: 'PCP-FILE-001',
+    title: 'PCP TLS private keys are readable only by root and pcp',
+    severity: 'critical',
+    profiles: ['pcp-collector'],
+    tags: ['files', 'tls', 'secrets'],
+    rationale:
+      'The keys named by tls-key-file and tls-client-key-file in /etc/pcp/tls.conf prove the collector\'s identity. ' +
+      'Anyone who can read them can impersonate the collector to every monitor, or read captured TLS traffic. ' +
+      'pmcd reads the key after dropping to user pcp, so the key is owned by pcp (0600) or by root with group pcp (0640), ' +
+      'and nobody else may read it.',
+    remediation:
+      'chown pcp:pcp KEY && chmod 0600 KEY (or chown root:pcp KEY && chmod 0640 KEY); then replace the key and its ' +
+      'certificate if others could read it: they may have copied it.',
+    reference: 'seeds/001 "15.2 Creating the server certificate" and FACTS.md "PCP 6: TLS"',
+    example: {
+      fail: '-rw-r--r-- root root /etc/pcp/tls/server.key   (named by tls-key-file)',
+      pass: '-rw------- pcp pcp /etc/pcp/tls/server.key',
+    },
+  },
+  {component: 'pcp', concerns: ['exposed', 'wrong-type'], roles: ['private-key']},
+)

@@ -1,0 +1,22 @@
+import {fileModeCheck} from './audit.js'
+
+export const check = fileModeCheck(
+  {
+    id: 'PCP-FILE-005',
+    title: 'PCP log directories and logs are not writable by every user',
+    severity: 'high',
+    profiles: ['pcp-collector'],
+    tags: ['files', 'logs'],
+    rationale:
+      '/var/log/pcp holds the pmcd and pmproxy logs and the pmlogger archives, and the pmproxy rc script runs from ' +
+      '/var/log/pcp/pmproxy (where it also reads a pmproxy.conf). A world-writable log directory lets any user plant ' +
+      'that file, replace archives and logs, or hide an intrusion.',
+    remediation: 'chmod o-w /var/log/pcp /var/log/pcp/* (PCP ships them 0775 pcp:pcp; seed 000 recommends 0750)',
+    reference: 'seeds/000 "Secure PCP logs" and FACTS.md "PCP 6: pmproxy"',
+    example: {
+      fail: 'drwxrwxrwx pcp pcp /var/log/pcp/pmproxy',
+      pass: 'drwxr-x--- pcp pcp /var/log/pcp/pmproxy',
+    },
+  },
+  {component: 'pcp', concerns: ['world-writable', 'wrong-type'], roles: ['log-dir', 'log-file']},
+)

@@ -1,0 +1,40 @@
+import type {Check, Profile} from './types.js'
+
+/**
+ * The catalogue: every check by id, with the profiles it applies to, loaded only when it runs.
+ * A test keeps the profiles here equal to the ones in each module.
+ */
+export interface CatalogueEntry {
+  id: string
+  profiles: readonly Profile[]
+  load(): Promise<Check>
+}
+
+const entry = (id: string, profiles: readonly Profile[], load: () => Promise<{check: Check}>): CatalogueEntry => ({
+  id,
+  profiles,
+  load: async () => (await load()).check,
+})
+
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
+  entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
+  entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),
+  entry('PCP-FILE-004', ['pcp-collector'], () => import('./files/pcp-file-004.js')),
+  entry('PCP-FILE-005', ['pcp-collector'], () => import('./files/pcp-file-005.js')),
+  entry('PCP-FILE-006', ['pcp-collector'], () => import('./files/pcp-file-006.js')),
+  entry('PSP-FILE-001', ['pulse-proxy'], () => import('./files/psp-file-001.js')),
+  entry('PSP-FILE-002', ['pulse-proxy'], () => import('./files/psp-file-002.js')),
+  entry('PSP-FILE-003', ['pulse-proxy'], () => import('./files/psp-file-003.js')),
+  entry('PSP-FILE-004', ['pulse-proxy'], () => import('./files/psp-file-004.js')),
+  entry('PSP-FILE-005', ['pulse-proxy'], () => import('./files/psp-file-005.js')),
+]
+
+export function findEntry(id: string): CatalogueEntry | undefined {
+  const wanted = id.toUpperCase()
+  return CATALOGUE.find((e) => e.id === wanted)
+}
+
+export function loadAll(): Promise<Check[]> {
+  return Promise.all(CATALOGUE.map((e) => e.load()))
+}

@@ -1,0 +1,58 @@
+import type {Host} from '../host/host.js'
+
+/** How bad a failure of a check is; decides the Nagios state it raises. */
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info'
+
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info']
+
+/** Higher is worse. */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.length - SEVERITIES.indexOf(severity)
+}
+
+/** The components a host can have; a check applies to one or more of them. */
+export type Profile = 'pcp-collector' | 'pcp-monitor' | 'pulse-proxy' | 'proxmox-host' | 'pulse-container'
+
+export const PROFILES: readonly Profile[] = [
+  'pcp-collector',
+  'pcp-monitor',
+  'pulse-proxy',
+  'proxmox-host',
+  'pulse-container',
+]
+
+/**
+ * pass: the check held for this path; fail: it did not; skip: not applicable here
+ * (the component is absent); error: the check could not decide (unreadable file, ...).
+ */
+export type ResultStatus = 'pass' | 'fail' | 'skip' | 'error'
+
+export interface CheckResult {
+  status: ResultStatus
+  /** Host path (as on the audited machine, never prefixed with --root). */
+  path?: string
+  line?: number
+  message: string
+  /** What was seen, e.g. `0644 root:root`. */
+  evidence?: string
+}
+
+export interface CheckMeta {
+  /** Stable id, e.g. `PSP-FILE-001`. */
+  id: string
+  title: string
+  severity: Severity
+  /** The profiles whose hosts this check applies to. */
+  profiles: readonly Profile[]
+  tags: readonly string[]
+  rationale: string
+  remediation: string
+  /** Where the requirement comes from: a seed section or a real source. */
+  reference: string
+  /** A failing and a passing configuration, shown by `checks explain`. */
+  example: {fail: string; pass: string}
+}
+
+export interface Check extends CheckMeta {
+  run(host: Host): Promise<CheckResult[]>
+}

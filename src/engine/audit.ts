@@ -1,0 +1,132 @@
+import {CATALOGUE, type CatalogueEntry, findEntry} from '../checks/index.js'
+import {type Check, type CheckMeta, type CheckResult, type Profile, type Severity, severityRank} from '../checks/types.js'
+import type {Host} from '../host/host.js'
+import {InputError} from './errors.js'
+import {type NagiosStatus, type Report, type ReportCounts, type ReportResult} from './model.js'
+import {EXPIRED_WAIVER, isExpired, type Waiver, waiverMatcher} from './waivers.js'
+
+export interface AuditOptions {
+  /** Shown in the report: the root as given, or `sample:` for the bundled host. */
+  rootLabel: string
+  /** The profiles to audit for (already detected or named). */
+  profiles: Profile[]
+  /** Run only these check ids (whatever the profiles say). */
+  only?: string[]
+  skip?: string[]
+  failOn: Severity
+  waivers: Waiver[]
+  now: Date
+  tool: {name: string; version: string}
+}
+
+function meta(check: Check | CheckMeta): CheckMeta {
+  const {id, title, severity, profiles, tags, rationale, remediation, reference, example} = check
+  return {id, title, severity, profiles, tags, rationale, remediation, reference, example}
+}
+
+/** The catalogue entries a run selects; unknown ids are bad input. */
+export function selectChecks(options: Pick<AuditOptions, 'profiles' | 'only' | 'skip'>): CatalogueEntry[] {
+  const resolve = (ids: string[] | undefined, flag: string) =>
+    (ids ?? []).map((id) => {
+      const found = findEntry(id)
+      if (!found) throw new InputError(`--${flag} ${id}: no such check (see: pcp-harden checks list)`)
+      return found.id
+    })
+  const only = resolve(options.only, 'check')
+  const skip = new Set(resolve(options.skip, 'skip'))
+  return CATALOGUE.filter((entry) => {
+    if (skip.has(entry.id)) return false
+    if (only.length > 0) return only.includes(entry.id)
+    return entry.profiles.some((p) => options.profiles.includes(p))
+  })
+}
+
+async function runOne(check: Check, host: Host): Promise<CheckResult[]> {
+  try {
+    return await check.run(host)
+  } catch (error) {
+    // A bug or an unexpected state in one check must not hide the results of the others.
+    const text = error instanceof Error ? error.message : String(error)
+    return [{status: 'error', message: `the check could not run: ${text}`}]
+  }
+}
+
+/** Which Nagios state a counted failure of this severity raises, under --fail-on. */
+export function stateOf(severity: Severity, failOn: Severity): 'CRITICAL' | 'WARNING' | undefined {
+  if (severity === 'info' || severityRank(severity) < severityRank(failOn)) return undefined
+  return severity === 'critical' || severity === 'high' ? 'CRITICAL' : 'WARNING'
+}
+
+export function summarize(results: ReportResult[], failOn: Severity): {status: NagiosStatus; counts: ReportCounts} {
+  const counts: ReportCounts = {critical: 0, warning: 0, unknown: 0, ignored: 0, passed: 0, skipped: 0, waived: 0}
+  for (const r of results) {
+    if (r.waived) counts.waived++
+    else if (r.status === 'pass') counts.passed++
+    else if (r.status === 'skip') counts.skipped++
+    else if (r.status === 'error') counts.unknown++
+    else {
+      const state = stateOf(r.severity, failOn)
+      if (state === 'CRITICAL') counts.critical++
+      else if (state === 'WARNING') counts.warning++
+      else counts.ignored++
+    }
+  }
+  // Precedence: CRITICAL > WARNING > UNKNOWN > OK.
+  const status: NagiosStatus =
+    counts.critical > 0 ? 'CRITICAL' : counts.warning > 0 ? 'WARNING' : counts.unknown > 0 ? 'UNKNOWN' : 'OK'
+  return {status, counts}
+}
+
+/** Run the selected checks against a host and build the report every format renders. */
+export async function runAudit(host: Host, options: AuditOptions): Promise<Report> {
+  const checks = await Promise.all(selectChecks(options).map((entry) => entry.load()))
+  const outcomes = await Promise.all(checks.map((check) => runOne(check, host)))
+
+  const active = options.waivers.filter((w) => !isExpired(w, options.now))
+  const matchers = active.map((w) => ({waiver: w, matches: waiverMatcher(w)}))
+  const results: ReportResult[] = []
+  checks.forEach((check, index) => {
+    for (const r of outcomes[index] ?? []) {
+      const result: ReportResult = {
+        check: check.id,
+        title: check.title,
+        severity: check.severity,
+        status: r.status,
+        ...(r.path === undefined ? {} : {path: r.path}),
+        ...(r.line === undefined ? {} : {line: r.line}),
+        message: r.message,
+        ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
+        remediation: check.remediation,
+      }
+      if (r.status === 'fail' || r.status === 'error') {
+        const hit = matchers.find((m) => m.matches(check.id, r.path))
+        if (hit) result.waived = {reason: hit.waiver.reason, expires: hit.waiver.expires, source: hit.waiver.source}
+      }
+      results.push(result)
+    }
+  })
+
+  const expired = options.waivers.filter((w) => isExpired(w, options.now))
+  for (const w of expired) {
+    results.push({
+      check: EXPIRED_WAIVER.id,
+      title: EXPIRED_WAIVER.title,
+      severity: EXPIRED_WAIVER.severity,
+      status: 'fail',
+      path: w.file,
+      line: w.line,
+      message: `the waiver for ${w.check}${w.path ? ` on ${w.path}` : ''} expired on ${w.expires} and no longer applies ("${w.reason}")`,
+      remediation: EXPIRED_WAIVER.remediation,
+    })
+  }
+
+  return {
+    tool: options.tool,
+    root: options.rootLabel,
+    profiles: options.profiles,
+    failOn: options.failOn,
+    checks: [...checks.map(meta), ...(expired.length > 0 ? [EXPIRED_WAIVER] : [])],
+    results,
+    summary: summarize(results, options.failOn),
+  }
+}

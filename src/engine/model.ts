@@ -1,0 +1,45 @@
+import type {CheckMeta, Profile, ResultStatus, Severity} from '../checks/types.js'
+
+/** Nagios plugin states, in exit-code order. */
+export type NagiosStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'
+
+export const EXIT_CODES: Record<NagiosStatus, number> = {OK: 0, WARNING: 1, CRITICAL: 2, UNKNOWN: 3}
+
+/** One result of one check, as every report format sees it. */
+export interface ReportResult {
+  check: string
+  title: string
+  severity: Severity
+  status: ResultStatus
+  path?: string
+  line?: number
+  message: string
+  evidence?: string
+  remediation: string
+  /** Present when a waiver matched: the result is shown but not counted. */
+  waived?: {reason: string; expires?: string; source: string}
+}
+
+export interface ReportCounts {
+  /** Failures by the Nagios state they raise (waived ones excluded). */
+  critical: number
+  warning: number
+  unknown: number
+  /** Failures below --fail-on, and failures of info checks: shown, not raising the state. */
+  ignored: number
+  passed: number
+  skipped: number
+  waived: number
+}
+
+export interface Report {
+  tool: {name: string; version: string}
+  /** The audited root as given (`/`, a directory, or `sample:` for the bundled sample host). */
+  root: string
+  profiles: Profile[]
+  failOn: Severity
+  /** Metadata of every check that produced a result, in catalogue order. */
+  checks: CheckMeta[]
+  results: ReportResult[]
+  summary: {status: NagiosStatus; counts: ReportCounts}
+}

@@ -1,0 +1,84 @@
+import {constants} from 'node:fs'
+import {lstat, open, readdir, readlink} from 'node:fs/promises'
+import path from 'node:path'
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'socket' | 'fifo' | 'char' | 'block'
+
+/** What lstat(2) says of one directory entry, without following it. */
+export interface RawStat {
+  type: FileType
+  /** Permission bits including setuid, setgid and sticky (mode & 0o7777). */
+  mode: number
+  uid: number
+  gid: number
+  size: number
+  mtimeMs: number
+}
+
+/**
+ * Raw access to a machine's files by host path (absolute, normalised, with no symlink in it
+ * but possibly the last component). Failures throw errors with a Node `code` (ENOENT, EACCES...).
+ * The Host above it resolves symlinks inside the root; a backend never follows one itself.
+ */
+export interface FsBackend {
+  /** Shown in messages: the directory the host lives in, or a description. */
+  readonly description: string
+  lstat(hostPath: string): Promise<RawStat>
+  readlink(hostPath: string): Promise<string>
+  readFile(hostPath: string): Promise<Buffer>
+  readdir(hostPath: string): Promise<string[]>
+}
+
+function typeOf(st: import('node:fs').Stats): FileType {
+  if (st.isSymbolicLink()) return 'symlink'
+  if (st.isDirectory()) return 'dir'
+  if (st.isSocket()) return 'socket'
+  if (st.isFIFO()) return 'fifo'
+  if (st.isCharacterDevice()) return 'char'
+  if (st.isBlockDevice()) return 'block'
+  return 'file'
+}
+
+/** The real file system under a root directory. */
+export class DiskBackend implements FsBackend {
+  readonly description: string
+
+  constructor(readonly root: string) {
+    this.description = root
+  }
+
+  /** Where a host path lives on this machine. */
+  local(hostPath: string): string {
+    return path.join(this.root, hostPath)
+  }
+
+  async lstat(hostPath: string): Promise<RawStat> {
+    const st = await lstat(this.local(hostPath))
+    return {
+      type: typeOf(st),
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+    }
+  }
+
+  readlink(hostPath: string): Promise<string> {
+    return readlink(this.local(hostPath))
+  }
+
+  async readFile(hostPath: string): Promise<Buffer> {
+    // O_NOFOLLOW: the Host resolved every link already; a link that appears now is a race we refuse.
+    const handle = await open(this.local(hostPath), constants.O_RDONLY | constants.O_NOFOLLOW)
+    try {
+      return await handle.readFile()
+    } finally {
+      await handle.close()
+    }
+  }
+
+  async readdir(hostPath: string): Promise<string[]> {
+    return (await readdir(this.local(hostPath))).sort()
+  }
+}

@@ -1,0 +1,190 @@
+import path from 'node:path'
+
+import {type FsBackend, type RawStat} from './backend.js'
+import {type Account, type AccountDb, parseGroup, parsePasswd} from './accounts.js'
+
+export type {FileType, RawStat} from './backend.js'
+
+/** The outcome of looking a path up: found, absent, or not decidable (denied, loop...). */
+export type Lookup<T> =
+  | {ok: true; value: T}
+  | {ok: false; missing: true; message: string}
+  | {ok: false; missing: false; message: string}
+
+export interface FileStat extends RawStat {
+  /** The host path that was looked up. */
+  path: string
+  /** The host path after resolving symlinks in its directories (and the last one when followed). */
+  resolved: string
+}
+
+const MAX_LINK_HOPS = 40
+
+function errnoOf(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined
+}
+
+function failure<T>(hostPath: string, error: unknown): Lookup<T> {
+  const code = errnoOf(error)
+  if (code === 'ENOENT' || code === 'ENOTDIR') return {ok: false, missing: true, message: `${hostPath}: not found`}
+  if (code === 'EACCES' || code === 'EPERM') return {ok: false, missing: false, message: `${hostPath}: permission denied`}
+  if (code === 'ELOOP') return {ok: false, missing: false, message: `${hostPath}: too many levels of symbolic links`}
+  if (code === 'EISDIR') return {ok: false, missing: false, message: `${hostPath}: is a directory`}
+  const text = error instanceof Error ? error.message : String(error)
+  return {ok: false, missing: false, message: `${hostPath}: ${text}`}
+}
+
+class LookupError extends Error {
+  constructor(readonly code: string) {
+    super(code)
+  }
+}
+
+/** Normalise to an absolute host path: `etc//pcp/../pcp` -> `/etc/pcp`. */
+export function hostPath(p: string): string {
+  return path.posix.normalize(path.posix.join('/', p))
+}
+
+/**
+ * The view of one machine under --root. Every read of a check goes through it.
+ * Symlinks are resolved as a chroot would: an absolute target starts again at the root and
+ * `..` stops at the root, so nothing outside the root is ever read.
+ * Results are cached: one Host is one snapshot of the machine.
+ */
+export class Host {
+  private readonly stats = new Map<string, Promise<RawStat>>()
+  private accountDb?: Promise<AccountDb>
+
+  constructor(readonly backend: FsBackend) {}
+
+  /** The raw lstat of a path with no symlink in it, cached. */
+  private rawLstat(resolvedPath: string): Promise<RawStat> {
+    let pending = this.stats.get(resolvedPath)
+    if (!pending) {
+      pending = this.backend.lstat(resolvedPath)
+      pending.catch(() => undefined)
+      this.stats.set(resolvedPath, pending)
+    }
+    return pending
+  }
+
+  /** Resolve symlinks inside the root; the last component is followed only when asked. */
+  private async resolvePath(p: string, followLast: boolean): Promise<string> {
+    const queue = hostPath(p).split('/').filter(Boolean)
+    const stack: string[] = []
+    let hops = 0
+    while (queue.length > 0) {
+      const name = queue.shift() as string
+      if (name === '.') continue
+      if (name === '..') {
+        stack.pop()
+        continue
+      }
+      const candidate = '/' + [...stack, name].join('/')
+      const last = queue.length === 0
+      if (last && !followLast) {
+        stack.push(name)
+        break
+      }
+      let st: RawStat
+      try {
+        st = await this.rawLstat(candidate)
+      } catch (error) {
+        if (last && errnoOf(error) === 'ENOENT') {
+          stack.push(name)
+          break
+        }
+        throw error
+      }
+      if (st.type === 'symlink') {
+        if (++hops > MAX_LINK_HOPS) throw new LookupError('ELOOP')
+        const target = await this.backend.readlink(candidate)
+        if (target.startsWith('/')) stack.length = 0
+        queue.unshift(...target.split('/').filter(Boolean))
+        continue
+      }
+      if (!last && st.type !== 'dir') throw new LookupError('ENOTDIR')
+      stack.push(name)
+    }
+    return '/' + stack.join('/')
+  }
+
+  /**
+   * lstat a host path: symlinks in its directories are resolved inside the root, the last
+   * component is not followed unless `follow` is set.
+   */
+  async stat(p: string, options: {follow?: boolean} = {}): Promise<Lookup<FileStat>> {
+    const wanted = hostPath(p)
+    try {
+      const resolved = await this.resolvePath(wanted, options.follow ?? false)
+      const st = await this.rawLstat(resolved)
+      return {ok: true, value: {...st, path: wanted, resolved}}
+    } catch (error) {
+      return failure(wanted, error)
+    }
+  }
+
+  /** Where a symlink points, as written in the link. */
+  async readlink(p: string): Promise<Lookup<string>> {
+    const wanted = hostPath(p)
+    try {
+      const resolved = await this.resolvePath(wanted, false)
+      return {ok: true, value: await this.backend.readlink(resolved)}
+    } catch (error) {
+      return failure(wanted, error)
+    }
+  }
+
+  /** A file's content as UTF-8 text, following symlinks inside the root. */
+  async readText(p: string): Promise<Lookup<string>> {
+    const wanted = hostPath(p)
+    try {
+      const resolved = await this.resolvePath(wanted, true)
+      return {ok: true, value: (await this.backend.readFile(resolved)).toString('utf8')}
+    } catch (error) {
+      return failure(wanted, error)
+    }
+  }
+
+  /** The names in a directory, sorted; following symlinks inside the root. */
+  async list(p: string): Promise<Lookup<string[]>> {
+    const wanted = hostPath(p)
+    try {
+      const resolved = await this.resolvePath(wanted, true)
+      return {ok: true, value: await this.backend.readdir(resolved)}
+    } catch (error) {
+      return failure(wanted, error)
+    }
+  }
+
+  /** Whether anything (a dangling symlink included) is at this path. */
+  async exists(p: string): Promise<boolean> {
+    return (await this.stat(p)).ok
+  }
+
+  /** Users and groups from the root's /etc/passwd and /etc/group (empty when absent). */
+  accounts(): Promise<AccountDb> {
+    this.accountDb ??= (async () => {
+      const passwd = await this.readText('/etc/passwd')
+      const group = await this.readText('/etc/group')
+      return {
+        users: passwd.ok ? parsePasswd(passwd.value) : [],
+        groups: group.ok ? parseGroup(group.value) : [],
+      }
+    })()
+    return this.accountDb
+  }
+
+  async user(name: string): Promise<Account | undefined> {
+    return (await this.accounts()).users.find((u) => u.name === name)
+  }
+
+  /** `user:group` of a stat, with names from the root's databases, numbers when unknown. */
+  async ownerOf(st: {uid: number; gid: number}): Promise<string> {
+    const db = await this.accounts()
+    // Id 0 is root on every Linux, whether or not the root's passwd says so.
+    const user = db.users.find((u) => u.id === st.uid)?.name ?? (st.uid === 0 ? 'root' : String(st.uid))
+    const group = db.groups.find((g) => g.id === st.gid)?.name ?? (st.gid === 0 ? 'root' : String(st.gid))
+    return `${user}:${group}`
+  }
+}

@@ -1,0 +1,116 @@
+import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {DiskBackend} from '../../src/host/backend.js'
+import {Host} from '../../src/host/host.js'
+import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
+import {ACCOUNTS, buildTree, removeTree} from '../helpers/tree.js'
+
+const SPEC = `
+entries:
+${ACCOUNTS}
+  - {path: /etc/pcp/tls.conf, content: "tls-key-file = /etc/pcp/tls/server.key\\n"}
+  - {path: /etc/pcp/tls/server.key, mode: "0600", owner: pcp, content: "key\\n"}
+  - {path: /etc/pcp/tls/odd.key, mode: "0640", owner: "4242", group: "4343", content: "x\\n"}
+  - {path: /etc/ssl/private, target: ../pcp/tls}
+  - {path: /etc/abs-link, target: /etc/pcp/tls.conf}
+  - {path: /etc/escape, target: ../../../../../../etc/passwd}
+  - {path: /etc/loop-a, target: loop-b}
+  - {path: /etc/loop-b, target: loop-a}
+  - {path: /etc/dangling, target: /nowhere}
+  - {path: /run/app/app.sock, type: socket, mode: "0777"}
+`
+
+const spec = parseTreeSpec(SPEC, 'host.test')
+let diskRoot: string
+let outside: string
+
+beforeAll(async () => {
+  diskRoot = await buildTree(spec)
+  // A file outside the root that a link must never reach.
+  outside = await mkdtemp(path.join(tmpdir(), 'pcp-harden-outside-'))
+  await writeFile(path.join(outside, 'secret'), 'outside\n')
+  await mkdir(path.join(diskRoot, 'var'), {recursive: true})
+  await symlink(path.join(outside, 'secret'), path.join(diskRoot, 'var/outside-link'))
+})
+
+afterAll(async () => {
+  await removeTree(diskRoot)
+  await rm(outside, {recursive: true, force: true})
+})
+
+const backends = () => [
+  ['disk', new Host(new DiskBackend(diskRoot))],
+  ['memory', new Host(new MemoryBackend(spec, 'memory'))],
+] as const
+
+describe.each(['disk', 'memory'] as const)('Host over the %s backend', (kind) => {
+  const host = () => backends().find(([k]) => k === kind)![1]
+
+  it('reports modes, types and owners by name, with numbers for unknown ids', async () => {
+    const h = host()
+    const key = await h.stat('/etc/pcp/tls/server.key')
+    expect(key.ok && key.value.type).toBe('file')
+    expect(key.ok && key.value.mode).toBe(0o600)
+    expect(key.ok && (await h.ownerOf(key.value))).toBe('pcp:pcp')
+    const odd = await h.stat('/etc/pcp/tls/odd.key')
+    expect(odd.ok && (await h.ownerOf(odd.value))).toBe('4242:4343')
+    const sock = await h.stat('/run/app/app.sock')
+    expect(sock.ok && sock.value.type).toBe('socket')
+  })
+
+  it('resolves symlinks inside the root, absolute targets from the root', async () => {
+    const h = host()
+    const viaDir = await h.readText('/etc/ssl/private/server.key')
+    expect(viaDir).toEqual({ok: true, value: 'key\n'})
+    const abs = await h.readText('/etc/abs-link')
+    expect(abs.ok && abs.value).toContain('tls-key-file')
+    const followed = await h.stat('/etc/ssl/private/server.key')
+    expect(followed.ok && followed.value.resolved).toBe('/etc/pcp/tls/server.key')
+    const link = await h.stat('/etc/abs-link')
+    expect(link.ok && link.value.type).toBe('symlink')
+  })
+
+  it('never climbs above the root with ..', async () => {
+    const text = await host().readText('/etc/escape')
+    // ../../.. stops at the root: the link reads the tree's own /etc/passwd.
+    expect(text.ok && text.value).toContain('pulse-sensor-proxy:x:997')
+  })
+
+  it('reports loops, dangling links and missing files as results', async () => {
+    const h = host()
+    const loop = await h.readText('/etc/loop-a')
+    expect(loop).toMatchObject({ok: false, missing: false})
+    expect(!loop.ok && loop.message).toMatch(/^\/etc\/loop-a: too many levels of symbolic links$/)
+    expect(await h.readText('/etc/dangling')).toMatchObject({ok: false, missing: true})
+    expect(await h.stat('/etc/nothing/here')).toMatchObject({ok: false, missing: true})
+    expect(await h.exists('/etc/dangling')).toBe(true)
+  })
+
+  it('lists directories sorted and reads accounts from the root', async () => {
+    const h = host()
+    const names = await h.list('/etc/pcp/tls')
+    expect(names.ok && names.value).toEqual(['odd.key', 'server.key'])
+    expect((await h.user('pulse-sensor-proxy'))?.id).toBe(997)
+  })
+})
+
+describe('Host on disk', () => {
+  it('re-roots an absolute link that points outside the root', async () => {
+    const host = new Host(new DiskBackend(diskRoot))
+    const text = await host.readText('/var/outside-link')
+    // The link's absolute target is looked up under the root, where it does not exist.
+    expect(text).toMatchObject({ok: false, missing: true})
+  })
+
+  it('paths in results are host paths, never prefixed with the root', async () => {
+    const host = new Host(new DiskBackend(diskRoot))
+    const st = await host.stat('etc//pcp/../pcp/tls.conf')
+    expect(st.ok && st.value.path).toBe('/etc/pcp/tls.conf')
+    const missing = await host.readText('/etc/none')
+    expect(!missing.ok && missing.message).toBe('/etc/none: not found')
+  })
+})
