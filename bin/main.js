@@ -1,3 +1,5 @@
+import {fileURLToPath} from 'node:url'
+
 import {Errors, flush, run} from '@oclif/core'
 
 /**
@@ -7,14 +9,18 @@ import {Errors, flush, run} from '@oclif/core'
 export async function main({dir, development = false}) {
   if (development) process.env.NODE_ENV = 'development'
   try {
-    await run(process.argv.slice(2), dir)
+    // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).
+    await run(process.argv.slice(2), {root: fileURLToPath(new URL('..', dir)), userPlugins: false})
     await flush()
   } catch (error) {
     if (error instanceof Errors.ExitError) {
       process.exitCode = error.oclif.exit
       return
     }
-    const message = String(error?.message ?? error).split('\n').find((l) => l.trim() !== '') ?? 'failed'
+    const message =
+      String(error?.message ?? error)
+        .split('\n')
+        .find((l) => l.trim() !== '') ?? 'failed'
     process.stderr.write(`pcp-harden: error: ${message.trim()}\n`)
     if (process.env.PCP_HARDEN_DEBUG) process.stderr.write(`${error?.stack ?? ''}\n`)
     process.exitCode = 3

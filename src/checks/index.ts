@@ -10,7 +10,11 @@ export interface CatalogueEntry {
   load(): Promise<Check>
 }
 
-const entry = (id: string, profiles: readonly Profile[], load: () => Promise<{check: Check}>): CatalogueEntry => ({
+const entry = (
+  id: string,
+  profiles: readonly Profile[],
+  load: () => Promise<{check: Check}>,
+): CatalogueEntry => ({
   id,
   profiles,
   load: async () => (await load()).check,

@@ -7,7 +7,9 @@ import {InputError} from '../engine/errors.js'
 import {DiskBackend} from '../host/backend.js'
 import {Host} from '../host/host.js'
 
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
+  (typeof BaseCommand)['baseFlags'] & T['flags']
+>
 
 /** Shared flags: every command audits or writes the machine under --root. */
 export const rootFlag = Flags.string({
@@ -45,12 +47,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     } catch (error) {
       if (error instanceof InputError) throw error
       const code = (error as NodeJS.ErrnoException).code
-      const why = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : String(code)
+      const why =
+        code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : String(code)
       throw new InputError(`--root ${root}: ${why}`)
     }
     const host = new Host(new DiskBackend(dir))
     const listing = await host.list('/')
-    if (!listing.ok) throw new InputError(`--root ${root}: cannot read it (${listing.message.replace(/^\/: /, '')})`)
+    if (!listing.ok)
+      throw new InputError(`--root ${root}: cannot read it (${listing.message.replace(/^\/: /, '')})`)
     return host
   }
 }

@@ -1,4 +1,5 @@
 import {readFile, writeFile} from 'node:fs/promises'
+import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
@@ -37,14 +38,23 @@ export default class Verify extends BaseCommand<typeof Verify> {
     check: Flags.string({description: 'Run only this check id (repeatable)', multiple: true}),
     skip: Flags.string({description: 'Do not run this check id (repeatable)', multiple: true}),
     format: Flags.string({description: 'Output format', options: [...REPORT_FORMATS], default: 'text'}),
-    output: Flags.string({char: 'o', description: 'Write the report to this file instead of standard output'}),
+    output: Flags.string({
+      char: 'o',
+      description: 'Write the report to this file instead of standard output',
+    }),
     'fail-on': Flags.string({
       description: 'Lowest severity whose failures change the exit status',
       options: [...SEVERITIES],
       default: 'low',
     }),
-    waivers: Flags.string({description: `Waivers file (YAML) [default: <root>${DEFAULT_WAIVERS_PATH} if present]`}),
-    verbose: Flags.boolean({char: 'v', description: 'Text: list passing and skipped results too', default: false}),
+    waivers: Flags.string({
+      description: `Waivers file (YAML) [default: <root>${DEFAULT_WAIVERS_PATH} if present]`,
+    }),
+    verbose: Flags.boolean({
+      char: 'v',
+      description: 'Text: list passing and skipped results too',
+      default: false,
+    }),
   }
 
   async run(): Promise<void> {
@@ -69,7 +79,9 @@ export default class Verify extends BaseCommand<typeof Verify> {
       try {
         await writeFile(flags.output, text)
       } catch (error) {
-        throw new InputError(`--output ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`)
+        throw new InputError(
+          `--output ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        )
       }
     } else {
       process.stdout.write(text)
@@ -87,7 +99,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
         const code = (error as NodeJS.ErrnoException).code
         throw new InputError(`--waivers ${this.flags.waivers}: ${code === 'ENOENT' ? 'no such file' : code}`)
       }
-      return parseWaivers(text, this.flags.waivers)
+      return parseWaivers(text, path.resolve(this.flags.waivers))
     }
     const text = await host.readText(DEFAULT_WAIVERS_PATH)
     if (text.ok) return parseWaivers(text.value, DEFAULT_WAIVERS_PATH)

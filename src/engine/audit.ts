@@ -1,5 +1,12 @@
 import {CATALOGUE, type CatalogueEntry, findEntry} from '../checks/index.js'
-import {type Check, type CheckMeta, type CheckResult, type Profile, type Severity, severityRank} from '../checks/types.js'
+import {
+  type Check,
+  type CheckMeta,
+  type CheckResult,
+  type Profile,
+  type Severity,
+  severityRank,
+} from '../checks/types.js'
 import type {Host} from '../host/host.js'
 import {InputError} from './errors.js'
 import {type NagiosStatus, type Report, type ReportCounts, type ReportResult} from './model.js'
@@ -57,8 +64,19 @@ export function stateOf(severity: Severity, failOn: Severity): 'CRITICAL' | 'WAR
   return severity === 'critical' || severity === 'high' ? 'CRITICAL' : 'WARNING'
 }
 
-export function summarize(results: ReportResult[], failOn: Severity): {status: NagiosStatus; counts: ReportCounts} {
-  const counts: ReportCounts = {critical: 0, warning: 0, unknown: 0, ignored: 0, passed: 0, skipped: 0, waived: 0}
+export function summarize(
+  results: ReportResult[],
+  failOn: Severity,
+): {status: NagiosStatus; counts: ReportCounts} {
+  const counts: ReportCounts = {
+    critical: 0,
+    warning: 0,
+    unknown: 0,
+    ignored: 0,
+    passed: 0,
+    skipped: 0,
+    waived: 0,
+  }
   for (const r of results) {
     if (r.waived) counts.waived++
     else if (r.status === 'pass') counts.passed++
@@ -100,7 +118,8 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
       }
       if (r.status === 'fail' || r.status === 'error') {
         const hit = matchers.find((m) => m.matches(check.id, r.path))
-        if (hit) result.waived = {reason: hit.waiver.reason, expires: hit.waiver.expires, source: hit.waiver.source}
+        if (hit)
+          result.waived = {reason: hit.waiver.reason, expires: hit.waiver.expires, source: hit.waiver.source}
       }
       results.push(result)
     }

@@ -51,7 +51,7 @@ export function parseWaivers(text: string, file: string): Waiver[] {
     throw new InputError(`${file}:${line}: ${message}`)
   }
   const first = doc.errors[0]
-  if (first) fail(first.linePos?.[0]?.line ?? 1, first.message.split('\n')[0] ?? 'invalid YAML')
+  if (first) fail(lineCounter.linePos(first.pos[0]).line, first.message.split('\n')[0] ?? 'invalid YAML')
   let list: YamlNode | null = doc.contents
   if (list === null) return []
   if (isMap(list)) {

@@ -26,9 +26,12 @@ function errnoOf(error: unknown): string | undefined {
 
 function failure<T>(hostPath: string, error: unknown): Lookup<T> {
   const code = errnoOf(error)
-  if (code === 'ENOENT' || code === 'ENOTDIR') return {ok: false, missing: true, message: `${hostPath}: not found`}
-  if (code === 'EACCES' || code === 'EPERM') return {ok: false, missing: false, message: `${hostPath}: permission denied`}
-  if (code === 'ELOOP') return {ok: false, missing: false, message: `${hostPath}: too many levels of symbolic links`}
+  if (code === 'ENOENT' || code === 'ENOTDIR')
+    return {ok: false, missing: true, message: `${hostPath}: not found`}
+  if (code === 'EACCES' || code === 'EPERM')
+    return {ok: false, missing: false, message: `${hostPath}: permission denied`}
+  if (code === 'ELOOP')
+    return {ok: false, missing: false, message: `${hostPath}: too many levels of symbolic links`}
   if (code === 'EISDIR') return {ok: false, missing: false, message: `${hostPath}: is a directory`}
   const text = error instanceof Error ? error.message : String(error)
   return {ok: false, missing: false, message: `${hostPath}: ${text}`}

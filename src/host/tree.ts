@@ -25,25 +25,33 @@ export interface TreeSpec {
 
 export class TreeSpecError extends Error {}
 
-const DEFAULT_MODE: Record<TreeEntry['type'], number> = {file: 0o644, dir: 0o755, symlink: 0o777, socket: 0o777}
+const DEFAULT_MODE: Record<TreeEntry['type'], number> = {
+  file: 0o644,
+  dir: 0o755,
+  symlink: 0o777,
+  socket: 0o777,
+}
 
 /** `"0640"`, `"640"` or a YAML number written as 640: always octal digits. */
 export function parseMode(value: unknown, where: string): number {
   const text = String(value)
-  if (!/^0?[0-7]{3,4}$/.test(text)) throw new TreeSpecError(`${where}: mode ${text} is not an octal mode like 0640`)
+  if (!/^0?[0-7]{3,4}$/.test(text))
+    throw new TreeSpecError(`${where}: mode ${text} is not an octal mode like 0640`)
   return Number.parseInt(text, 8)
 }
 
 /** Parse a tree description (YAML): `entries: [{path, type?, mode?, owner?, group?, content?, target?}]`. */
 export function parseTreeSpec(text: string, source: string): TreeSpec {
   const doc = parseYaml(text) as {entries?: unknown} | null
-  if (!doc || !Array.isArray(doc.entries)) throw new TreeSpecError(`${source}: expected a list under "entries"`)
+  if (!doc || !Array.isArray(doc.entries))
+    throw new TreeSpecError(`${source}: expected a list under "entries"`)
   const entries = doc.entries.map((raw: Record<string, unknown>, index: number): TreeEntry => {
     const where = `${source}: entry ${index + 1}`
     if (typeof raw?.path !== 'string') throw new TreeSpecError(`${where}: "path" is required`)
     const type = (raw.type ?? (raw.target === undefined ? 'file' : 'symlink')) as TreeEntry['type']
     if (!(type in DEFAULT_MODE)) throw new TreeSpecError(`${where}: unknown type ${String(type)}`)
-    if (type === 'symlink' && typeof raw.target !== 'string') throw new TreeSpecError(`${where}: a symlink needs "target"`)
+    if (type === 'symlink' && typeof raw.target !== 'string')
+      throw new TreeSpecError(`${where}: a symlink needs "target"`)
     return {
       path: hostPath(raw.path),
       type,
@@ -66,7 +74,10 @@ export function idResolver(spec: TreeSpec): {uid(name: string): number; gid(name
     if (/^\d+$/.test(name)) return Number(name)
     const found = list.find((a) => a.name === name)
     if (!found && name === 'root') return 0
-    if (!found) throw new TreeSpecError(`tree: ${kind} ${name} is not in the tree's /etc/${kind === 'user' ? 'passwd' : 'group'}`)
+    if (!found)
+      throw new TreeSpecError(
+        `tree: ${kind} ${name} is not in the tree's /etc/${kind === 'user' ? 'passwd' : 'group'}`,
+      )
     return found.id
   }
   return {uid: lookup(users, 'user'), gid: lookup(groups, 'group')}

@@ -71,7 +71,10 @@ export function parseTlsConf(text: string, path = TLS_CONF_PATH): TlsConf {
     }
     const written = raw.slice(keyStart, keyEnd < 0 ? i : keyEnd)
     const ignore = (why: string) => conf.ignored.push({line: index + 1, text: raw, why})
-    if (!separated) return ignore(raw[i] === '#' ? 'a "#" before the separator comments the line out' : 'no "=" or ":" after the key')
+    if (!separated)
+      return ignore(
+        raw[i] === '#' ? 'a "#" before the separator comments the line out' : 'no "=" or ":" after the key',
+      )
     const key = TLS_KEYS.find((k) => k.startsWith(written))
     if (!key) return ignore(`unknown key "${written}": PCP ignores it`)
     while (isSpace(raw[i])) i++

@@ -20,7 +20,12 @@ export async function buildTree(spec: TreeSpec | string, dir?: string): Promise<
     if (entry.type === 'dir') await mkdir(local, {recursive: true})
     else if (entry.type === 'file') await writeFile(local, entry.content ?? '')
     else if (entry.type === 'symlink') await symlink(entry.target as string, local)
-    else execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', local])
+    else
+      execFileSync('python3', [
+        '-c',
+        'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])',
+        local,
+      ])
     if (asRoot) await lchown(local, ids.uid(entry.owner), ids.gid(entry.group))
     if (entry.type !== 'symlink') await chmod(local, entry.mode)
   }

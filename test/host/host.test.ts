@@ -42,10 +42,11 @@ afterAll(async () => {
   await rm(outside, {recursive: true, force: true})
 })
 
-const backends = () => [
-  ['disk', new Host(new DiskBackend(diskRoot))],
-  ['memory', new Host(new MemoryBackend(spec, 'memory'))],
-] as const
+const backends = () =>
+  [
+    ['disk', new Host(new DiskBackend(diskRoot))],
+    ['memory', new Host(new MemoryBackend(spec, 'memory'))],
+  ] as const
 
 describe.each(['disk', 'memory'] as const)('Host over the %s backend', (kind) => {
   const host = () => backends().find(([k]) => k === kind)![1]

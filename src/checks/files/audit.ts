@@ -1,6 +1,14 @@
 import type {Host} from '../../host/host.js'
 import type {Check, CheckMeta, CheckResult} from '../types.js'
-import {type Concern, describe, evaluate, type Finding, type Observed, type PathRule, type Role} from './modes.js'
+import {
+  type Concern,
+  describe,
+  evaluate,
+  type Finding,
+  type Observed,
+  type PathRule,
+  type Role,
+} from './modes.js'
 import {pcpRules, PROXY_RULES, PROXY_RUNTIME_DIR, PROXY_STATE_DIR} from './rules.js'
 
 export type Component = 'pcp' | 'proxy'
@@ -81,7 +89,8 @@ export function fileModeCheck(
         }
         if (failing.length === 0) results.push({status: 'pass', path: o.rule.path, message: 'ok', evidence})
       }
-      if (results.length === 0) results.push({status: 'skip', message: `not applicable: ${ABSENT[scope.component]}`})
+      if (results.length === 0)
+        results.push({status: 'skip', message: `not applicable: ${ABSENT[scope.component]}`})
       return results
     },
   }

@@ -91,7 +91,8 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
   const found = `found ${describe(observed)}`
   const expected = `expected ${expectation(rule)}`
   const findings: Finding[] = []
-  const add = (concern: Concern, what: string) => findings.push({concern, message: `${what}: ${expected}, ${found}`})
+  const add = (concern: Concern, what: string) =>
+    findings.push({concern, message: `${what}: ${expected}, ${found}`})
 
   if (stat.type !== rule.type) {
     findings.push({
@@ -107,13 +108,15 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
   switch (rule.role) {
     case 'private-key':
     case 'secret': {
-      if (mode & OTHER_ANY) add('exposed', mode & 0o004 ? 'readable by every user' : 'accessible by every user')
+      if (mode & OTHER_ANY)
+        add('exposed', mode & 0o004 ? 'readable by every user' : 'accessible by every user')
       else if (mode & (GROUP_READ | GROUP_WRITE) && !groupOk) add('exposed', `readable by group ${group}`)
       else if (!ownerOk) add('exposed', `owned by ${owner}, who can read it`)
       break
     }
     case 'root-config': {
-      if (mode & OTHER_WRITE && !(rule.type === 'dir' && mode & STICKY)) add('writable', 'writable by every user')
+      if (mode & OTHER_WRITE && !(rule.type === 'dir' && mode & STICKY))
+        add('writable', 'writable by every user')
       else if (mode & GROUP_WRITE && group !== 'root') add('writable', `writable by group ${group}`)
       else if (owner !== 'root') add('writable', `owned by ${owner}, who can change it`)
       break
@@ -127,7 +130,8 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
       const worldWritable = mode & OTHER_WRITE && !(rule.type === 'dir' && mode & STICKY)
       // A socket has to be connectable by the container (others): write on it is expected.
       if (worldWritable && rule.role !== 'socket') add('writable', 'writable by every user')
-      else if (mode & GROUP_WRITE && !groupOk && rule.role !== 'socket') add('writable', `writable by group ${group}`)
+      else if (mode & GROUP_WRITE && !groupOk && rule.role !== 'socket')
+        add('writable', `writable by group ${group}`)
       else if (!ownerOk) add('writable', `owned by ${owner}, who can change it`)
       break
     }
@@ -151,8 +155,10 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
 
   if (!rule.noDrift && findings.length === 0) {
     const extra = mode & ~rule.mode & 0o7777
-    if (extra) add('drift', `mode ${formatMode(mode)} is looser than the recommended ${formatMode(rule.mode)}`)
-    else if (!rule.owners.includes(owner) || !rule.groups.includes(group)) add('drift', `owner differs from the recommended one`)
+    if (extra)
+      add('drift', `mode ${formatMode(mode)} is looser than the recommended ${formatMode(rule.mode)}`)
+    else if (!rule.owners.includes(owner) || !rule.groups.includes(group))
+      add('drift', `owner differs from the recommended one`)
   }
   return findings
 }

@@ -8,7 +8,7 @@ export const check = fileModeCheck(
     profiles: ['pcp-collector'],
     tags: ['files', 'tls', 'secrets'],
     rationale:
-      'The keys named by tls-key-file and tls-client-key-file in /etc/pcp/tls.conf prove the collector\'s identity. ' +
+      "The keys named by tls-key-file and tls-client-key-file in /etc/pcp/tls.conf prove the collector's identity. " +
       'Anyone who can read them can impersonate the collector to every monitor, or read captured TLS traffic. ' +
       'pmcd reads the key after dropping to user pcp, so the key is owned by pcp (0600) or by root with group pcp (0640), ' +
       'and nobody else may read it.',

@@ -11,7 +11,8 @@ export const check = fileModeCheck(
       'Seed 000 recommends pmcd.conf and pmcd.conf.access 0640 root:pcp and PCP log directories 0750; packages ship ' +
       '0644 and 0775. Looser modes expose the access policy and logs to every local user. Also reported here: a TLS ' +
       'key that user pcp cannot read, which stops pmcd from starting.',
-    remediation: 'chown root:pcp /etc/pcp/pmcd/pmcd.conf && chmod 0640 /etc/pcp/pmcd/pmcd.conf (and likewise as reported)',
+    remediation:
+      'chown root:pcp /etc/pcp/pmcd/pmcd.conf && chmod 0640 /etc/pcp/pmcd/pmcd.conf (and likewise as reported)',
     reference: 'seeds/000 "Protect PCP configuration", "Secure PCP logs"',
     example: {
       fail: '-rw-r--r-- root root /etc/pcp/pmcd/pmcd.conf',

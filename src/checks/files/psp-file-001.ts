@@ -8,7 +8,7 @@ export const check = fileModeCheck(
     profiles: ['pulse-proxy'],
     tags: ['files', 'ssh', 'secrets'],
     rationale:
-      'The proxy\'s SSH key (ssh/id_ed25519, and the staged or previous keys in ssh.d/next and ssh.d/prev) logs in as ' +
+      "The proxy's SSH key (ssh/id_ed25519, and the staged or previous keys in ssh.d/next and ssh.d/prev) logs in as " +
       'root on every cluster node. Keeping it on the host, readable only by the service user, is the point of the ' +
       'proxy: a copy gives its holder the forced command on every node, and more where the restrictions are weak.',
     remediation:

@@ -11,7 +11,8 @@ export const check = fileModeCheck(
       'The container\'s unprivileged uid is "other" on the host: it needs execute on /run/pulse-sensor-proxy (0775, ' +
       'not 0770) and write on the socket. Without them Pulse gets no temperatures, and admins are tempted to loosen ' +
       'something else instead.',
-    remediation: 'RuntimeDirectoryMode=0775 in a drop-in of pulse-sensor-proxy.service, then systemctl restart pulse-sensor-proxy',
+    remediation:
+      'RuntimeDirectoryMode=0775 in a drop-in of pulse-sensor-proxy.service, then systemctl restart pulse-sensor-proxy',
     reference: 'seeds/004 "Why 0775 on socket directory?"',
     example: {
       fail: 'drwxrwx--- pulse-sensor-proxy pulse-sensor-proxy /run/pulse-sensor-proxy',

@@ -49,7 +49,13 @@ const rootFile = (path: string, mode: number, groups: readonly string[], referen
   reference,
 })
 
-const trusted = (path: string, type: PathRule['type'], mode: number, groups: readonly string[], reference: string): PathRule => ({
+const trusted = (
+  path: string,
+  type: PathRule['type'],
+  mode: number,
+  groups: readonly string[],
+  reference: string,
+): PathRule => ({
   path,
   type,
   role: 'trusted',

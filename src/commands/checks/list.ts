@@ -16,13 +16,22 @@ export default class ChecksList extends BaseCommand<typeof ChecksList> {
   async run(): Promise<void> {
     const checks: CheckMeta[] = [...(await loadAll()), EXPIRED_WAIVER]
     if (this.flags.format === 'json') {
-      const rows = checks.map(({id, title, severity, profiles, tags, reference}) => ({id, title, severity, profiles, tags, reference}))
+      const rows = checks.map(({id, title, severity, profiles, tags, reference}) => ({
+        id,
+        title,
+        severity,
+        profiles,
+        tags,
+        reference,
+      }))
       process.stdout.write(JSON.stringify({checks: rows}, null, 2) + '\n')
       return
     }
     const width = Math.max(...checks.map((c) => c.id.length))
     for (const c of checks) {
-      process.stdout.write(`${c.id.padEnd(width)}  ${c.severity.padEnd(8)}  ${c.title}  [${c.profiles.join(', ')}]\n`)
+      process.stdout.write(
+        `${c.id.padEnd(width)}  ${c.severity.padEnd(8)}  ${c.title}  [${c.profiles.join(', ')}]\n`,
+      )
     }
   }
 }

@@ -1,0 +1,87 @@
+import {severityRank, type Severity} from '../checks/types.js'
+import type {NagiosStatus, Report, ReportResult} from '../engine/model.js'
+
+export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit'
+
+export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'nagios', 'sarif', 'junit']
+
+export interface FormatOptions {
+  /** text: colour the output (never applies to machine formats). */
+  color?: boolean
+  /** text: list passes, skips and evidence too. */
+  verbose?: boolean
+  /** sarif: `tool.driver.informationUri`. */
+  toolUri?: string
+}
+
+/**
+ * Render a report in one format. Only the formatter asked for is loaded, so the
+ * default (text) path never pays for the others.
+ */
+export async function formatReport(
+  report: Report,
+  format: ReportFormat,
+  options: FormatOptions = {},
+): Promise<string> {
+  switch (format) {
+    case 'text': {
+      const {formatText} = await import('./text.js')
+      return formatText(report, {color: options.color ?? false, verbose: options.verbose})
+    }
+    case 'json': {
+      const {formatJson} = await import('./json.js')
+      return formatJson(report)
+    }
+    case 'nagios': {
+      const {formatNagios} = await import('./nagios.js')
+      return formatNagios(report)
+    }
+    case 'sarif': {
+      const {formatSarif} = await import('./sarif.js')
+      return formatSarif(report, {toolUri: options.toolUri})
+    }
+    case 'junit': {
+      const {formatJunit} = await import('./junit.js')
+      return formatJunit(report)
+    }
+  }
+}
+
+/**
+ * The Nagios state one result raises: errors are UNKNOWN, critical/high failures CRITICAL,
+ * medium/low failures WARNING. Waived results, failures below --fail-on and failures of
+ * info checks raise nothing (OK), as do passes and skips. Mirrors how `summary.counts` is made.
+ */
+export function raisedState(result: ReportResult, failOn: Severity): NagiosStatus {
+  if (result.waived) return 'OK'
+  if (result.status === 'error') return 'UNKNOWN'
+  if (result.status !== 'fail' || result.severity === 'info') return 'OK'
+  if (severityRank(result.severity) < severityRank(failOn)) return 'OK'
+  return result.severity === 'critical' || result.severity === 'high' ? 'CRITICAL' : 'WARNING'
+}
+
+/** A failure that is shown but raises nothing: below --fail-on, or of an info check. */
+export function isIgnored(result: ReportResult, failOn: Severity): boolean {
+  return result.status === 'fail' && !result.waived && raisedState(result, failOn) === 'OK'
+}
+
+const STATE_RANK: Record<NagiosStatus, number> = {CRITICAL: 3, WARNING: 2, UNKNOWN: 1, OK: 0}
+
+/** Orders results worst first: by the state they raise, then by severity; stable otherwise. */
+export function worstFirst(failOn: Severity): (a: ReportResult, b: ReportResult) => number {
+  return (a, b) =>
+    STATE_RANK[raisedState(b, failOn)] - STATE_RANK[raisedState(a, failOn)] ||
+    severityRank(b.severity) - severityRank(a.severity)
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+
+/**
+ * Makes text from the audited host safe for a terminal or a plugin output line: C0 and C1
+ * control characters and DEL (which could move the cursor or start an escape sequence)
+ * become visible `\xNN` escapes.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))
+}

@@ -1,0 +1,68 @@
+import type {Profile, ResultStatus, Severity} from '../checks/types.js'
+import {EXIT_CODES, type NagiosStatus, type Report, type ReportCounts} from '../engine/model.js'
+
+/**
+ * The machine format, documented by schema/report.schema.json. Keys come in a fixed order and
+ * optional fields are omitted, never null, so the output diffs cleanly between runs.
+ */
+export interface JsonReport {
+  tool: {name: string; version: string}
+  root: string
+  profiles: Profile[]
+  failOn: Severity
+  summary: {status: NagiosStatus; exitCode: number; counts: ReportCounts}
+  results: JsonResult[]
+}
+
+export interface JsonResult {
+  check: string
+  title: string
+  severity: Severity
+  status: ResultStatus
+  path?: string
+  line?: number
+  message: string
+  evidence?: string
+  remediation: string
+  waived?: {reason: string; expires?: string; source: string}
+}
+
+export function formatJson(report: Report): string {
+  const {counts, status} = report.summary
+  const json: JsonReport = {
+    tool: {name: report.tool.name, version: report.tool.version},
+    root: report.root,
+    profiles: [...report.profiles],
+    failOn: report.failOn,
+    summary: {
+      status,
+      exitCode: EXIT_CODES[status],
+      counts: {
+        critical: counts.critical,
+        warning: counts.warning,
+        unknown: counts.unknown,
+        ignored: counts.ignored,
+        passed: counts.passed,
+        skipped: counts.skipped,
+        waived: counts.waived,
+      },
+    },
+    results: report.results.map((r) => ({
+      check: r.check,
+      title: r.title,
+      severity: r.severity,
+      status: r.status,
+      ...(r.path === undefined ? {} : {path: r.path}),
+      ...(r.line === undefined ? {} : {line: r.line}),
+      message: r.message,
+      ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
+      remediation: r.remediation,
+      ...(r.waived === undefined ? {} : {waived: waiver(r.waived)}),
+    })),
+  }
+  return JSON.stringify(json, null, 2) + '\n'
+}
+
+function waiver({reason, expires, source}: NonNullable<JsonResult['waived']>): JsonResult['waived'] {
+  return expires === undefined ? {reason, source} : {reason, expires, source}
+}

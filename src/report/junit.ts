@@ -1,0 +1,144 @@
+import type {Report, ReportResult} from '../engine/model.js'
+import {isIgnored} from './index.js'
+
+type Outcome =
+  | {kind: 'failure'; results: ReportResult[]}
+  | {kind: 'error'; results: ReportResult[]}
+  | {kind: 'skipped'; message: string}
+  | {kind: 'passed'}
+
+interface TestCase {
+  check: string
+  name: string
+  outcome: Outcome
+}
+
+/**
+ * JUnit XML for CI test reports: one testcase per check and path (or per check, for results
+ * without a path). A testcase fails when any of its results failed (failures below --fail-on
+ * included: the check did fail, the note in the body says it raises nothing), errors when a
+ * check could not decide, and is skipped when the check does not apply or the failure is waived.
+ */
+export function formatJunit(report: Report): string {
+  const cases = testCases(report)
+  const count = (kind: Outcome['kind']) => cases.filter((c) => c.outcome.kind === kind).length
+  const totals = `tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}"`
+  const properties: [string, string][] = [
+    ['root', report.root],
+    ['profiles', report.profiles.join(',')],
+    ['fail-on', report.failOn],
+    ['status', report.summary.status],
+  ]
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${attr(report.tool.name)}" ${totals}>`,
+    `  <testsuite name="${attr(report.tool.name)}" ${totals}>`,
+    '    <properties>',
+    ...properties.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`),
+    '    </properties>',
+    ...cases.flatMap((c) => testCase(c, report)),
+    '  </testsuite>',
+    '</testsuites>',
+  ]
+  return lines.join('\n') + '\n'
+}
+
+function testCases(report: Report): TestCase[] {
+  const groups = new Map<string, ReportResult[]>()
+  for (const r of report.results) {
+    const key = `${r.check}\0${r.path ?? ''}`
+    const group = groups.get(key)
+    if (group) group.push(r)
+    else groups.set(key, [r])
+  }
+  return [...groups.values()].map((results) => {
+    const first = results[0]!
+    return {
+      check: first.check,
+      name: `${first.check} ${first.path ?? first.title}`,
+      outcome: outcome(results),
+    }
+  })
+}
+
+/** The worst outcome of a (check, path): failure, then error, then waived, then skip. */
+function outcome(results: ReportResult[]): Outcome {
+  const failures = results.filter((r) => r.status === 'fail' && !r.waived)
+  if (failures.length > 0) return {kind: 'failure', results: failures}
+  const errors = results.filter((r) => r.status === 'error' && !r.waived)
+  if (errors.length > 0) return {kind: 'error', results: errors}
+  const waived = results.find((r) => r.waived)
+  if (waived?.waived) return {kind: 'skipped', message: `waived: ${waived.waived.reason}`}
+  const skip = results.find((r) => r.status === 'skip')
+  if (skip && results.every((r) => r.status === 'skip')) return {kind: 'skipped', message: skip.message}
+  return {kind: 'passed'}
+}
+
+function testCase({check, name, outcome}: TestCase, report: Report): string[] {
+  const open = `    <testcase classname="${attr(check)}" name="${attr(name)}"`
+  switch (outcome.kind) {
+    case 'passed':
+      return [`${open}/>`]
+    case 'skipped':
+      return [`${open}>`, `      <skipped message="${attr(outcome.message)}"/>`, '    </testcase>']
+    case 'failure':
+    case 'error': {
+      const first = outcome.results[0]!
+      const more = outcome.results.length > 1 ? ` (and ${outcome.results.length - 1} more)` : ''
+      const type = outcome.kind === 'failure' ? first.severity : 'error'
+      const body = [
+        ...outcome.results.map((r) => details(r, report)),
+        ...(outcome.kind === 'failure' ? [`fix: ${first.remediation}`] : []),
+      ].join('\n\n')
+      return [
+        `${open}>`,
+        `      <${outcome.kind} message="${attr(first.message + more)}" type="${attr(type)}">${text(body)}</${outcome.kind}>`,
+        '    </testcase>',
+      ]
+    }
+  }
+}
+
+function details(r: ReportResult, report: Report): string {
+  const lines = [`${r.path ?? r.title}${r.line === undefined ? '' : `:${r.line}`}: ${r.message}`]
+  if (r.evidence !== undefined) lines.push(`seen: ${r.evidence}`)
+  if (isIgnored(r, report.failOn)) {
+    lines.push(
+      r.severity === 'info'
+        ? 'note: info check: reported, does not raise the status'
+        : `note: below --fail-on ${report.failOn}: reported, does not raise the status`,
+    )
+  }
+  return lines.join('\n')
+}
+
+/**
+ * XML 1.0 cannot carry most C0 control characters, U+FFFE, U+FFFF or unpaired surrogates,
+ * not even as character references: they become visible escapes (`\x1b`) or U+FFFD.
+ */
+function xmlSafe(value: string): string {
+  return value.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => {
+      const code = c.charCodeAt(0)
+      if (code < 0x20) return '\\x' + code.toString(16).padStart(2, '0')
+      if (code >= 0xfffe) return '\\u' + code.toString(16)
+      return '\ufffd'
+    },
+  )
+}
+
+function text(value: string): string {
+  return xmlSafe(value).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+}
+
+/** Attribute values also keep their tabs and line breaks, which parsers would normalise to spaces. */
+function attr(value: string): string {
+  return text(value)
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;')
+    .replaceAll('\t', '&#9;')
+    .replaceAll('\n', '&#10;')
+    .replaceAll('\r', '&#13;')
+}

@@ -1,0 +1,62 @@
+import type {Report, ReportCounts, ReportResult} from '../engine/model.js'
+import {escapeControl, raisedState, worstFirst} from './index.js'
+
+const PERFDATA: readonly (keyof ReportCounts)[] = [
+  'critical',
+  'warning',
+  'unknown',
+  'passed',
+  'skipped',
+  'waived',
+  'ignored',
+]
+
+/**
+ * Output of a Nagios/Icinga plugin (monitoring-plugins development guidelines):
+ * `SERVICE STATUS - text | perfdata` on the first line, then one line per result that raised
+ * the state, worst first. The caller exits with EXIT_CODES[report.summary.status].
+ */
+export function formatNagios(report: Report): string {
+  const {status, counts} = report.summary
+  const perfdata = PERFDATA.map((label) => `${label}=${counts[label]};;;0`).join(' ')
+  const head = `${report.tool.name.toUpperCase()} ${status} - ${headline(report)} | ${perfdata}`
+  const details = report.results
+    .filter((r) => raisedState(r, report.failOn) !== 'OK')
+    .sort(worstFirst(report.failOn))
+    .map((r) => `[${raisedState(r, report.failOn)}] ${r.check}${where(r)}: ${clean(r.message)}`)
+  return [head, ...details].join('\n') + '\n'
+}
+
+function headline({summary: {status, counts}}: Report): string {
+  const failures = `${counts.critical} critical, ${counts.warning} warning`
+  const unknown = `${plural(counts.unknown, 'check')} could not run`
+  switch (status) {
+    case 'OK': {
+      const notes = [`${plural(counts.passed, 'check')} passed`]
+      if (counts.waived > 0) notes.push(`${counts.waived} waived`)
+      if (counts.ignored > 0) notes.push(`${counts.ignored} ignored`)
+      return notes.join(', ')
+    }
+    case 'UNKNOWN':
+      return counts.critical + counts.warning > 0 ? `${unknown}, ${failures}` : unknown
+    default:
+      return counts.unknown > 0 ? `${failures}, ${unknown}` : failures
+  }
+}
+
+function where(result: ReportResult): string {
+  if (result.path === undefined) return ''
+  return ' ' + clean(result.path) + (result.line === undefined ? '' : `:${result.line}`)
+}
+
+/**
+ * One line of plugin output: no control characters (a newline would start a new line), and no
+ * `|`, which starts the performance data on any line of plugin output.
+ */
+function clean(text: string): string {
+  return escapeControl(text).replaceAll('|', '¦')
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}

@@ -1,0 +1,43 @@
+import {execFile} from 'node:child_process'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+export const BIN = path.join(REPO, 'bin/run.js')
+
+export interface CliRun {
+  code: number
+  stdout: string
+  stderr: string
+}
+
+/**
+ * Run the built CLI (`npm test` builds first) as a user would, with a clean environment
+ * (no colour forced either way unless the test asks), bounded in time.
+ */
+export function cli(
+  args: string[],
+  options: {env?: Record<string, string>; as?: number} = {},
+): Promise<CliRun> {
+  const env = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env}
+  const [file, argv] =
+    options.as === undefined
+      ? [process.execPath, [BIN, ...args]]
+      : [
+          'setpriv',
+          [
+            `--reuid=${options.as}`,
+            `--regid=${options.as}`,
+            '--clear-groups',
+            process.execPath,
+            BIN,
+            ...args,
+          ],
+        ]
+  return new Promise((resolve) => {
+    execFile(file, argv, {env, timeout: 30_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+      resolve({code, stdout, stderr})
+    })
+  })
+}

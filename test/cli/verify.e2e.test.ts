@@ -1,0 +1,233 @@
+import {chmod, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import Ajv2020 from 'ajv/dist/2020.js'
+import addFormats from 'ajv-formats'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {parseTreeSpec} from '../../src/host/tree.js'
+import {SEED_TREE, seedTreeWith} from '../checks/seed-tree.js'
+import {buildTree, removeTree} from '../helpers/tree.js'
+import {cli, REPO} from './run-cli.js'
+
+const NOBODY = 65534
+let seedRoot: string
+let brokenRoot: string
+let sampleRoot: string
+let scratch: string
+
+beforeAll(async () => {
+  seedRoot = await buildTree(parseTreeSpec(SEED_TREE, 'seed'))
+  brokenRoot = await buildTree(
+    seedTreeWith({path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519', mode: 0o644}),
+  )
+  const sampleText = await readFile(path.join(REPO, 'sample/host.yaml'), 'utf8')
+  sampleRoot = await buildTree(parseTreeSpec(sampleText, 'sample/host.yaml'))
+  scratch = await mkdtemp(path.join(tmpdir(), 'pcp-harden-e2e-'))
+  // Trees are built by root; let the unprivileged runs below traverse them.
+  for (const root of [seedRoot, brokenRoot, sampleRoot, scratch]) await chmod(root, 0o755)
+})
+
+afterAll(async () => {
+  for (const root of [seedRoot, brokenRoot, sampleRoot]) await removeTree(root)
+  await rm(scratch, {recursive: true, force: true})
+})
+
+describe('verify exit codes', () => {
+  it("0 on a tree with the seeds' modes exactly", async () => {
+    const run = await cli(['verify', '--root', seedRoot])
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/^OK: 0 critical, 0 warning, 0 unknown; \d+ passed/m)
+  })
+
+  it('2 when a private key is readable by others, naming the path', async () => {
+    const run = await cli(['verify', '--root', brokenRoot])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toContain(
+      'PSP-FILE-001 /var/lib/pulse-sensor-proxy/ssh/id_ed25519: readable by every user',
+    )
+  })
+
+  it('1 for low findings only, 0 once --fail-on is above them', async () => {
+    const root = await buildTree(seedTreeWith({path: '/var/lib/pulse-sensor-proxy', mode: 0o755}))
+    try {
+      expect((await cli(['verify', '--root', root])).code).toBe(1)
+      expect((await cli(['verify', '--root', root, '--fail-on', 'medium'])).code).toBe(0)
+    } finally {
+      await removeTree(root)
+    }
+  })
+
+  it('--sample audits the bundled host: every area with findings', async () => {
+    const run = await cli(['verify', '--sample'])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toContain('PCP-FILE-001 /etc/pcp/tls/server.key')
+    expect(run.stdout).toContain('PSP-FILE-001 /var/lib/pulse-sensor-proxy/ssh.d/prev/id_ed25519')
+    expect(run.stdout).toContain('PCPH-WAIVER-001')
+  })
+
+  it('works unprivileged: judges what it can see, and says UNKNOWN for what it cannot', async () => {
+    const run = await cli(['verify', '--root', seedRoot, '--format', 'json'], {as: NOBODY})
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(3)
+    const report = JSON.parse(run.stdout)
+    expect(report.summary.status).toBe('UNKNOWN')
+    const errors = report.results.filter((r: {status: string}) => r.status === 'error')
+    // ssh/ is 0700 and /etc/pcp/tls 0750 root:pcp: nobody cannot look inside.
+    expect(errors.map((r: {path: string}) => r.path)).toContain('/var/lib/pulse-sensor-proxy/ssh/id_ed25519')
+    expect(errors.every((r: {message: string}) => r.message.endsWith('permission denied'))).toBe(true)
+    expect(report.results.filter((r: {status: string}) => r.status === 'fail')).toEqual([])
+
+    const root = await buildTree(`
+entries:
+  - {path: /etc/pcp/pmcd/pmcd.conf, mode: "0666", content: "[access]\\n"}
+`)
+    try {
+      await chmod(root, 0o755)
+      const readable = await cli(['verify', '--root', root], {as: NOBODY})
+      expect(readable.code).toBe(2)
+      expect(readable.stdout).toContain('PCP-FILE-003 /etc/pcp/pmcd/pmcd.conf: writable by every user')
+    } finally {
+      await removeTree(root)
+    }
+  })
+})
+
+describe('the sample host built on disk reports exactly what --sample reports', () => {
+  it('same results from the disk and the in-memory host', async () => {
+    const fromDisk = JSON.parse((await cli(['verify', '--root', sampleRoot, '--format', 'json'])).stdout)
+    const fromMemory = JSON.parse((await cli(['verify', '--sample', '--format', 'json'])).stdout)
+    expect(fromDisk.results).toEqual(fromMemory.results)
+    expect(fromDisk.summary).toEqual(fromMemory.summary)
+    expect(fromDisk.profiles).toEqual(['pcp-collector', 'pulse-proxy', 'proxmox-host'])
+  })
+})
+
+describe('every format for the same results', () => {
+  it('json validates against the schema in the repo', async () => {
+    const run = await cli(['verify', '--sample', '--format', 'json'])
+    expect(run.code).toBe(2)
+    const schema = JSON.parse(await readFile(path.join(REPO, 'schema/report.schema.json'), 'utf8'))
+    const ajv = new Ajv2020.default({allErrors: true, strict: true})
+    addFormats.default(ajv)
+    const validate = ajv.compile(schema)
+    const report = JSON.parse(run.stdout)
+    expect(validate(report), JSON.stringify(validate.errors)).toBe(true)
+    expect(report.summary.status).toBe('CRITICAL')
+  })
+
+  it('nagios: one status line with perfdata, then the failing checks', async () => {
+    const run = await cli(['verify', '--sample', '--format', 'nagios'])
+    expect(run.code).toBe(2)
+    const [first, ...rest] = run.stdout.trimEnd().split('\n')
+    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 3 critical, 3 warning \| critical=3;;;0 warning=3;;;0 /)
+    expect(rest).toHaveLength(6)
+  })
+
+  it('sarif and junit are produced with the same exit code', async () => {
+    for (const format of ['sarif', 'junit']) {
+      const run = await cli(['verify', '--sample', '--format', format])
+      expect(run.code).toBe(2)
+      expect(run.stdout.length).toBeGreaterThan(100)
+    }
+  })
+
+  it('--output writes the report to a file and keeps the exit code', async () => {
+    const out = path.join(scratch, 'report.json')
+    const run = await cli(['verify', '--sample', '--format', 'json', '--output', out])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toBe('')
+    expect(JSON.parse(await readFile(out, 'utf8')).summary.status).toBe('CRITICAL')
+  })
+})
+
+describe('colour', () => {
+  it('none when not on a terminal, when NO_COLOR is set, or in machine formats', async () => {
+    expect((await cli(['verify', '--sample'])).stdout).not.toContain('\u001b[')
+    expect(
+      (await cli(['verify', '--sample'], {env: {FORCE_COLOR: '1', NO_COLOR: '1'}})).stdout,
+    ).not.toContain('\u001b[')
+    expect(
+      (await cli(['verify', '--sample', '--format', 'json'], {env: {FORCE_COLOR: '1'}})).stdout,
+    ).not.toContain('\u001b[')
+  })
+
+  it('when forced', async () => {
+    expect((await cli(['verify', '--sample'], {env: {FORCE_COLOR: '1'}})).stdout).toContain('\u001b[')
+  })
+})
+
+describe('bad input: one line on stderr, exit 3, no stack trace', () => {
+  const oneLine = (stderr: string) => {
+    expect(stderr.trimEnd().split('\n')).toHaveLength(1)
+    expect(stderr).toMatch(/^pcp-harden: error: /)
+    expect(stderr).not.toMatch(/\bat .*\.js:\d+/)
+  }
+
+  it.each([
+    [['verify', '--format', 'xml'], /Expected --format=xml to be one of/],
+    [['verify', '--fail-on', 'severe'], /--fail-on=severe/],
+    [['verify', '--profile', 'mainframe'], /--profile=mainframe/],
+    [['verify', '--bogus'], /Nonexistent flag: --bogus/],
+    [['verify', '--check', 'NOPE-001'], /--check NOPE-001: no such check/],
+    [['verify', '--root', '/nonexistent/root'], /--root \/nonexistent\/root: no such directory/],
+    [['verify', '--root', '/etc/hostname'], /--root \/etc\/hostname: not a directory/],
+    [
+      ['verify', '--waivers', '/nonexistent/w.yaml', '--sample'],
+      /--waivers \/nonexistent\/w.yaml: no such file/,
+    ],
+    [['frobnicate'], /command frobnicate not found/],
+    [['checks', 'explain', 'NOPE-1'], /NOPE-1: no such check/],
+  ])('%j', async (args, message) => {
+    const run = await cli(args)
+    expect(run.code).toBe(3)
+    oneLine(run.stderr)
+    expect(run.stderr).toMatch(message)
+    expect(run.stdout).toBe('')
+  })
+
+  it('a malformed waivers file names the file and line', async () => {
+    const file = path.join(scratch, 'waivers.yaml')
+    await writeFile(file, 'waivers:\n  - check: PSP-FILE-001\n    reason: x\n    expires: soon\n')
+    const run = await cli(['verify', '--sample', '--waivers', file])
+    expect(run.code).toBe(3)
+    oneLine(run.stderr)
+    expect(run.stderr).toContain(`${file}:2: waiver 1: "expires" must be a date`)
+  })
+
+  it('an unreadable root', async () => {
+    const locked = await mkdtemp(path.join(scratch, 'locked-'))
+    await chmod(locked, 0o700)
+    const run = await cli(['verify', '--root', locked], {as: NOBODY})
+    expect(run.code).toBe(3)
+    oneLine(run.stderr)
+    expect(run.stderr).toMatch(/--root .*: (permission denied|cannot read it)/)
+  })
+})
+
+describe('checks list and explain', () => {
+  it('lists every check as JSON with unique ids', async () => {
+    const run = await cli(['checks', 'list', '--format', 'json'])
+    expect(run.code).toBe(0)
+    const ids = JSON.parse(run.stdout).checks.map((c: {id: string}) => c.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    expect(ids).toContain('PSP-FILE-001')
+    expect(ids).toContain('PCPH-WAIVER-001')
+  })
+
+  it('explains a check with rationale, remediation, reference and examples', async () => {
+    const run = await cli(['checks', 'explain', 'psp-file-001'])
+    expect(run.code).toBe(0)
+    for (const part of [
+      'PSP-FILE-001: Proxy private keys',
+      'Why:',
+      'Fix:',
+      'Fails:',
+      'Passes:',
+      'reference: seeds/004',
+    ])
+      expect(run.stdout).toContain(part)
+  })
+})

@@ -1,0 +1,146 @@
+import {describe, expect, it} from 'vitest'
+
+import type {Severity} from '../../src/checks/types.js'
+import {runAudit, selectChecks, stateOf, summarize} from '../../src/engine/audit.js'
+import {InputError} from '../../src/engine/errors.js'
+import type {ReportResult} from '../../src/engine/model.js'
+import {parseWaivers} from '../../src/engine/waivers.js'
+import {Host} from '../../src/host/host.js'
+import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
+import {seedTreeWith} from '../checks/seed-tree.js'
+
+const result = (severity: Severity, status: ReportResult['status'], waived = false): ReportResult => ({
+  check: 'X',
+  title: 't',
+  severity,
+  status,
+  message: 'm',
+  remediation: 'r',
+  ...(waived ? {waived: {reason: 'r', source: 'w:1'}} : {}),
+})
+
+describe('Nagios state', () => {
+  it('follows CRITICAL > WARNING > UNKNOWN > OK', () => {
+    expect(summarize([result('low', 'fail'), result('high', 'error')], 'low').status).toBe('WARNING')
+    expect(summarize([result('low', 'fail'), result('critical', 'fail')], 'low').status).toBe('CRITICAL')
+    expect(summarize([result('high', 'error'), result('info', 'fail')], 'low').status).toBe('UNKNOWN')
+    expect(summarize([result('high', 'pass'), result('high', 'skip')], 'low').status).toBe('OK')
+    expect(summarize([], 'low').status).toBe('OK')
+  })
+
+  it('high and critical failures are CRITICAL, medium and low WARNING, info never counts', () => {
+    expect(stateOf('critical', 'low')).toBe('CRITICAL')
+    expect(stateOf('high', 'low')).toBe('CRITICAL')
+    expect(stateOf('medium', 'low')).toBe('WARNING')
+    expect(stateOf('low', 'low')).toBe('WARNING')
+    expect(stateOf('info', 'info')).toBeUndefined()
+  })
+
+  it('--fail-on moves the line between OK and WARNING', () => {
+    const results = [result('low', 'fail'), result('medium', 'fail')]
+    expect(summarize(results, 'low')).toMatchObject({status: 'WARNING', counts: {warning: 2, ignored: 0}})
+    expect(summarize(results, 'medium')).toMatchObject({status: 'WARNING', counts: {warning: 1, ignored: 1}})
+    expect(summarize(results, 'high')).toMatchObject({status: 'OK', counts: {warning: 0, ignored: 2}})
+    expect(summarize([result('high', 'fail')], 'high').status).toBe('CRITICAL')
+  })
+
+  it('waived failures are shown but not counted', () => {
+    expect(summarize([result('critical', 'fail', true)], 'low')).toMatchObject({
+      status: 'OK',
+      counts: {waived: 1, critical: 0},
+    })
+  })
+})
+
+describe('selecting checks', () => {
+  it('by profile, with --check and --skip', () => {
+    expect(selectChecks({profiles: ['pulse-proxy']}).map((e) => e.id)).toEqual([
+      'PSP-FILE-001',
+      'PSP-FILE-002',
+      'PSP-FILE-003',
+      'PSP-FILE-004',
+      'PSP-FILE-005',
+    ])
+    expect(selectChecks({profiles: [], only: ['psp-file-003']}).map((e) => e.id)).toEqual(['PSP-FILE-003'])
+    expect(selectChecks({profiles: ['pulse-proxy'], skip: ['PSP-FILE-005']}).map((e) => e.id)).not.toContain(
+      'PSP-FILE-005',
+    )
+  })
+
+  it('an unknown id is bad input', () => {
+    expect(() => selectChecks({profiles: [], only: ['NOPE-1']})).toThrow(InputError)
+    expect(() => selectChecks({profiles: [], skip: ['NOPE-1']})).toThrow('--skip NOPE-1: no such check')
+  })
+})
+
+describe('runAudit with waivers', () => {
+  const host = () =>
+    new Host(
+      new MemoryBackend(seedTreeWith({path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519', mode: 0o644}), 'm'),
+    )
+  const options = (waiversYaml: string) => ({
+    rootLabel: 'm',
+    profiles: ['pulse-proxy' as const],
+    failOn: 'low' as const,
+    waivers: parseWaivers(waiversYaml, '/etc/pcp-harden/waivers.yaml'),
+    now: new Date('2026-11-23T12:00:00Z'),
+    tool: {name: 'pcp-harden', version: 'test'},
+  })
+
+  it('a matching waiver marks the failure waived and the host OK', async () => {
+    const report = await runAudit(
+      host(),
+      options(
+        '- {check: PSP-FILE-001, path: /var/lib/pulse-sensor-proxy/ssh/*, reason: lab, expires: 2026-12-01}\n',
+      ),
+    )
+    const fail = report.results.find((r) => r.status === 'fail')
+    expect(fail?.waived).toEqual({
+      reason: 'lab',
+      expires: '2026-12-01',
+      source: '/etc/pcp-harden/waivers.yaml:1',
+    })
+    expect(report.summary).toMatchObject({status: 'OK', counts: {waived: 1, critical: 0}})
+  })
+
+  it('an expired waiver no longer applies and is itself reported', async () => {
+    const report = await runAudit(
+      host(),
+      options('- {check: PSP-FILE-001, reason: lab, expires: 2026-11-22}\n'),
+    )
+    expect(report.summary.status).toBe('CRITICAL')
+    const expired = report.results.find((r) => r.check === 'PCPH-WAIVER-001')
+    expect(expired).toMatchObject({
+      status: 'fail',
+      severity: 'low',
+      path: '/etc/pcp-harden/waivers.yaml',
+      line: 1,
+    })
+    expect(expired?.message).toBe(
+      'the waiver for PSP-FILE-001 expired on 2026-11-22 and no longer applies ("lab")',
+    )
+    expect(report.checks.map((c) => c.id)).toContain('PCPH-WAIVER-001')
+  })
+
+  it('a check that throws becomes an error result (UNKNOWN), not a crash', async () => {
+    const broken = new Host({
+      description: 'broken',
+      lstat: async () => {
+        throw Object.assign(new Error('EIO: i/o error'), {code: 'EIO'})
+      },
+      readlink: async () => '',
+      readFile: async () => Buffer.from(''),
+      readdir: async () => [],
+    })
+    const report = await runAudit(broken, {...options(''), profiles: ['pulse-proxy']})
+    expect(report.results.every((r) => r.status === 'error')).toBe(true)
+    expect(report.results[0]?.message).toMatch(/EIO/)
+    expect(report.summary.status).toBe('UNKNOWN')
+  })
+})
+
+describe('the sample tree description', () => {
+  it('parses', () => {
+    expect(parseTreeSpec('entries: []', 's').entries).toEqual([])
+  })
+})
