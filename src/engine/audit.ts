@@ -9,7 +9,8 @@ import {
 } from '../checks/types.js'
 import type {Host} from '../host/host.js'
 import {InputError} from './errors.js'
-import {type NagiosStatus, type Report, type ReportCounts, type ReportResult} from './model.js'
+import type {Report, ReportResult} from './model.js'
+import {summarize} from './status.js'
 import {EXPIRED_WAIVER, isExpired, type Waiver, waiverMatcher} from './waivers.js'
 
 export interface AuditOptions {
@@ -56,43 +57,6 @@ async function runOne(check: Check, host: Host): Promise<CheckResult[]> {
     const text = error instanceof Error ? error.message : String(error)
     return [{status: 'error', message: `the check could not run: ${text}`}]
   }
-}
-
-/** Which Nagios state a counted failure of this severity raises, under --fail-on. */
-export function stateOf(severity: Severity, failOn: Severity): 'CRITICAL' | 'WARNING' | undefined {
-  if (severity === 'info' || severityRank(severity) < severityRank(failOn)) return undefined
-  return severity === 'critical' || severity === 'high' ? 'CRITICAL' : 'WARNING'
-}
-
-export function summarize(
-  results: ReportResult[],
-  failOn: Severity,
-): {status: NagiosStatus; counts: ReportCounts} {
-  const counts: ReportCounts = {
-    critical: 0,
-    warning: 0,
-    unknown: 0,
-    ignored: 0,
-    passed: 0,
-    skipped: 0,
-    waived: 0,
-  }
-  for (const r of results) {
-    if (r.waived) counts.waived++
-    else if (r.status === 'pass') counts.passed++
-    else if (r.status === 'skip') counts.skipped++
-    else if (r.status === 'error') counts.unknown++
-    else {
-      const state = stateOf(r.severity, failOn)
-      if (state === 'CRITICAL') counts.critical++
-      else if (state === 'WARNING') counts.warning++
-      else counts.ignored++
-    }
-  }
-  // Precedence: CRITICAL > WARNING > UNKNOWN > OK.
-  const status: NagiosStatus =
-    counts.critical > 0 ? 'CRITICAL' : counts.warning > 0 ? 'WARNING' : counts.unknown > 0 ? 'UNKNOWN' : 'OK'
-  return {status, counts}
 }
 
 /** Run the selected checks against a host and build the report every format renders. */

@@ -1,5 +1,8 @@
 import {severityRank, type Severity} from '../checks/types.js'
 import type {NagiosStatus, Report, ReportResult} from '../engine/model.js'
+import {raisedState} from '../engine/status.js'
+
+export {raisedState}
 
 export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit'
 
@@ -45,19 +48,6 @@ export async function formatReport(
       return formatJunit(report)
     }
   }
-}
-
-/**
- * The Nagios state one result raises: errors are UNKNOWN, critical/high failures CRITICAL,
- * medium/low failures WARNING. Waived results, failures below --fail-on and failures of
- * info checks raise nothing (OK), as do passes and skips. Mirrors how `summary.counts` is made.
- */
-export function raisedState(result: ReportResult, failOn: Severity): NagiosStatus {
-  if (result.waived) return 'OK'
-  if (result.status === 'error') return 'UNKNOWN'
-  if (result.status !== 'fail' || result.severity === 'info') return 'OK'
-  if (severityRank(result.severity) < severityRank(failOn)) return 'OK'
-  return result.severity === 'critical' || result.severity === 'high' ? 'CRITICAL' : 'WARNING'
 }
 
 /** A failure that is shown but raises nothing: below --fail-on, or of an info check. */

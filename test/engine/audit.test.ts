@@ -1,9 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
 import type {Severity} from '../../src/checks/types.js'
-import {runAudit, selectChecks, stateOf, summarize} from '../../src/engine/audit.js'
+import {runAudit, selectChecks} from '../../src/engine/audit.js'
 import {InputError} from '../../src/engine/errors.js'
 import type {ReportResult} from '../../src/engine/model.js'
+import {raisedState, summarize} from '../../src/engine/status.js'
 import {parseWaivers} from '../../src/engine/waivers.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
@@ -29,11 +30,11 @@ describe('Nagios state', () => {
   })
 
   it('high and critical failures are CRITICAL, medium and low WARNING, info never counts', () => {
-    expect(stateOf('critical', 'low')).toBe('CRITICAL')
-    expect(stateOf('high', 'low')).toBe('CRITICAL')
-    expect(stateOf('medium', 'low')).toBe('WARNING')
-    expect(stateOf('low', 'low')).toBe('WARNING')
-    expect(stateOf('info', 'info')).toBeUndefined()
+    expect(raisedState(result('critical', 'fail'), 'low')).toBe('CRITICAL')
+    expect(raisedState(result('high', 'fail'), 'low')).toBe('CRITICAL')
+    expect(raisedState(result('medium', 'fail'), 'low')).toBe('WARNING')
+    expect(raisedState(result('low', 'fail'), 'low')).toBe('WARNING')
+    expect(raisedState(result('info', 'fail'), 'info')).toBe('OK')
   })
 
   it('--fail-on moves the line between OK and WARNING', () => {

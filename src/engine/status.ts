@@ -1,0 +1,47 @@
+import {type Severity, severityRank} from '../checks/types.js'
+import type {NagiosStatus, ReportCounts, ReportResult} from './model.js'
+
+/**
+ * The Nagios state one result raises: errors are UNKNOWN, critical/high failures CRITICAL,
+ * medium/low failures WARNING. Waived results, failures below --fail-on and failures of
+ * info checks raise nothing (OK), as do passes and skips.
+ */
+export function raisedState(
+  result: Pick<ReportResult, 'status' | 'severity' | 'waived'>,
+  failOn: Severity,
+): NagiosStatus {
+  if (result.waived) return 'OK'
+  if (result.status === 'error') return 'UNKNOWN'
+  if (result.status !== 'fail' || result.severity === 'info') return 'OK'
+  if (severityRank(result.severity) < severityRank(failOn)) return 'OK'
+  return result.severity === 'critical' || result.severity === 'high' ? 'CRITICAL' : 'WARNING'
+}
+
+/** The counts and the overall state; precedence CRITICAL > WARNING > UNKNOWN > OK. */
+export function summarize(
+  results: ReportResult[],
+  failOn: Severity,
+): {status: NagiosStatus; counts: ReportCounts} {
+  const counts: ReportCounts = {
+    critical: 0,
+    warning: 0,
+    unknown: 0,
+    ignored: 0,
+    passed: 0,
+    skipped: 0,
+    waived: 0,
+  }
+  for (const r of results) {
+    const state = raisedState(r, failOn)
+    if (r.waived) counts.waived++
+    else if (state === 'CRITICAL') counts.critical++
+    else if (state === 'WARNING') counts.warning++
+    else if (state === 'UNKNOWN') counts.unknown++
+    else if (r.status === 'fail') counts.ignored++
+    else if (r.status === 'pass') counts.passed++
+    else counts.skipped++
+  }
+  const status: NagiosStatus =
+    counts.critical > 0 ? 'CRITICAL' : counts.warning > 0 ? 'WARNING' : counts.unknown > 0 ? 'UNKNOWN' : 'OK'
+  return {status, counts}
+}
