@@ -1,4 +1,4 @@
 #!/usr/bin/env -S node --import tsx
 import {main} from './main.js'
 
-await main({development: true, dir: import.meta.url})
+await main(await import('../src/pcp-harden.ts'), {development: true, dir: import.meta.url})

@@ -1,12 +1,12 @@
 import {fileURLToPath} from 'node:url'
 
-import {Errors, flush, run} from '@oclif/core'
-
 /**
  * Run the CLI. Every error ends as one line on stderr and exit 3 (UNKNOWN, in Nagios terms):
  * bad flags, malformed or missing input, an unknown command. PCP_HARDEN_DEBUG=1 adds the stack.
+ * `cli` is the entry module (the bundle, or the TypeScript source in development), so oclif
+ * is the same instance that loads the commands.
  */
-export async function main({dir, development = false}) {
+export async function main({Errors, flush, run}, {dir, development = false}) {
   if (development) process.env.NODE_ENV = 'development'
   try {
     // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).

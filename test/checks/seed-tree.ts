@@ -55,3 +55,184 @@ export function seedTreeWith(change: Partial<TreeEntry> & {path: string}): TreeS
   }
   return spec
 }
+
+/** One way to break the seed tree: a name, the change, the check that must report it, and how. */
+export type Break = [string, Partial<TreeEntry> & {path: string}, string, RegExp]
+
+const S = '/var/lib/pulse-sensor-proxy'
+const R = '/run/pulse-sensor-proxy'
+
+export const BREAKS: Break[] = [
+  [
+    'key readable by all',
+    {path: `${S}/ssh/id_ed25519`, mode: 0o644},
+    'PSP-FILE-001',
+    /readable by every user: expected 0600 pulse-sensor-proxy:pulse-sensor-proxy, found 0644 pulse-sensor-proxy:pulse-sensor-proxy/,
+  ],
+  [
+    'key readable by another group',
+    {path: `${S}/ssh/id_ed25519`, mode: 0o640, group: 'alice'},
+    'PSP-FILE-001',
+    /readable by group alice/,
+  ],
+  [
+    'key owned by another user',
+    {path: `${S}/ssh/id_ed25519`, owner: 'alice'},
+    'PSP-FILE-001',
+    /owned by alice, who can read it/,
+  ],
+  [
+    'staged key readable by others',
+    {path: `${S}/ssh.d/next/id_ed25519`, mode: 0o604},
+    'PSP-FILE-001',
+    /readable by every user/,
+  ],
+  [
+    'key is a directory',
+    {path: `${S}/ssh/id_ed25519`, type: 'dir', mode: 0o700},
+    'PSP-FILE-001',
+    /is a directory, expected a regular file/,
+  ],
+  [
+    'ssh/ writable by all',
+    {path: `${S}/ssh`, mode: 0o777},
+    'PSP-FILE-002',
+    /writable by every user: expected 0700/,
+  ],
+  [
+    'state dir owned by another user',
+    {path: S, owner: 'alice'},
+    'PSP-FILE-002',
+    /owned by alice, who can change it/,
+  ],
+  [
+    'prev/ writable by others',
+    {path: `${S}/ssh.d/prev`, mode: 0o757},
+    'PSP-FILE-002',
+    /writable by every user/,
+  ],
+  [
+    'public key writable by all',
+    {path: `${S}/ssh/id_ed25519.pub`, mode: 0o666},
+    'PSP-FILE-002',
+    /writable by every user/,
+  ],
+  [
+    'ssh/ group-readable',
+    {path: `${S}/ssh`, mode: 0o750},
+    'PSP-FILE-005',
+    /mode 0750 is looser than the recommended 0700/,
+  ],
+  ['state dir 0755', {path: S, mode: 0o755}, 'PSP-FILE-005', /looser than the recommended 0750/],
+  [
+    'public key 0644',
+    {path: `${S}/ssh/id_ed25519.pub`, mode: 0o644},
+    'PSP-FILE-005',
+    /0644 is looser than the recommended 0640/,
+  ],
+  [
+    'socket dir world-writable',
+    {path: R, mode: 0o777},
+    'PSP-FILE-003',
+    /writable by every user: expected 0775/,
+  ],
+  ['socket dir owned by another user', {path: R, owner: 'alice'}, 'PSP-FILE-003', /owned by alice/],
+  [
+    'socket replaced by a file',
+    {path: `${R}/pulse-sensor-proxy.sock`, type: 'file', mode: 0o666},
+    'PSP-FILE-003',
+    /is a regular file, expected a socket/,
+  ],
+  [
+    'socket owned by another user',
+    {path: `${R}/pulse-sensor-proxy.sock`, owner: 'alice'},
+    'PSP-FILE-003',
+    /owned by alice/,
+  ],
+  ['socket dir 0770', {path: R, mode: 0o770}, 'PSP-FILE-004', /cannot enter it/],
+  [
+    'socket 0660',
+    {path: `${R}/pulse-sensor-proxy.sock`, mode: 0o660},
+    'PSP-FILE-004',
+    /cannot connect to it/,
+  ],
+  [
+    'pmcd.conf group-writable',
+    {path: '/etc/pcp/pmcd/pmcd.conf', mode: 0o660},
+    'PCP-FILE-003',
+    /writable by group pcp/,
+  ],
+  [
+    'pmcd.conf owned by pcp',
+    {path: '/etc/pcp/pmcd/pmcd.conf', owner: 'pcp'},
+    'PCP-FILE-003',
+    /owned by pcp, who can change it/,
+  ],
+  [
+    '/etc/pcp/pmcd world-writable',
+    {path: '/etc/pcp/pmcd', mode: 0o777},
+    'PCP-FILE-003',
+    /writable by every user/,
+  ],
+  [
+    'pmcd.options writable by all',
+    {path: '/etc/pcp/pmcd/pmcd.options', mode: 0o666},
+    'PCP-FILE-003',
+    /writable by every user/,
+  ],
+  [
+    '/etc/default/pmcd owned by alice',
+    {path: '/etc/default/pmcd', owner: 'alice'},
+    'PCP-FILE-003',
+    /owned by alice/,
+  ],
+  [
+    'pmcd.conf as shipped (0644)',
+    {path: '/etc/pcp/pmcd/pmcd.conf', mode: 0o644, group: 'root'},
+    'PCP-FILE-006',
+    /0644 is looser than the recommended 0640/,
+  ],
+  [
+    'TLS key readable by all',
+    {path: '/etc/pcp/tls/server.key', mode: 0o644},
+    'PCP-FILE-001',
+    /readable by every user: expected 0640 pcp:pcp, found 0644 pcp:pcp/,
+  ],
+  [
+    'TLS key pcp cannot read',
+    {path: '/etc/pcp/tls/server.key', owner: 'root', group: 'root'},
+    'PCP-FILE-006',
+    /not readable by pcp, pmcd reads it as user pcp/,
+  ],
+  [
+    'sasldb readable by all',
+    {path: '/etc/pcp/passwd.db', mode: 0o644},
+    'PCP-FILE-002',
+    /readable by every user/,
+  ],
+  [
+    'tls.conf writable by all',
+    {path: '/etc/pcp/tls.conf', mode: 0o666},
+    'PCP-FILE-004',
+    /writable by every user/,
+  ],
+  [
+    'CA certificate owned by alice',
+    {path: '/etc/pcp/tls/ca.crt', owner: 'alice'},
+    'PCP-FILE-004',
+    /owned by alice/,
+  ],
+  ['log dir world-writable', {path: '/var/log/pcp', mode: 0o777}, 'PCP-FILE-005', /writable by every user/],
+  [
+    'log file world-writable',
+    {path: '/var/log/pcp/pmcd/pmcd.log', mode: 0o666},
+    'PCP-FILE-005',
+    /writable by every user/,
+  ],
+  [
+    'log dir as shipped (0775 pcp:pcp)',
+    {path: '/var/log/pcp', mode: 0o775, group: 'pcp'},
+    'PCP-FILE-006',
+    /0775 is looser than the recommended 0750/,
+  ],
+]

@@ -1,0 +1,61 @@
+import {readdir} from 'node:fs/promises'
+import path from 'node:path'
+
+import {describe, expect, it} from 'vitest'
+
+import {CATALOGUE, loadAll} from '../../src/checks/index.js'
+import {PROFILES, SEVERITIES} from '../../src/checks/types.js'
+import {runAudit} from '../../src/engine/audit.js'
+import {Host} from '../../src/host/host.js'
+import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
+import {REPO} from '../cli/run-cli.js'
+import {BREAKS, SEED_TREE} from './seed-tree.js'
+
+describe('the catalogue of checks', async () => {
+  const checks = await loadAll()
+
+  it('has unique ids, each in a module named after it', async () => {
+    const ids = CATALOGUE.map((e) => e.id)
+    expect(new Set(ids).size).toBe(ids.length)
+    const files = new Set<string>()
+    for (const area of await readdir(path.join(REPO, 'src/checks'), {withFileTypes: true}))
+      if (area.isDirectory())
+        for (const f of await readdir(path.join(REPO, 'src/checks', area.name)))
+          files.add(f.replace(/\.ts$/, ''))
+    for (const id of ids) expect(files, id).toContain(id.toLowerCase())
+  })
+
+  it('documents every check fully, with the profiles the catalogue lists', () => {
+    checks.forEach((check, index) => {
+      const entry = CATALOGUE[index]!
+      expect(check.id).toBe(entry.id)
+      expect(check.profiles).toEqual(entry.profiles)
+      expect(SEVERITIES).toContain(check.severity)
+      for (const p of check.profiles) expect(PROFILES).toContain(p)
+      for (const field of ['title', 'rationale', 'remediation', 'reference'] as const)
+        expect(check[field].length, `${check.id} ${field}`).toBeGreaterThan(10)
+      expect(check.tags.length).toBeGreaterThan(0)
+      expect(check.example.fail).not.toBe(check.example.pass)
+    })
+  })
+
+  it('every check has a failing fixture and passes on the seed tree', async () => {
+    const failing = new Set(BREAKS.map(([, , id]) => id))
+    const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
+    const report = await runAudit(host, {
+      rootLabel: 'seed',
+      profiles: [...PROFILES],
+      failOn: 'low',
+      waivers: [],
+      now: new Date(),
+      tool: {name: 'pcp-harden', version: 'test'},
+    })
+    for (const {id} of CATALOGUE) {
+      expect(failing, `${id} has no failing fixture`).toContain(id)
+      expect(
+        report.results.some((r) => r.check === id && r.status === 'pass'),
+        `${id} does not pass on the seed tree`,
+      ).toBe(true)
+    }
+  })
+})

@@ -1,0 +1,28 @@
+import {execFileSync} from 'node:child_process'
+import {cp, mkdtemp, readFile, rm, symlink} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {expect, it} from 'vitest'
+
+import {REPO} from './cli/run-cli.js'
+
+it('oclif.manifest.json is what the build generates from the current commands', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-manifest-'))
+  try {
+    await cp(path.join(REPO, 'package.json'), path.join(dir, 'package.json'))
+    await cp(path.join(REPO, 'dist'), path.join(dir, 'dist'), {recursive: true})
+    await symlink(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'))
+    execFileSync(process.execPath, [path.join(REPO, 'node_modules/oclif/bin/run.js'), 'manifest'], {
+      cwd: dir,
+      stdio: 'pipe',
+      timeout: 60_000,
+    })
+    const fresh = JSON.parse(await readFile(path.join(dir, 'oclif.manifest.json'), 'utf8'))
+    const committed = JSON.parse(await readFile(path.join(REPO, 'oclif.manifest.json'), 'utf8'))
+    expect(Object.keys(fresh.commands).sort()).toEqual(['checks:explain', 'checks:list', 'verify'])
+    expect(committed).toEqual(fresh)
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
+}, 90_000)
