@@ -1,12 +1,5 @@
 import {CATALOGUE, type CatalogueEntry, findEntry} from '../checks/index.js'
-import {
-  type Check,
-  type CheckMeta,
-  type CheckResult,
-  type Profile,
-  type Severity,
-  severityRank,
-} from '../checks/types.js'
+import type {Check, CheckMeta, CheckResult, Profile, Severity} from '../checks/types.js'
 import type {Host} from '../host/host.js'
 import {InputError} from './errors.js'
 import type {Report, ReportResult} from './model.js'
