@@ -34,7 +34,7 @@ export interface ReportCounts {
 
 export interface Report {
   tool: {name: string; version: string}
-  /** The audited root as given (`/`, a directory, or `sample:` for the bundled sample host). */
+  /** The audited root as given (`/`, a directory, or `<sample>` for the bundled sample host (`--sample`)). */
   root: string
   profiles: Profile[]
   failOn: Severity

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Start-up benchmark: the median wall time of `pcp-harden verify --sample --format json`
+// against `node -e 0`, run alternately in one run so both see the same machine load.
+// Prints the ratio (target: at most 2.5). Run `npm run build` first.
+import {spawnSync} from 'node:child_process'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const runs = Number(process.env.BENCH_RUNS ?? 30)
+const warmup = 3
+
+const commands = {
+  node: [process.execPath, ['-e', '0']],
+  verify: [process.execPath, [path.join(repo, 'bin/run.js'), 'verify', '--sample', '--format', 'json']],
+}
+
+function time([file, args]) {
+  const start = process.hrtime.bigint()
+  const result = spawnSync(file, args, {stdio: ['ignore', 'pipe', 'pipe']})
+  const ms = Number(process.hrtime.bigint() - start) / 1e6
+  if (result.error) throw result.error
+  return ms
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+const check = spawnSync(...commands.verify, {encoding: 'utf8'})
+if (!check.stdout.startsWith('{')) {
+  console.error(`bench: verify did not produce JSON (did you run npm run build?)\n${check.stderr}`)
+  process.exit(1)
+}
+
+const samples = {node: [], verify: []}
+for (let i = 0; i < warmup + runs; i++) {
+  for (const name of i % 2 ? ['node', 'verify'] : ['verify', 'node']) {
+    const ms = time(commands[name])
+    if (i >= warmup) samples[name].push(ms)
+  }
+}
+
+const node = median(samples.node)
+const verify = median(samples.verify)
+console.log(`node -e 0                              median ${node.toFixed(1)} ms (${runs} runs)`)
+console.log(`pcp-harden verify --sample --format json median ${verify.toFixed(1)} ms (${runs} runs)`)
+console.log(`ratio ${(verify / node).toFixed(2)} (target <= 2.5)`)
