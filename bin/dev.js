@@ -1,4 +1,11 @@
-#!/usr/bin/env -S node --import tsx
-import {main} from './main.js'
+#!/usr/bin/env node
+// Runs the TypeScript sources directly (no build): the commands oclif finds are these modules.
+import {register} from 'tsx/esm/api'
 
-await main(await import('../src/pcp-harden.ts'), {development: true, dir: import.meta.url})
+import {main, registerEntry} from './main.js'
+
+register()
+const cli = await import('../src/pcp-harden.ts')
+cli.settings.enableAutoTranspile = false
+registerEntry(cli)
+await main(cli)

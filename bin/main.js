@@ -1,16 +1,53 @@
+import {existsSync, readFileSync} from 'node:fs'
+import Module from 'node:module'
+import path from 'node:path'
 import {fileURLToPath} from 'node:url'
+import vm from 'node:vm'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** The built CLI: every module in one CommonJS file, and V8's code cache for it. */
+export const BUNDLE = path.join(ROOT, 'dist', 'pcp-harden.cjs')
+export const CODE_CACHE = `${BUNDLE}.cache`
+
+/**
+ * Make `exports` what `require(BUNDLE)` returns. oclif requires the entry module named in
+ * package.json to find the commands; this way it gets the instance already running, not a copy.
+ */
+export function registerEntry(exports, filename = BUNDLE) {
+  const module = new Module(filename, null)
+  module.filename = filename
+  module.paths = Module._nodeModulePaths(path.dirname(filename))
+  module.exports = exports
+  module.loaded = true
+  Module._cache[filename] = module
+  return module
+}
+
+/**
+ * Load the bundle as Node would, but with the code cache the build wrote beside it, so V8
+ * does not parse and compile half a megabyte of JavaScript on every run. The cache is only
+ * read: a cache V8 rejects (another Node version) just costs the compile it would have saved.
+ */
+export function loadBundle() {
+  const source = readFileSync(BUNDLE, 'utf8')
+  const cachedData = existsSync(CODE_CACHE) ? readFileSync(CODE_CACHE) : undefined
+  const script = new vm.Script(Module.wrap(source), {filename: BUNDLE, cachedData})
+  const module = registerEntry({})
+  const require = Module.createRequire(BUNDLE)
+  script.runInThisContext()(module.exports, require, module, BUNDLE, path.dirname(BUNDLE))
+  registerEntry(module.exports)
+  return {cli: module.exports, script}
+}
 
 /**
  * Run the CLI. Every error ends as one line on stderr and exit 3 (UNKNOWN, in Nagios terms):
  * bad flags, malformed or missing input, an unknown command. PCP_HARDEN_DEBUG=1 adds the stack.
- * `cli` is the entry module (the bundle, or the TypeScript source in development), so oclif
- * is the same instance that loads the commands.
  */
-export async function main({Errors, flush, run}, {dir, development = false}) {
-  if (development) process.env.NODE_ENV = 'development'
+export async function main({Errors, flush, run}) {
   try {
     // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).
-    await run(process.argv.slice(2), {root: fileURLToPath(new URL('..', dir)), userPlugins: false})
+    await run(process.argv.slice(2), {root: ROOT, userPlugins: false})
     await flush()
   } catch (error) {
     if (error instanceof Errors.ExitError) {

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import {main} from './main.js'
+import {loadBundle, main} from './main.js'
 
-await main(await import('../dist/pcp-harden.js'), {dir: import.meta.url})
+await main(loadBundle().cli)

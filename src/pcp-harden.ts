@@ -1,13 +1,13 @@
 /**
  * The CLI's single entry module: oclif finds the commands here (explicit strategy), and the
- * build bundles this file with its dependencies into dist/pcp-harden.js, so that a run loads
+ * build bundles this file with its dependencies into dist/pcp-harden.cjs, so that a run loads
  * one file instead of several hundred (start-up time: see bench/startup.js).
  */
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
 import Verify from './commands/verify.js'
 
-export {Errors, flush, run} from '@oclif/core'
+export {Errors, flush, run, settings} from '@oclif/core'
 
 export const COMMANDS = {
   'checks:explain': ChecksExplain,

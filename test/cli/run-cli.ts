@@ -4,6 +4,7 @@ import {fileURLToPath} from 'node:url'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const BIN = path.join(REPO, 'bin/run.js')
+export const DEV_BIN = path.join(REPO, 'bin/dev.js')
 
 export interface CliRun {
   code: number
@@ -17,12 +18,13 @@ export interface CliRun {
  */
 export function cli(
   args: string[],
-  options: {env?: Record<string, string>; as?: number} = {},
+  options: {env?: Record<string, string>; as?: number; bin?: string} = {},
 ): Promise<CliRun> {
+  const bin = options.bin ?? BIN
   const env = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env}
   const [file, argv] =
     options.as === undefined
-      ? [process.execPath, [BIN, ...args]]
+      ? [process.execPath, [bin, ...args]]
       : [
           'setpriv',
           [
@@ -30,7 +32,7 @@ export function cli(
             `--regid=${options.as}`,
             '--clear-groups',
             process.execPath,
-            BIN,
+            bin,
             ...args,
           ],
         ]

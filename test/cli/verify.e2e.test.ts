@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseTreeSpec} from '../../src/host/tree.js'
 import {SEED_TREE, seedTreeWith} from '../checks/seed-tree.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
-import {cli, REPO} from './run-cli.js'
+import {cli, DEV_BIN, REPO} from './run-cli.js'
 
 const NOBODY = 65534
 let seedRoot: string
@@ -102,6 +102,16 @@ describe('the sample host built on disk reports exactly what --sample reports', 
     expect(fromDisk.results).toEqual(fromMemory.results)
     expect(fromDisk.summary).toEqual(fromMemory.summary)
     expect(fromDisk.profiles).toEqual(['pcp-collector', 'pulse-proxy', 'proxmox-host'])
+  })
+})
+
+describe('the bundle and the sources', () => {
+  it('bin/dev.js (TypeScript sources) reports what bin/run.js (the bundle) reports', async () => {
+    const built = await cli(['verify', '--sample', '--format', 'json'])
+    const dev = await cli(['verify', '--sample', '--format', 'json'], {bin: DEV_BIN})
+    expect(dev.stderr).toBe('')
+    expect(dev.code).toBe(built.code)
+    expect(JSON.parse(dev.stdout)).toEqual(JSON.parse(built.stdout))
   })
 })
 
