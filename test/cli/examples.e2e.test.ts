@@ -1,0 +1,67 @@
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {parseTreeSpec} from '../../src/host/tree.js'
+import {SEED_TREE} from '../checks/seed-tree.js'
+import {buildTree, removeTree} from '../helpers/tree.js'
+import {cli, REPO} from './run-cli.js'
+
+/**
+ * The examples users copy: every `pcp-harden ...` line in the README's shell blocks and every
+ * command's --help examples must run as written (with /mnt/image standing for a real tree):
+ * no bad-input exit 3, no error on stderr.
+ */
+let image: string
+let cwd: string
+
+beforeAll(async () => {
+  image = await buildTree(parseTreeSpec(SEED_TREE, 'seed'))
+  cwd = await mkdtemp(path.join(tmpdir(), 'pcp-harden-examples-'))
+})
+
+afterAll(async () => {
+  await removeTree(image)
+  await rm(cwd, {recursive: true, force: true})
+})
+
+function words(line: string): string[] {
+  return (line.replace(/\s+#.*$/, '').match(/"[^"]*"|'[^']*'|\S+/g) ?? []).map((w) =>
+    w.replace(/^["']|["']$/g, ''),
+  )
+}
+
+async function readmeExamples(): Promise<string[]> {
+  const readme = await readFile(path.join(REPO, 'README.md'), 'utf8')
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '')
+  return blocks.flatMap((b) => b.split('\n')).filter((l) => l.startsWith('pcp-harden '))
+}
+
+async function helpExamples(): Promise<string[]> {
+  const manifest = JSON.parse(await readFile(path.join(REPO, 'oclif.manifest.json'), 'utf8'))
+  return Object.values(manifest.commands as Record<string, {examples?: string[]}>).flatMap((c) =>
+    (c.examples ?? []).map((e) => e.replace('<%= config.bin %>', 'pcp-harden')),
+  )
+}
+
+describe('documented examples run as written', async () => {
+  const examples = [...new Set([...(await readmeExamples()), ...(await helpExamples())])]
+
+  it('there are examples to run', () => {
+    expect(examples.length).toBeGreaterThan(8)
+  })
+
+  it.each(examples)('%s', async (example) => {
+    const args = words(example)
+      .slice(1)
+      .map((w) => (w === '/mnt/image' ? image : w))
+      .map((w) => (/\.(json|sarif)$/.test(w) ? path.join(cwd, w) : w))
+    // Examples that audit "/" audit a seed tree here: the test machine is not a PCP host.
+    const onRoot = args[0] === 'verify' && !args.includes('--root') && !args.includes('--sample')
+    const run = await cli(onRoot ? [...args, '--root', image] : args)
+    expect(run.stderr).toBe('')
+    expect([0, 1, 2]).toContain(run.code)
+  })
+})
