@@ -1,0 +1,310 @@
+/**
+ * pmcd.conf as pmcd 6 reads it: the agents table, then an optional `[access]` section of
+ * allow/disallow statements. The parser is pure and never throws: problems come back as
+ * diagnostics with the line pmcd reports them on, worded as pmcd words them.
+ */
+
+export interface Diagnostic {
+  line: number
+  /** error: `pmcd -v` fails. warning: the statement (or one of its names) is ignored. */
+  severity: 'error' | 'warning'
+  message: string
+}
+
+export interface Agent {
+  name: string
+  domain: number
+  ipc: string
+  line: number
+  text: string
+}
+
+export type StatementKind = 'hosts' | 'users' | 'groups'
+
+export interface AccessName {
+  text: string
+  quoted: boolean
+  line: number
+}
+
+export interface AccessStatement {
+  allow: boolean
+  kind: StatementKind
+  names: AccessName[]
+  /** The operations the statement speaks of, and which of them it denies. */
+  ops: {fetch: boolean; store: boolean}
+  deny: {fetch: boolean; store: boolean}
+  /** `maximum N connections` (allow statements only). */
+  maxConnections?: number
+  /** First and last line of the statement (it may span lines). */
+  line: number
+  endLine: number
+}
+
+export interface PmcdConf {
+  agents: Agent[]
+  /** The `[access]` header line, when there is one. */
+  accessLine?: number
+  statements: AccessStatement[]
+  /** Syntax errors (at most one: pmcd stops at the first). */
+  diagnostics: Diagnostic[]
+  /** The line pmcd reports end-of-file problems on. */
+  eofLine: number
+}
+
+type TokenKind = 'word' | 'string' | ',' | ':' | ';' | '[' | ']' | 'eof'
+
+interface Token {
+  kind: TokenKind
+  text: string
+  line: number
+}
+
+const PUNCT = new Set([',', ':', ';', '[', ']'])
+
+/** pmcd's scanner: words, "quoted strings", the punctuation , : ; [ ], and # comments to end of line. */
+function tokenize(text: string, from: number, firstLine: number): Token[] {
+  const tokens: Token[] = []
+  let line = firstLine
+  let i = from
+  while (i < text.length) {
+    const c = text[i] as string
+    if (c === '\n') {
+      line++
+      i++
+    } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+      i++
+    } else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++
+    } else if (PUNCT.has(c)) {
+      tokens.push({kind: c as TokenKind, text: c, line})
+      i++
+    } else if (c === '"') {
+      const start = line
+      let j = i + 1
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++
+      tokens.push({kind: 'string', text: text.slice(i + 1, j), line: start})
+      i = j < text.length && text[j] === '"' ? j + 1 : j
+    } else {
+      let j = i
+      while (j < text.length && !/[\s,:;[\]#"]/.test(text[j] as string)) j++
+      tokens.push({kind: 'word', text: text.slice(i, j), line})
+      i = j
+    }
+  }
+  tokens.push({kind: 'eof', text: '', line})
+  return tokens
+}
+
+const IPC_TYPES = new Set(['dso', 'pipe', 'socket'])
+
+/** The agents table: `name domain dso|pipe|socket ...` lines, until the first `[`. */
+function parseAgents(text: string): {agents: Agent[]; end: number; endLine: number; error?: Diagnostic} {
+  const agents: Agent[] = []
+  let offset = 0
+  let line = 1
+  while (offset < text.length) {
+    const newline = text.indexOf('\n', offset)
+    const raw = text.slice(offset, newline < 0 ? text.length : newline)
+    const content = raw.replace(/#.*$/, '').trim()
+    if (content.startsWith('[')) return {agents, end: offset, endLine: line}
+    if (content !== '') {
+      const fields = content.split(/\s+/)
+      const [name = '', domain = '', ipc = ''] = fields
+      const fail = (message: string) => ({
+        agents,
+        end: offset,
+        endLine: line,
+        error: {line, severity: 'error' as const, message},
+      })
+      if (!/^\d+$/.test(domain)) return fail(`expected domain number for agent "${name}"`)
+      if (!IPC_TYPES.has(ipc.toLowerCase()))
+        return fail(`expected "dso", "pipe" or "socket" for agent "${name}"`)
+      const rest = fields.slice(3)
+      if (ipc.toLowerCase() === 'dso') {
+        if (rest.length < 1) return fail('expected DSO entry point')
+        if (rest.length < 2) return fail('expected DSO pathname')
+      } else if (ipc.toLowerCase() === 'pipe') {
+        if (!['binary', 'text'].includes((rest[0] ?? '').toLowerCase()))
+          return fail('expected "binary" or "text" for pipe')
+        if (rest.length < 2) return fail('expected command for pipe')
+      } else {
+        if (!['inet', 'ipv6', 'unix'].includes((rest[0] ?? '').toLowerCase()))
+          return fail('expected socket address family')
+        if (rest.length < 2) return fail('expected socket port or path')
+      }
+      agents.push({name, domain: Number(domain), ipc: ipc.toLowerCase(), line, text: raw})
+    }
+    if (newline < 0) break
+    offset = newline + 1
+    line++
+  }
+  return {agents, end: text.length, endLine: line}
+}
+
+const KIND_WORDS: Record<string, StatementKind> = {
+  host: 'hosts',
+  hosts: 'hosts',
+  user: 'users',
+  users: 'users',
+  group: 'groups',
+  groups: 'groups',
+}
+
+class SyntaxFailure extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
+
+/** Parse a whole pmcd.conf. */
+export function parsePmcdConf(text: string): PmcdConf {
+  const eofLine = text.split('\n').length
+  const conf: PmcdConf = {agents: [], statements: [], diagnostics: [], eofLine}
+  const agents = parseAgents(text)
+  conf.agents = agents.agents
+  if (agents.error) {
+    conf.diagnostics.push(agents.error)
+    return conf
+  }
+  if (agents.end >= text.length) return conf
+  const tokens = tokenize(text, agents.end, agents.endLine)
+  let at = 0
+  const next = () => tokens[at < tokens.length - 1 ? at++ : at] as Token
+  const fail = (token: Token, message: string): never => {
+    throw new SyntaxFailure(token.line, message)
+  }
+  try {
+    const open = next()
+    const keyword = next()
+    if (keyword.kind !== 'word' || keyword.text.toLowerCase() !== 'access')
+      fail(keyword, '"access" keyword expected')
+    const close = next()
+    if (close.kind !== ']') fail(close, '"]" expected')
+    conf.accessLine = open.line
+    conf.statements = parseStatements(tokens, at, fail, (n) => (at = n))
+  } catch (error) {
+    if (!(error instanceof SyntaxFailure)) throw error
+    conf.diagnostics.push({line: error.line, severity: 'error', message: error.message})
+  }
+  return conf
+}
+
+function parseStatements(
+  tokens: Token[],
+  start: number,
+  fail: (token: Token, message: string) => never,
+  done: (at: number) => void,
+): AccessStatement[] {
+  const statements: AccessStatement[] = []
+  let at = start
+  const peek = () => tokens[at] as Token
+  const next = () => tokens[at < tokens.length - 1 ? at++ : at] as Token
+  const isWord = (t: Token, ...words: string[]) => t.kind === 'word' && words.includes(t.text.toLowerCase())
+
+  while (peek().kind !== 'eof') {
+    const first = next()
+    if (!isWord(first, 'allow', 'disallow')) fail(first, 'allow or disallow statement expected')
+    const allow = first.text.toLowerCase() === 'allow'
+    let kind: StatementKind = 'hosts'
+    const kindWord = peek()
+    if (kindWord.kind === 'word' && kindWord.text.toLowerCase() in KIND_WORDS) {
+      kind = KIND_WORDS[kindWord.text.toLowerCase()] as StatementKind
+      next()
+    }
+    const noun = kind === 'hosts' ? 'host' : kind === 'users' ? 'user' : 'group'
+
+    const names: AccessName[] = []
+    for (;;) {
+      const name = next()
+      if (name.kind !== 'word' && name.kind !== 'string') {
+        if (names.length === 0) fail(name, `no ${noun}s in allow/disallow statement`)
+        fail(name, `${noun} expected after ','`)
+      }
+      names.push({text: name.text, quoted: name.kind === 'string', line: name.line})
+      const sep = next()
+      if (sep.kind === ':') break
+      if (sep.kind !== ',') fail(sep, `',' or ':' expected after "${name.text}"`)
+    }
+
+    const ops = {fetch: false, store: false}
+    const deny = {fetch: false, store: false}
+    let maxConnections: number | undefined
+    let sawOp = false
+    let all = false
+    let except = false
+    const except_ = {fetch: false, store: false}
+    for (;;) {
+      const op = next()
+      if (op.kind === ';' || op.kind === 'eof') {
+        if (!sawOp) fail(op, 'empty or incomplete permissions list')
+        fail(op, "misplaced (trailing) ',' in permission list")
+      }
+      const word = op.kind === 'word' ? op.text.toLowerCase() : ''
+      if (word === 'fetch' || word === 'store') {
+        if (except) except_[word] = true
+        else ops[word] = true
+      } else if (word === 'all') {
+        all = true
+        if (isWord(peek(), 'except')) {
+          next()
+          except = true
+          const what = next()
+          const w = what.kind === 'word' ? what.text.toLowerCase() : ''
+          if (w !== 'fetch' && w !== 'store') fail(what, 'bad access specifier')
+          except_[w as 'fetch' | 'store'] = true
+        }
+      } else if (word === 'maximum') {
+        if (!allow) fail(op, "can't specify connection limit in a disallow statement")
+        const count = next()
+        const n =
+          count.kind === 'word' && /^[-+]?\d+$/.test(count.text)
+            ? Number.parseInt(count.text, 10)
+            : Number.NaN
+        if (!(n > 0)) fail(count, 'maximum connection limit must be a positive number')
+        const unit = next()
+        if (!isWord(unit, 'connections')) fail(unit, '"connections" expected')
+        maxConnections = n
+      } else if (word === 'unlimited') {
+        // pmcd 6.0.3's scanner never matches "unlimited connections": it always fails here.
+        fail(next(), '"connections" expected')
+      } else {
+        fail(op, 'bad access specifier')
+      }
+      sawOp = true
+      const sep = next()
+      if (sep.kind === ';') {
+        statements.push(finish())
+        break
+      }
+      if (sep.kind !== ',') fail(sep, "',' or ';' expected in permission list")
+
+      function finish(): AccessStatement {
+        const spoken = all ? {fetch: true, store: true} : {...ops}
+        const chosen = all ? {fetch: !except_.fetch, store: !except_.store} : {...ops}
+        if (allow) {
+          deny.fetch = spoken.fetch && !chosen.fetch
+          deny.store = spoken.store && !chosen.store
+        } else {
+          deny.fetch = chosen.fetch
+          deny.store = chosen.store
+        }
+        return {
+          allow,
+          kind,
+          names,
+          ops: spoken,
+          deny: {...deny},
+          ...(maxConnections === undefined ? {} : {maxConnections}),
+          line: first.line,
+          endLine: sep.line,
+        }
+      }
+    }
+  }
+  done(at)
+  return statements
+}

@@ -1,0 +1,104 @@
+/**
+ * pmcd.conf [access] sections for the differential test against real `pmcd -v -c FILE`
+ * (Debian's pcp 6.0.3). Each body follows a minimal agents table and an `[access]` line,
+ * unless `whole` gives the complete file. Names used must resolve the same for pmcd and for us:
+ * `localhost` (in /etc/hosts), numeric addresses, and `.invalid` names (never resolve).
+ */
+export interface AccessCase {
+  name: string
+  body?: string
+  whole?: string
+}
+
+export const AGENTS =
+  '# Name\tId\tIPC\tIPC Params\tFile/Cmd\npmcd\t2\tdso\tpmcd_init\t/var/lib/pcp/pmdas/pmcd/pmda_pmcd.so\n\n'
+
+export const CASES: AccessCase[] = [
+  {name: 'shipped default', body: 'disallow ".*" : store;\ndisallow ":*" : store;\nallow "local:*" : all;'},
+  {name: 'unquoted IPv6', body: 'allow ::1 : all;'},
+  {name: 'unquoted local:*', body: 'allow local:* : all;'},
+  {name: 'wildcard not last', body: 'allow 192.*.1.2 : fetch;'},
+  {name: 'empty access section', body: ''},
+  {name: 'comments only', body: '# nothing here\n'},
+  {name: 'maximum in disallow', body: 'disallow localhost : maximum 5 connections;'},
+  {name: 'trailing comma in names', body: 'allow localhost, : fetch;'},
+  {name: 'trailing comma in ops', body: 'allow localhost : fetch, ;'},
+  {name: 'missing semicolon', body: 'allow localhost : fetch'},
+  {name: 'missing semicolon before next', body: 'allow localhost : fetch\nallow 127.0.0.1 : store;'},
+  {name: 'read is not an operation', body: 'allow * : read;'},
+  {name: 'metrics= clause', body: 'allow * : fetch metrics=kernel.*;'},
+  {name: 'same-level clash', body: 'allow localhost : fetch;\ndisallow localhost : fetch;'},
+  {name: 'unknown user', body: 'allow user nosuchuser.pcph : fetch;'},
+  {name: 'unknown group', body: 'allow group nosuchgroup.pcph : fetch;'},
+  {name: 'CIDR beside a valid rule', body: 'allow 10.0.0.0/8 : fetch;\nallow "local:*" : all;'},
+  {name: 'CIDR alone', body: 'allow 10.0.0.0/8 : fetch;'},
+  {name: 'unlimited connections', body: 'allow localhost : fetch, unlimited connections;'},
+  {name: 'uppercase keywords', body: 'ALLOW HOSTS localhost : FETCH, STORE;'},
+  {name: 'mixed case operations', body: 'allow localhost : Fetch, sToRe;'},
+  {name: 'statement across lines', body: 'allow\n  localhost,\n  127.0.0.1\n  :\n  fetch\n  ;'},
+  {name: 'comment inside a statement', body: 'allow localhost, # the box itself\n  127.0.0.1 : fetch;'},
+  {name: 'trailing comment', body: 'allow localhost : fetch; # fine'},
+  {name: 'two names two ops', body: 'allow hosts localhost, 127.0.0.1 : fetch, store;'},
+  {name: 'all except fetch', body: 'allow localhost : all except fetch;'},
+  {name: 'all except store', body: 'allow localhost : all except store;'},
+  {name: 'disallow all except fetch', body: 'disallow * : all except fetch;'},
+  {name: 'all except two ops', body: 'allow localhost : all except fetch, store;'},
+  {name: 'all IPv6 quoted', body: 'allow ":*" : fetch;'},
+  {name: 'unix socket', body: 'allow "unix:" : all;'},
+  {name: 'local without star', body: 'allow "local:" : all;'},
+  {name: 'IPv6 loopback quoted', body: 'allow "::1" : all;'},
+  {name: 'IPv6 wildcard', body: 'allow "fe80:*" : fetch;'},
+  {name: 'class A wildcard', body: 'allow 10.* : fetch;'},
+  {name: 'all IPv4', body: 'allow .* : fetch;'},
+  {name: 'star', body: 'allow * : all;'},
+  {name: 'disallow star all', body: 'disallow * : all;'},
+  {name: 'wildcard with maximum', body: 'allow 10.1.2.* : fetch, maximum 10 connections;'},
+  {name: 'only maximum', body: 'allow localhost : maximum 5 connections;'},
+  {name: 'maximum zero', body: 'allow localhost : fetch, maximum 0 connections;'},
+  {name: 'maximum negative', body: 'allow localhost : fetch, maximum -1 connections;'},
+  {name: 'maximum huge', body: 'allow localhost : fetch, maximum 99999999999 connections;'},
+  {name: 'maximum without connections', body: 'allow localhost : fetch, maximum 5;'},
+  {name: 'missing comma before maximum', body: 'allow localhost : fetch maximum 5 connections;'},
+  {name: 'missing colon', body: 'allow localhost fetch;'},
+  {name: 'no names', body: 'allow : fetch;'},
+  {name: 'no operations', body: 'allow localhost : ;'},
+  {name: 'user root', body: 'allow user root : all;'},
+  {name: 'users list', body: 'allow users root, daemon : fetch;'},
+  {name: 'group root', body: 'allow group root : fetch;'},
+  {name: 'groups list', body: 'allow groups root, adm : fetch;'},
+  {name: 'disallow user', body: 'disallow user root : store;\nallow user root : fetch;'},
+  {name: 'quoted user', body: 'allow user "root" : fetch;'},
+  {name: 'unresolvable host alone', body: 'allow no-such-host.invalid : fetch;'},
+  {
+    name: 'unresolvable host beside valid',
+    body: 'allow no-such-host.invalid : fetch;\nallow localhost : all;',
+  },
+  {name: 'different levels', body: 'allow 10.* : fetch;\ndisallow 10.1.* : fetch;'},
+  {name: 'clash of wildcards', body: 'allow 10.1.* : fetch;\ndisallow 10.1.* : fetch;'},
+  {name: 'same rule twice', body: 'allow localhost : fetch;\nallow localhost : fetch;'},
+  {name: 'localhost and its address', body: 'allow localhost : all;\ndisallow 127.0.0.1 : store;'},
+  {name: 'quoted hostname', body: 'allow "localhost" : fetch;'},
+  {name: 'double semicolon', body: 'allow localhost : fetch;;'},
+  {name: 'two wildcards', body: 'allow 10.1.*.* : fetch;'},
+  {name: 'five octets', body: 'allow 10.1.2.3.4 : fetch;'},
+  {name: 'octet out of range', body: 'allow 256.1.1.1 : fetch;'},
+  {name: 'host keyword singular', body: 'allow host localhost : fetch;'},
+  {name: 'hosts keyword without names', body: 'allow hosts : fetch;'},
+  {name: 'tabs between tokens', body: 'allow\tlocalhost\t:\tfetch\t;'},
+  {name: 'unknown statement keyword', body: 'permit localhost : fetch;'},
+  {name: 'seed-style pmcd.access line', body: '10.0.0.0/8 sasl'},
+  {name: 'statement after garbage', body: 'allow localhost : fetch;\ngarbage here\n'},
+  {name: 'no access section', whole: AGENTS},
+  {name: 'uppercase section header', whole: `${AGENTS}[ACCESS]\nallow localhost : fetch;\n`},
+  {
+    name: 'two access sections',
+    whole: `${AGENTS}[access]\nallow localhost : fetch;\n[access]\nallow 127.0.0.1 : store;\n`,
+  },
+  {name: 'unknown section', whole: `${AGENTS}[hosts]\nallow localhost : fetch;\n`},
+  {name: 'bad agents line', whole: 'pmcd 2 dso\n[access]\nallow localhost : fetch;\n'},
+  {name: 'empty agents table', whole: '[access]\nallow localhost : fetch;\n'},
+]
+
+export function caseText(c: AccessCase): string {
+  return c.whole ?? `${AGENTS}[access]\n${c.body ?? ''}\n`
+}
