@@ -3,6 +3,7 @@
  * build bundles this file with its dependencies into dist/pcp-harden.cjs, so that a run loads
  * one file instead of several hundred (start-up time: see bench/startup.js).
  */
+import AccessLint from './commands/access/lint.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
 import Verify from './commands/verify.js'
@@ -10,6 +11,7 @@ import Verify from './commands/verify.js'
 export {Errors, flush, run, settings} from '@oclif/core'
 
 export const COMMANDS = {
+  'access:lint': AccessLint,
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
   verify: Verify,

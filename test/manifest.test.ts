@@ -20,7 +20,12 @@ it('oclif.manifest.json is what the build generates from the current commands', 
     })
     const fresh = JSON.parse(await readFile(path.join(dir, 'oclif.manifest.json'), 'utf8'))
     const committed = JSON.parse(await readFile(path.join(REPO, 'oclif.manifest.json'), 'utf8'))
-    expect(Object.keys(fresh.commands).sort()).toEqual(['checks:explain', 'checks:list', 'verify'])
+    expect(Object.keys(fresh.commands).sort()).toEqual([
+      'access:lint',
+      'checks:explain',
+      'checks:list',
+      'verify',
+    ])
     expect(committed).toEqual(fresh)
   } finally {
     await rm(dir, {recursive: true, force: true})

@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import {type FsBackend, type RawStat} from './backend.js'
+import {DiskBackend, type FsBackend, type RawStat} from './backend.js'
 import {type Account, type AccountDb, parseGroup, parsePasswd} from './accounts.js'
 
 export type {FileType, RawStat} from './backend.js'
@@ -59,6 +59,11 @@ export class Host {
   private accountDb?: Promise<AccountDb>
 
   constructor(readonly backend: FsBackend) {}
+
+  /** Whether this is the running machine itself (root `/`), whose resolver and services may be asked. */
+  get live(): boolean {
+    return this.backend instanceof DiskBackend && this.backend.root === '/'
+  }
 
   /** The raw lstat of a path with no symlink in it, cached. */
   private rawLstat(resolvedPath: string): Promise<RawStat> {

@@ -5,6 +5,8 @@
  */
 
 export interface Diagnostic {
+  /** The file, when not the pmcd.conf being parsed (pmcd.conf.access). */
+  file?: string
   line: number
   /** error: `pmcd -v` fails. warning: the statement (or one of its names) is ignored. */
   severity: 'error' | 'warning'
@@ -39,6 +41,8 @@ export interface AccessStatement {
   /** First and last line of the statement (it may span lines). */
   line: number
   endLine: number
+  /** The file, when not the pmcd.conf being parsed (pmcd.conf.access). */
+  file?: string
 }
 
 export interface PmcdConf {
@@ -52,7 +56,7 @@ export interface PmcdConf {
   eofLine: number
 }
 
-type TokenKind = 'word' | 'string' | ',' | ':' | ';' | '[' | ']' | 'eof'
+type TokenKind = 'word' | 'string' | ',' | ':' | ';' | '[' | ']' | 'eof' | 'bad-quote'
 
 interface Token {
   kind: TokenKind
@@ -83,8 +87,9 @@ function tokenize(text: string, from: number, firstLine: number): Token[] {
       const start = line
       let j = i + 1
       while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++
-      tokens.push({kind: 'string', text: text.slice(i + 1, j), line: start})
-      i = j < text.length && text[j] === '"' ? j + 1 : j
+      const closed = j < text.length && text[j] === '"'
+      tokens.push({kind: closed ? 'string' : 'bad-quote', text: text.slice(i + 1, j), line: start})
+      i = closed ? j + 1 : j
     } else {
       let j = i
       while (j < text.length && !/[\s,:;[\]#"]/.test(text[j] as string)) j++
@@ -160,6 +165,21 @@ class SyntaxFailure extends Error {
   }
 }
 
+/**
+ * Parse pmcd.conf.access: bare statements, as if they followed `[access]`, with their own line
+ * numbers and file name.
+ */
+export function parseAccessStatements(
+  text: string,
+  file: string,
+): {statements: AccessStatement[]; diagnostics: Diagnostic[]} {
+  const conf = parsePmcdConf(`[access]\n${text}`)
+  return {
+    statements: conf.statements.map((s) => ({...s, line: s.line - 1, endLine: s.endLine - 1, file})),
+    diagnostics: conf.diagnostics.map((d) => ({...d, line: d.line - 1, file})),
+  }
+}
+
 /** Parse a whole pmcd.conf. */
 export function parsePmcdConf(text: string): PmcdConf {
   const eofLine = text.split('\n').length
@@ -183,6 +203,7 @@ export function parsePmcdConf(text: string): PmcdConf {
     if (keyword.kind !== 'word' || keyword.text.toLowerCase() !== 'access')
       fail(keyword, '"access" keyword expected')
     const close = next()
+    if (close.kind === 'bad-quote') fail(close, 'unterminated quoted string')
     if (close.kind !== ']') fail(close, '"]" expected')
     conf.accessLine = open.line
     conf.statements = parseStatements(tokens, at, fail, (n) => (at = n))
@@ -203,15 +224,23 @@ function parseStatements(
   let at = start
   const peek = () => tokens[at] as Token
   const next = () => tokens[at < tokens.length - 1 ? at++ : at] as Token
-  const isWord = (t: Token, ...words: string[]) => t.kind === 'word' && words.includes(t.text.toLowerCase())
+  // pmcd compares keywords whether or not they are quoted.
+  const isWord = (t: Token, ...words: string[]) =>
+    (t.kind === 'word' || t.kind === 'string') && words.includes(t.text.toLowerCase())
+  const scanError = (t: Token) => {
+    if (t.kind === 'bad-quote') fail(t, 'unterminated quoted string')
+  }
 
   while (peek().kind !== 'eof') {
+    // pmcd stops quietly at a scanner error between statements once one statement was read.
+    if (peek().kind === 'bad-quote' && statements.length > 0) break
     const first = next()
+    scanError(first)
     if (!isWord(first, 'allow', 'disallow')) fail(first, 'allow or disallow statement expected')
     const allow = first.text.toLowerCase() === 'allow'
     let kind: StatementKind = 'hosts'
     const kindWord = peek()
-    if (kindWord.kind === 'word' && kindWord.text.toLowerCase() in KIND_WORDS) {
+    if (isWord(kindWord, ...Object.keys(KIND_WORDS))) {
       kind = KIND_WORDS[kindWord.text.toLowerCase()] as StatementKind
       next()
     }
@@ -220,6 +249,7 @@ function parseStatements(
     const names: AccessName[] = []
     for (;;) {
       const name = next()
+      scanError(name)
       if (name.kind !== 'word' && name.kind !== 'string') {
         if (names.length === 0) fail(name, `no ${noun}s in allow/disallow statement`)
         fail(name, `${noun} expected after ','`)
@@ -239,21 +269,26 @@ function parseStatements(
     const except_ = {fetch: false, store: false}
     for (;;) {
       const op = next()
+      scanError(op)
       if (op.kind === ';' || op.kind === 'eof') {
         if (!sawOp) fail(op, 'empty or incomplete permissions list')
         fail(op, "misplaced (trailing) ',' in permission list")
       }
-      const word = op.kind === 'word' ? op.text.toLowerCase() : ''
+      const word = op.kind === 'word' || op.kind === 'string' ? op.text.toLowerCase() : ''
       if (word === 'fetch' || word === 'store') {
+        if (all && !except) fail(op, 'can\'t have "all" mixed with specific permissions')
         if (except) except_[word] = true
         else ops[word] = true
       } else if (word === 'all') {
+        if (all && except) fail(op, 'can\'t have "all" within an "all except"')
+        if (ops.fetch || ops.store) fail(op, 'can\'t have "all" mixed with specific permissions')
         all = true
         if (isWord(peek(), 'except')) {
           next()
           except = true
           const what = next()
-          const w = what.kind === 'word' ? what.text.toLowerCase() : ''
+          const w = what.kind === 'word' || what.kind === 'string' ? what.text.toLowerCase() : ''
+          if (what.kind === ';') fail(what, 'empty or incomplete permissions list')
           if (w !== 'fetch' && w !== 'store') fail(what, 'bad access specifier')
           except_[w as 'fetch' | 'store'] = true
         }

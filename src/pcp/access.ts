@@ -22,7 +22,7 @@ export interface AccessRule {
   deny: {fetch: boolean; store: boolean}
   maxConnections?: number
   /** The statements (lines) and names that made it. */
-  sources: {line: number; name: string; allow: boolean}[]
+  sources: {line: number; name: string; allow: boolean; file?: string}[]
 }
 
 export interface AccessPolicy {
@@ -51,6 +51,7 @@ async function resolveHostName(name: AccessName, ctx: AccessContext): Promise<Re
       keys: [
         {key: 'ipv4:0.0.0.0/0', prefix: 0},
         {key: 'ipv6:::/0', prefix: 0},
+        {key: 'unix', prefix: 128},
       ],
     }
   if (text === '.*') return {keys: [{key: 'ipv4:0.0.0.0/0', prefix: 0}]}
@@ -65,11 +66,11 @@ async function resolveHostName(name: AccessName, ctx: AccessContext): Promise<Re
       const v6 = ipv6Prefix(text)
       return v6 ? {keys: [v6]} : {error: 'EINVAL', why: 'the wildcard must be the last component'}
     }
-    const parts = text.split('.')
-    const star = parts.indexOf('*')
-    if (star !== parts.length - 1 || !text.endsWith('.*'))
+    if (text.indexOf('*') !== text.length - 1)
       return {error: 'EINVAL', why: 'the wildcard must be the last component'}
-    const octets = parts.slice(0, -1)
+    // access.c takes "192.168*" as "192.168.*": the dot before the star is optional.
+    const stem = text.slice(0, -1).replace(/\.$/, '')
+    const octets = stem === '' ? [] : stem.split('.')
     if (octets.length > 3 || octets.some((o) => !/^\d{1,3}$/.test(o) || Number(o) > 255))
       return {error: 'EINVAL', why: 'only numeric IPv4 prefixes take a wildcard'}
     const full = [...octets, ...Array(4 - octets.length).fill('0')].join('.')
@@ -85,11 +86,9 @@ function addressKey(address: string): {key: string; prefix: number} {
   return isIPv6(address) ? {key: `ipv6:${address}/128`, prefix: 128} : {key: `ipv4:${address}/32`, prefix: 32}
 }
 
-function findAccount(name: string, list: readonly Account[]): Account | undefined {
-  return (
-    list.find((a) => a.name === name) ??
-    (/^\d+$/.test(name) ? list.find((a) => a.id === Number(name)) : undefined)
-  )
+/** pmcd looks users and groups up by name only; `*` stands for all of them. */
+function findAccount(name: string, list: readonly Account[]): {id: number | '*'} | undefined {
+  return name === '*' ? {id: '*'} : list.find((a) => a.name === name)
 }
 
 /**
@@ -111,6 +110,7 @@ export async function buildAccessPolicy(conf: PmcdConf, ctx: AccessContext): Pro
         if ('error' in resolved) {
           const fatal = resolved.error === 'EINVAL'
           policy.diagnostics.push({
+            ...(statement.file ? {file: statement.file} : {}),
             line: statement.line,
             severity: fatal ? 'error' : 'warning',
             message: fatal
@@ -122,9 +122,13 @@ export async function buildAccessPolicy(conf: PmcdConf, ctx: AccessContext): Pro
         }
         keys = resolved.keys
       } else {
-        const account = findAccount(name.text, statement.kind === 'users' ? ctx.users : ctx.groups)
+        const account: {id: number | string} | undefined = findAccount(
+          name.text,
+          statement.kind === 'users' ? ctx.users : ctx.groups,
+        )
         if (!account) {
           policy.diagnostics.push({
+            ...(statement.file ? {file: statement.file} : {}),
             line: statement.line,
             severity: 'error',
             message: `access control error for ${noun} '${name.text}': Invalid argument (no such ${noun})`,
@@ -132,16 +136,29 @@ export async function buildAccessPolicy(conf: PmcdConf, ctx: AccessContext): Pro
           return policy
         }
         keys = [{key: `${noun}:${account.id}`, prefix: 0}]
+        // A wildcard user or group never clashes (access.c): keep each statement's own entry.
+        if (account.id === '*') keys = [{key: `${noun}:*:${statement.line}`, prefix: 0}]
         policy.credentialsRequired = true
       }
       for (const {key, prefix} of keys) {
         const existing = byKey.get(key)
         if (existing) {
-          const clash = (['fetch', 'store'] as const).some(
-            (op) => existing.ops[op] && statement.ops[op] && existing.deny[op] !== statement.deny[op],
-          )
-          if (clash) {
+          // access.c: same address and level clash when their limits differ, or when they share an
+          // operation and their deny masks differ at all.
+          const mask = (ops: {fetch: boolean; store: boolean}, deny: {fetch: boolean; store: boolean}) =>
+            `${ops.fetch && deny.fetch}/${ops.store && deny.store}`
+          const overlap =
+            (existing.ops.fetch && statement.ops.fetch) || (existing.ops.store && statement.ops.store)
+          const limits =
+            existing.maxConnections !== undefined &&
+            statement.maxConnections !== undefined &&
+            existing.maxConnections !== statement.maxConnections
+          if (
+            limits ||
+            (overlap && mask(existing.ops, existing.deny) !== mask(statement.ops, statement.deny))
+          ) {
             policy.diagnostics.push({
+              ...(statement.file ? {file: statement.file} : {}),
               line: statement.line,
               severity: 'error',
               message: `access control error for ${noun} '${name.text}': Invalid argument (permission clash with line ${existing.sources[0]?.line})`,
@@ -150,12 +167,17 @@ export async function buildAccessPolicy(conf: PmcdConf, ctx: AccessContext): Pro
           }
           for (const op of ['fetch', 'store'] as const) {
             if (statement.ops[op]) {
+              existing.deny[op] = existing.deny[op] || statement.deny[op]
               existing.ops[op] = true
-              existing.deny[op] = statement.deny[op]
             }
           }
           if (statement.maxConnections !== undefined) existing.maxConnections = statement.maxConnections
-          existing.sources.push({line: statement.line, name: name.text, allow: statement.allow})
+          existing.sources.push({
+            line: statement.line,
+            name: name.text,
+            allow: statement.allow,
+            file: statement.file,
+          })
         } else {
           const rule: AccessRule = {
             kind: noun,
@@ -164,7 +186,7 @@ export async function buildAccessPolicy(conf: PmcdConf, ctx: AccessContext): Pro
             ops: {...statement.ops},
             deny: {...statement.deny},
             ...(statement.maxConnections === undefined ? {} : {maxConnections: statement.maxConnections}),
-            sources: [{line: statement.line, name: name.text, allow: statement.allow}],
+            sources: [{line: statement.line, name: name.text, allow: statement.allow, file: statement.file}],
           }
           byKey.set(key, rule)
           policy.rules.push(rule)

@@ -102,3 +102,31 @@ export const CASES: AccessCase[] = [
 export function caseText(c: AccessCase): string {
   return c.whole ?? `${AGENTS}[access]\n${c.body ?? ''}\n`
 }
+
+/** More cases from pmcd's sources (access.c clash rule, scanner details), checked against pmcd -v. */
+CASES.push(
+  {
+    name: 'deny masks differ on shared op',
+    body: 'disallow localhost : store;\ndisallow localhost : fetch, store;',
+  },
+  {
+    name: 'limits differ',
+    body: 'allow localhost : fetch, maximum 2 connections;\nallow localhost : fetch, maximum 3 connections;',
+  },
+  {
+    name: 'limit beside no limit',
+    body: 'allow localhost : fetch, maximum 2 connections;\nallow localhost : fetch;',
+  },
+  {name: 'all mixed with fetch', body: 'allow localhost : fetch, all;'},
+  {name: 'maximum before all', body: 'allow localhost : maximum 2 connections, all;'},
+  {name: 'all except nothing', body: 'allow localhost : all except ;'},
+  {name: 'header with text after', whole: `${AGENTS}[access] allow localhost : all;\n`},
+  {name: 'header split over lines', whole: `${AGENTS}[\naccess\n]\nallow localhost : all;\n`},
+  {name: 'quoted keywords', body: '"allow" "hosts" "localhost" : "fetch" ;'},
+  {name: 'braces are not separators', body: 'allow localhost : {fetch};'},
+  {name: 'wildcard without dot', body: 'allow 192.168* : fetch;'},
+  {name: 'wildcard on a name', body: 'allow host* : fetch;'},
+  {name: 'unterminated quote', body: 'allow "localhost : fetch;'},
+  {name: 'user star twice', body: 'allow users * : all;\ndisallow users * : all;'},
+  {name: 'numeric user', body: 'allow users 0 : fetch;'},
+)

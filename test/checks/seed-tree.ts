@@ -19,8 +19,21 @@ ${ACCOUNTS}
   - {path: /run/${P}/${P}.sock, type: socket, mode: "0777", owner: ${P}}
   - {path: /etc/pcp, type: dir}
   - {path: /etc/pcp/pmcd, type: dir}
-  - {path: /etc/pcp/pmcd/pmcd.conf, mode: "0640", group: pcp, content: "[access]\\nallow local:* : all;\\n"}
-  - {path: /etc/pcp/pmcd/pmcd.conf.access, mode: "0640", group: pcp, content: ""}
+  - path: /etc/pcp/pmcd/pmcd.conf
+    mode: "0640"
+    group: pcp
+    content: |
+      pmcd 2 dso pmcd_init /var/lib/pcp/pmdas/pmcd/pmda_pmcd.so
+      [access]
+      disallow ".*" : all;
+      disallow ":*" : all;
+      allow 10.1.2.* : fetch, maximum 20 connections;
+      allow "local:*" : all;
+  - path: /etc/pcp/pmcd/pmcd.conf.access
+    mode: "0640"
+    group: pcp
+    content: |
+      allow 10.1.3.* : fetch, maximum 10 connections;
   - {path: /etc/pcp/pmcd/pmcd.options, content: "-A\\n"}
   - {path: /etc/default/pmcd, content: "PMCD_LOCAL=0\\n"}
   - path: /etc/pcp/tls.conf
@@ -235,4 +248,47 @@ export const BREAKS: Break[] = [
     'PCP-FILE-006',
     /0775 is looser than the recommended 0750/,
   ],
+]
+
+/** The hardened access section of the seed tree, with one statement replaced or added. */
+export function seedAccess(statements: string): string {
+  return `pmcd 2 dso pmcd_init /var/lib/pcp/pmdas/pmcd/pmda_pmcd.so\n[access]\n${statements}\n`
+}
+
+const HARDENED = 'disallow ".*" : all;\ndisallow ":*" : all;\nallow "local:*" : all;'
+
+/** pmcd.conf contents that break the seed tree's access policy, and every check that must report it. */
+export const ACCESS_BREAKS: [string, string, string[]][] = [
+  ['unquoted local:*', seedAccess('allow local:* : all;'), ['PCP-ACCESS-001']],
+  [
+    'every host may do everything',
+    seedAccess('allow * : all;'),
+    // Both "any other" classes, and 10.1.3.* of pmcd.conf.access, which allows only fetch itself.
+    [
+      'PCP-ACCESS-002',
+      'PCP-ACCESS-002',
+      'PCP-ACCESS-002',
+      'PCP-ACCESS-003',
+      'PCP-ACCESS-003',
+      'PCP-ACCESS-006',
+      'PCP-ACCESS-006',
+    ],
+  ],
+  [
+    'the shipped default',
+    seedAccess('disallow ".*" : store;\ndisallow ":*" : store;\nallow "local:*" : all;'),
+    ['PCP-ACCESS-003', 'PCP-ACCESS-003'],
+  ],
+  [
+    'a CIDR rule',
+    seedAccess(`${HARDENED}\nallow 10.1.0.0/16 : fetch, maximum 5 connections;`),
+    ['PCP-ACCESS-004'],
+  ],
+  [
+    'an unresolvable name',
+    seedAccess(`${HARDENED}\nallow monitor.example.invalid : fetch;`),
+    ['PCP-ACCESS-005'],
+  ],
+  ['no connection limit', seedAccess(`${HARDENED}\nallow 10.1.2.* : fetch;`), ['PCP-ACCESS-006']],
+  ['a user rule', seedAccess(`${HARDENED}\nallow user root : fetch;`), ['PCP-ACCESS-007']],
 ]

@@ -1,4 +1,4 @@
-import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -20,6 +20,8 @@ let cwd: string
 beforeAll(async () => {
   image = await buildTree(parseTreeSpec(SEED_TREE, 'seed'))
   cwd = await mkdtemp(path.join(tmpdir(), 'pcp-harden-examples-'))
+  // The file examples name in the current directory.
+  await writeFile(path.join(cwd, 'pmcd.conf'), '[access]\nallow "local:*" : all;\n')
 })
 
 afterAll(async () => {
@@ -60,7 +62,8 @@ describe('documented examples run as written', async () => {
       .map((w) => (/\.(json|sarif)$/.test(w) ? path.join(cwd, w) : w))
     // Examples that audit "/" audit a seed tree here: the test machine is not a PCP host.
     const onRoot = args[0] === 'verify' && !args.includes('--root') && !args.includes('--sample')
-    const run = await cli(onRoot ? [...args, '--root', image] : args)
+    const onLiveRoot = onRoot || (args[0] === 'access' && !args.includes('--root'))
+    const run = await cli(onLiveRoot ? [...args, '--root', image] : args, {cwd})
     expect(run.stderr).toBe('')
     expect([0, 1, 2]).toContain(run.code)
   })

@@ -18,7 +18,7 @@ export interface CliRun {
  */
 export function cli(
   args: string[],
-  options: {env?: Record<string, string>; as?: number; bin?: string} = {},
+  options: {env?: Record<string, string>; as?: number; bin?: string; cwd?: string} = {},
 ): Promise<CliRun> {
   const bin = options.bin ?? BIN
   const env = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env}
@@ -37,9 +37,14 @@ export function cli(
           ],
         ]
   return new Promise((resolve) => {
-    execFile(file, argv, {env, timeout: 30_000, maxBuffer: 16 << 20}, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
-      resolve({code, stdout, stderr})
-    })
+    execFile(
+      file,
+      argv,
+      {env, cwd: options.cwd, timeout: 30_000, maxBuffer: 16 << 20},
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+        resolve({code, stdout, stderr})
+      },
+    )
   })
 }

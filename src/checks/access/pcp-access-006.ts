@@ -1,0 +1,15 @@
+import {accessCheck} from './analysis.js'
+
+export const check = accessCheck({
+  id: 'PCP-ACCESS-006',
+  title: 'Remote allow rules set a connection limit',
+  severity: 'low',
+  profiles: ['pcp-collector'],
+  tags: ['pmcd', 'access', 'availability'],
+  rationale:
+    'Without "maximum N connections" a remote client (or a runaway monitoring script) can hold as many pmcd ' +
+    'connections as it likes, starving the monitors that matter.',
+  remediation: 'allow 10.1.2.* : fetch, maximum 20 connections;',
+  reference: 'pmcd(1) ACCESS CONTROL ("maximum N connections")',
+  example: {fail: 'allow 10.1.2.* : fetch;', pass: 'allow 10.1.2.* : fetch, maximum 20 connections;'},
+})

@@ -1,0 +1,124 @@
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import {Args, Flags} from '@oclif/core'
+
+import {severityRank} from '../../checks/types.js'
+import {BaseCommand} from '../../cli/base.js'
+import {InputError} from '../../engine/errors.js'
+import {EXIT_CODES, type NagiosStatus} from '../../engine/model.js'
+import {accessFindings} from '../../pcp/access-findings.js'
+import {accessContext, type AccessLint, lintHostAccess, lintPmcdConf, PMCD_CONF} from '../../pcp/lint.js'
+import {clientClasses, decide} from '../../pcp/policy.js'
+
+export default class AccessLintCommand extends BaseCommand<typeof AccessLintCommand> {
+  static override summary = "Lint pmcd's access control as pmcd itself reads it"
+  static override description =
+    'Decides whether pmcd accepts the file exactly as `pmcd -v` does (and why not, with the line), then reports ' +
+    'weaknesses: remote store, fetch open to every host, CIDR rules pmcd drops, names that do not resolve, ' +
+    'missing connection limits, user rules that require credentials. Without FILE: the pmcd.conf (and ' +
+    'pmcd.conf.access) under --root. Exit: 0 OK, 1 WARNING, 2 CRITICAL (or pmcd would reject the file), 3 bad input.'
+  static override examples = [
+    '<%= config.bin %> access lint',
+    '<%= config.bin %> access lint --explain',
+    '<%= config.bin %> access lint ./pmcd.conf --format json',
+  ]
+
+  static override args = {
+    file: Args.string({description: 'A pmcd.conf to lint (a local file)', required: false}),
+  }
+  static override flags = {
+    format: Flags.string({description: 'Output format', options: ['text', 'json'], default: 'text'}),
+    explain: Flags.boolean({
+      description: 'Show the effective policy: who may fetch and store, and which rule decides',
+    }),
+  }
+
+  async run(): Promise<void> {
+    const {args} = await this.parse(AccessLintCommand)
+    const host = await this.diskHost()
+    let lint: AccessLint
+    if (args.file) {
+      const text = await readFile(args.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new InputError(`${args.file}: ${error.code === 'ENOENT' ? 'no such file' : error.code}`)
+      })
+      lint = await lintPmcdConf(text, await accessContext(host, host.live), path.resolve(args.file))
+    } else {
+      const found = await lintHostAccess(host, host.live)
+      if (!found) throw new InputError(`${PMCD_CONF}: not found under --root ${this.flags.root}`)
+      if ('error' in found) throw new InputError(found.error)
+      lint = found
+    }
+    const findings = accessFindings(lint)
+    const worst = findings.reduce((w, f) => Math.max(w, severityRank(f.severity)), 0)
+    const status: NagiosStatus =
+      worst >= severityRank('high') ? 'CRITICAL' : worst >= severityRank('low') ? 'WARNING' : 'OK'
+    const classes =
+      lint.policy &&
+      clientClasses(lint.policy).map((c) => {
+        const fetch = decide(lint.policy!, c.address, 'fetch')
+        const store = decide(lint.policy!, c.address, 'store')
+        const by = (d: typeof fetch) =>
+          d.rule ? {line: d.rule.sources[0]?.line, file: d.rule.sources[0]?.file ?? lint.file} : {}
+        return {
+          client: c.label,
+          local: c.local,
+          fetch: {allowed: fetch.allowed, ...by(fetch)},
+          store: {allowed: store.allowed, ...by(store)},
+          maxConnections: fetch.maxConnections ?? null,
+        }
+      })
+
+    if (this.flags.format === 'json') {
+      const out = {
+        file: lint.file,
+        valid: lint.valid,
+        status,
+        diagnostics: lint.diagnostics.map((d) => ({file: d.file ?? lint.file, ...d})),
+        findings,
+        ...(lint.policy ? {credentialsRequired: lint.policy.credentialsRequired, policy: classes} : {}),
+      }
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+    } else {
+      const lines: string[] = []
+      lines.push(
+        `${lint.file}: ${lint.valid ? 'valid: pmcd accepts it' : 'INVALID: pmcd rejects it and will not start'}`,
+      )
+      for (const d of lint.diagnostics)
+        lines.push(`  ${d.file ?? lint.file}:${d.line}: ${d.severity}: ${d.message}`)
+      for (const f of findings)
+        lines.push(
+          `  [${f.severity.toUpperCase()}] ${f.check} ${f.file}${f.line ? `:${f.line}` : ''}: ${f.message}`,
+        )
+      if (findings.length === 0 && lint.valid) lines.push('  no findings')
+      if (this.flags.explain && classes) {
+        lines.push(
+          '',
+          'Effective policy (the most specific rule that speaks of an operation decides; none: allowed):',
+        )
+        const cell = (d: {allowed: boolean; line?: number}) =>
+          `${d.allowed ? 'allowed' : 'denied'}${d.line ? ` (line ${d.line})` : ' (default)'}`
+        const rows = classes.map((c) => [
+          c.client,
+          cell(c.fetch),
+          cell(c.store),
+          c.maxConnections === null ? 'unlimited' : String(c.maxConnections),
+        ])
+        const header = ['client', 'fetch', 'store', 'connections']
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)))
+        for (const row of [header, ...rows])
+          lines.push(
+            '  ' +
+              row
+                .map((v, i) => v.padEnd(widths[i] as number))
+                .join('  ')
+                .trimEnd(),
+          )
+        if (lint.policy?.credentialsRequired)
+          lines.push('  (user/group rules present: TCP clients must authenticate with SASL)')
+      }
+      process.stdout.write(lines.join('\n') + '\n')
+    }
+    process.exitCode = lint.valid ? EXIT_CODES[status] : EXIT_CODES.CRITICAL
+  }
+}

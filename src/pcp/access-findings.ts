@@ -1,0 +1,150 @@
+import type {Severity} from '../checks/types.js'
+import type {AccessRule} from './access.js'
+import type {AccessLint} from './lint.js'
+import {ANY_IPV4, ANY_IPV6, clientClasses, decide} from './policy.js'
+
+/** One weakness of an access policy; each kind is judged by its own check in `verify`. */
+export interface AccessFinding {
+  check: string
+  severity: Severity
+  file: string
+  line?: number
+  message: string
+}
+
+const CIDR = /^(\d{1,3}(?:\.\d{1,3}){0,3})\/(\d{1,2})$/
+
+/** `10.0.0.0/8` -> `10.*`; prefixes that are not octet-aligned need several rules. */
+export function cidrToWildcards(cidr: string, limit = 16): string[] | undefined {
+  const match = CIDR.exec(cidr)
+  if (!match) return undefined
+  const octets = (match[1] as string).split('.').map(Number)
+  while (octets.length < 4) octets.push(0)
+  const bits = Number(match[2])
+  if (bits > 32 || octets.some((o) => o > 255)) return undefined
+  if (bits === 0) return ['.*']
+  if (bits === 32) return [octets.join('.')]
+  const whole = Math.ceil(bits / 8)
+  const count = 2 ** (whole * 8 - bits)
+  if (count > limit) return undefined
+  const base = octets.slice(0, whole)
+  const last = whole - 1
+  const start = (base[last] as number) & ~(count - 1) & 0xff
+  return Array.from({length: count}, (_, i) => {
+    const parts = [...base.slice(0, last), start + i]
+    return whole === 4 ? parts.join('.') : `${parts.join('.')}.*`
+  })
+}
+
+function where(rule: AccessRule | undefined, lint: AccessLint): {file: string; line?: number} {
+  const source = rule?.sources[0]
+  // No rule decided: point at the [access] header, where the missing rule belongs.
+  const line = source?.line ?? lint.conf.accessLine
+  return {file: source?.file ?? lint.file, ...(line ? {line} : {})}
+}
+
+/** The findings of one linted pmcd.conf (nothing to judge when pmcd would not start). */
+export function accessFindings(lint: AccessLint): AccessFinding[] {
+  const findings: AccessFinding[] = []
+  const policy = lint.policy
+  if (!lint.valid || !policy) {
+    const first = lint.diagnostics.find((d) => d.severity === 'error')
+    findings.push({
+      check: 'PCP-ACCESS-001',
+      severity: 'high',
+      file: first?.file ?? lint.file,
+      ...(first ? {line: first.line} : {}),
+      message: `pmcd rejects this configuration and will not start: ${first?.message ?? 'invalid'}`,
+    })
+    return findings
+  }
+
+  if (lint.conf.accessLine === undefined) {
+    findings.push({
+      check: 'PCP-ACCESS-002',
+      severity: 'critical',
+      file: lint.file,
+      message: 'no [access] section: every host that can connect may fetch and store',
+    })
+    return findings
+  }
+
+  for (const cls of clientClasses(policy).filter((c) => !c.local)) {
+    const store = decide(policy, cls.address, 'store')
+    if (store.allowed) {
+      findings.push({
+        check: 'PCP-ACCESS-002',
+        severity: 'critical',
+        ...where(store.rule, lint),
+        message: store.rule
+          ? `${cls.label} may store (change metric values and agent state): allowed by line ${store.rule.sources[0]?.line}`
+          : `${cls.label} may store: no rule speaks of store for it, so pmcd allows it`,
+      })
+    }
+  }
+
+  for (const cls of [ANY_IPV4, ANY_IPV6]) {
+    const fetch = decide(policy, cls.address, 'fetch')
+    if (fetch.allowed) {
+      findings.push({
+        check: 'PCP-ACCESS-003',
+        severity: 'medium',
+        ...where(fetch.rule, lint),
+        message: `${cls.label} that can connect may fetch every metric${fetch.rule ? '' : ' (the shipped default: no rule denies it)'}`,
+      })
+    }
+  }
+
+  for (const d of lint.diagnostics.filter((x) => x.severity === 'warning')) {
+    const name = /host '([^']+)'/.exec(d.message)?.[1] ?? ''
+    const wildcards = cidrToWildcards(name)
+    findings.push(
+      CIDR.test(name)
+        ? {
+            check: 'PCP-ACCESS-004',
+            severity: 'medium',
+            file: d.file ?? lint.file,
+            line: d.line,
+            message: `${name} is CIDR, which pmcd does not understand: it ignores this rule${
+              wildcards ? `; write ${wildcards.join(', ')}` : '; no short wildcard list expresses it'
+            }`,
+          }
+        : {
+            check: 'PCP-ACCESS-005',
+            severity: 'low',
+            file: d.file ?? lint.file,
+            line: d.line,
+            message: `host name ${name} does not resolve here: pmcd ignores it`,
+          },
+    )
+  }
+
+  for (const rule of policy.rules) {
+    const remote =
+      rule.kind === 'host' &&
+      !rule.key.startsWith('ipv4:127.') &&
+      rule.key !== 'ipv6:::1/128' &&
+      rule.key !== 'unix'
+    const allows = (rule.ops.fetch && !rule.deny.fetch) || (rule.ops.store && !rule.deny.store)
+    if (remote && allows && rule.maxConnections === undefined && rule.sources.some((s) => s.allow)) {
+      findings.push({
+        check: 'PCP-ACCESS-006',
+        severity: 'low',
+        ...where(rule, lint),
+        message: `${rule.sources.map((s) => s.name).join(', ')} may connect without a connection limit (add "maximum N connections")`,
+      })
+    }
+  }
+
+  if (policy.credentialsRequired) {
+    const first = policy.rules.find((r) => r.kind !== 'host')
+    findings.push({
+      check: 'PCP-ACCESS-007',
+      severity: 'medium',
+      ...where(first, lint),
+      message:
+        'a user or group rule switches pmcd to credentials-required mode: TCP clients without SASL credentials are refused, even for fetch',
+    })
+  }
+  return findings
+}
