@@ -34,8 +34,15 @@ ${ACCOUNTS}
     group: pcp
     content: |
       allow 10.1.3.* : fetch, maximum 10 connections;
-  - {path: /etc/pcp/pmcd/pmcd.options, content: "-A\\n"}
-  - {path: /etc/default/pmcd, content: "PMCD_LOCAL=0\\n"}
+  - path: /etc/pcp/pmcd/pmcd.options
+    content: |
+      # command-line options to pmcd, uncomment/edit lines as required
+      -A
+      # remote clients must present a certificate from the CA (tls.conf alone does not enforce it)
+      -Q
+      # listen on the monitoring network only
+      -i 10.1.2.5
+  - {path: /etc/default/pmcd, content: "# PMCD_LOCAL=1\\n"}
   - path: /etc/pcp/tls.conf
     content: |
       tls-ca-cert-file = /etc/pcp/tls/ca.crt
