@@ -73,7 +73,10 @@ function tokenize(text: string, from: number, firstLine: number): Token[] {
   let i = from
   while (i < text.length) {
     const c = text[i] as string
-    if (c === '\n') {
+    if (c === '\\' && text[i + 1] === '\n') {
+      // A continued line: pmcd joins it to the next and counts both as one line.
+      i += 2
+    } else if (c === '\n') {
       line++
       i++
     } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
@@ -92,7 +95,12 @@ function tokenize(text: string, from: number, firstLine: number): Token[] {
       i = closed ? j + 1 : j
     } else {
       let j = i
-      while (j < text.length && !/[\s,:;[\]#"]/.test(text[j] as string)) j++
+      while (
+        j < text.length &&
+        !/[\s,:;[\]#"]/.test(text[j] as string) &&
+        !(text[j] === '\\' && text[j + 1] === '\n')
+      )
+        j++
       tokens.push({kind: 'word', text: text.slice(i, j), line})
       i = j
     }
@@ -101,50 +109,117 @@ function tokenize(text: string, from: number, firstLine: number): Token[] {
   return tokens
 }
 
-const IPC_TYPES = new Set(['dso', 'pipe', 'socket'])
+/** The largest PMDA domain number pmcd accepts (MAXDOMID). */
+const MAX_DOMAIN = 510
 
-/** The agents table: `name domain dso|pipe|socket ...` lines, until the first `[`. */
-function parseAgents(text: string): {agents: Agent[]; end: number; endLine: number; error?: Diagnostic} {
+/** The words of one agents-table line: whitespace separates, "quotes" group, # starts a comment. */
+function agentWords(line: string): string[] {
+  const words: string[] = []
+  let i = 0
+  while (i < line.length) {
+    const c = line[i] as string
+    if (/\s/.test(c)) i++
+    else if (c === '#') break
+    else if (c === '"') {
+      const end = line.indexOf('"', i + 1)
+      words.push(line.slice(i + 1, end < 0 ? line.length : end))
+      i = end < 0 ? line.length : end + 1
+    } else {
+      let j = i
+      while (j < line.length && !/[\s#]/.test(line[j] as string)) j++
+      words.push(line.slice(i, j))
+      i = j
+    }
+  }
+  return words
+}
+
+/** Why pmcd rejects one agents-table line, or undefined when it accepts it. */
+function agentProblem(words: string[], known: Agent[]): string | undefined {
+  const [name = '', domainText = '', ipc = '', ...rest] = words
+  if (!/^\d+$/.test(domainText)) return 'expected domain number'
+  const domain = Number(domainText)
+  if (domain > MAX_DOMAIN) return `Illegal domain number (${domain})`
+  const twin = known.find((a) => a.domain === domain)
+  if (twin) return `domain number ${domain} for "${name}" clashes with "${twin.name}" agent`
+  switch (ipc.toLowerCase()) {
+    case 'dso':
+      if (rest.length < 1) return 'expected DSO entry point'
+      if (rest.length < 2) return 'expected DSO pathname'
+      if (!(rest[1] as string).startsWith('/')) return `DSO pathname "${rest[1]}" is not absolute`
+      if (rest.length > 2) return 'too many parameters for DSO'
+      return undefined
+    case 'pipe': {
+      if ((rest[0] ?? '').toLowerCase() !== 'binary') return 'pipe PDU type expected'
+      const command = rest
+        .slice(1)
+        .filter(
+          (w, i, all) =>
+            !(w.toLowerCase() === 'notready' && all.slice(0, i).every((x) => x.toLowerCase() === 'notready')),
+        )
+      return command.length === 0 ? 'command expected for pipe' : undefined
+    }
+    case 'socket':
+      if (!['inet', 'ipv6', 'unix'].includes((rest[0] ?? '').toLowerCase()))
+        return 'socket type expected (inet, ipv6 or unix)'
+      return rest.length < 2 ? 'port number or socket path expected' : undefined
+    default:
+      return "expected `dso', `socket' or `pipe'"
+  }
+}
+
+/**
+ * The agents table: one agent a line (a trailing backslash continues a line), until the first
+ * token starting with `[`. As in pmcd, only the last agent line's verdict counts: an earlier bad
+ * line is reported but does not stop `pmcd -v` (a quirk; such an agent is not started).
+ */
+function parseAgents(text: string): {
+  agents: Agent[]
+  end: number
+  endLine: number
+  diagnostics: Diagnostic[]
+} {
   const agents: Agent[] = []
+  const diagnostics: Diagnostic[] = []
+  let lastFailed = false
   let offset = 0
   let line = 1
   while (offset < text.length) {
-    const newline = text.indexOf('\n', offset)
-    const raw = text.slice(offset, newline < 0 ? text.length : newline)
-    const content = raw.replace(/#.*$/, '').trim()
-    if (content.startsWith('[')) return {agents, end: offset, endLine: line}
-    if (content !== '') {
-      const fields = content.split(/\s+/)
-      const [name = '', domain = '', ipc = ''] = fields
-      const fail = (message: string) => ({
-        agents,
-        end: offset,
-        endLine: line,
-        error: {line, severity: 'error' as const, message},
-      })
-      if (!/^\d+$/.test(domain)) return fail(`expected domain number for agent "${name}"`)
-      if (!IPC_TYPES.has(ipc.toLowerCase()))
-        return fail(`expected "dso", "pipe" or "socket" for agent "${name}"`)
-      const rest = fields.slice(3)
-      if (ipc.toLowerCase() === 'dso') {
-        if (rest.length < 1) return fail('expected DSO entry point')
-        if (rest.length < 2) return fail('expected DSO pathname')
-      } else if (ipc.toLowerCase() === 'pipe') {
-        if (!['binary', 'text'].includes((rest[0] ?? '').toLowerCase()))
-          return fail('expected "binary" or "text" for pipe')
-        if (rest.length < 2) return fail('expected command for pipe')
-      } else {
-        if (!['inet', 'ipv6', 'unix'].includes((rest[0] ?? '').toLowerCase()))
-          return fail('expected socket address family')
-        if (rest.length < 2) return fail('expected socket port or path')
+    // A logical line: physical lines joined at a trailing backslash; pmcd counts it as one line.
+    let logical = ''
+    let cursor = offset
+    for (;;) {
+      const newline = text.indexOf('\n', cursor)
+      const physical = text.slice(cursor, newline < 0 ? text.length : newline)
+      cursor = newline < 0 ? text.length : newline + 1
+      if (physical.endsWith('\\') && newline >= 0) {
+        logical += physical.slice(0, -1) + ' '
+        continue
       }
-      agents.push({name, domain: Number(domain), ipc: ipc.toLowerCase(), line, text: raw})
+      logical += physical
+      break
     }
-    if (newline < 0) break
-    offset = newline + 1
+    const words = agentWords(logical)
+    if (words[0]?.startsWith('[')) break
+    if (words.length > 0) {
+      const problem = agentProblem(words, agents)
+      if (problem) diagnostics.push({line, severity: 'warning', message: problem})
+      else
+        agents.push({
+          name: words[0] as string,
+          domain: Number(words[1]),
+          ipc: (words[2] as string).toLowerCase(),
+          line,
+          text: logical,
+        })
+      lastFailed = problem !== undefined
+    }
+    offset = cursor
     line++
   }
-  return {agents, end: text.length, endLine: line}
+  const last = diagnostics.at(-1)
+  if (lastFailed && last) last.severity = 'error'
+  return {agents, end: offset, endLine: line, diagnostics}
 }
 
 const KIND_WORDS: Record<string, StatementKind> = {
@@ -181,15 +256,19 @@ export function parseAccessStatements(
 }
 
 /** Parse a whole pmcd.conf. */
-export function parsePmcdConf(text: string): PmcdConf {
-  const eofLine = text.split('\n').length
+export function parsePmcdConf(raw: string): PmcdConf {
+  // pmcd reads lines with fgets and measures them with strlen (seen with pmcd -v): a line that
+  // starts with a NUL byte reads as the end of the file; elsewhere a NUL ends the line's text and,
+  // its newline unseen, the next line is read on to it.
+  const text = raw.includes('\0') ? raw.replace(/(^|\n)\0[\s\S]*$/, '$1').replace(/\0[^\n]*\n?/g, '') : raw
+  // Continued lines (a trailing backslash) count once, as pmcd counts them.
+  const eofLine = text.split('\n').length - (text.match(/\\\n/g)?.length ?? 0)
   const conf: PmcdConf = {agents: [], statements: [], diagnostics: [], eofLine}
   const agents = parseAgents(text)
   conf.agents = agents.agents
-  if (agents.error) {
-    conf.diagnostics.push(agents.error)
-    return conf
-  }
+  conf.diagnostics.push(...agents.diagnostics)
+  // pmcd does not read [access] when the last agent line failed.
+  if (agents.diagnostics.some((d) => d.severity === 'error')) return conf
   if (agents.end >= text.length) return conf
   const tokens = tokenize(text, agents.end, agents.endLine)
   let at = 0

@@ -29,7 +29,8 @@ export async function lintPmcdConf(
   extra?: {text: string; file: string},
 ): Promise<AccessLint> {
   const conf = parsePmcdConf(text)
-  if (conf.diagnostics.length > 0) return {file, valid: false, diagnostics: conf.diagnostics, conf}
+  if (conf.diagnostics.some((d) => d.severity === 'error'))
+    return {file, valid: false, diagnostics: conf.diagnostics, conf}
   if (extra) {
     const more = parseAccessStatements(extra.text, extra.file)
     if (more.diagnostics.length > 0) return {file, valid: false, diagnostics: more.diagnostics, conf}
@@ -46,7 +47,7 @@ export async function lintPmcdConf(
   return {
     file,
     valid: !policy.diagnostics.some((d) => d.severity === 'error'),
-    diagnostics: policy.diagnostics,
+    diagnostics: [...conf.diagnostics, ...policy.diagnostics],
     conf,
     policy,
   }

@@ -130,3 +130,34 @@ CASES.push(
   {name: 'user star twice', body: 'allow users * : all;\ndisallow users * : all;'},
   {name: 'numeric user', body: 'allow users 0 : fetch;'},
 )
+
+/** The agents table, as pmcd -v judges it (only the last agent line decides). */
+const agentsThen = (agents: string) => `${agents}\n[access]\nallow localhost : fetch;\n`
+CASES.push(
+  {
+    name: 'agent: bad type then good line',
+    whole: agentsThen('a 3 carrier x\npmcd 2 dso pmcd_init /x/pmda_pmcd.so'),
+  },
+  {
+    name: 'agent: good line then bad type',
+    whole: agentsThen('pmcd 2 dso pmcd_init /x/pmda_pmcd.so\na 3 carrier x'),
+  },
+  {name: 'agent: domain too large', whole: agentsThen('a 511 dso init /x/a.so')},
+  {name: 'agent: domain zero', whole: agentsThen('a 0 dso init /x/a.so')},
+  {name: 'agent: negative domain', whole: agentsThen('a -1 dso init /x/a.so')},
+  {name: 'agent: duplicate domain last', whole: agentsThen('a 3 dso init /x/a.so\nb 3 dso init /x/b.so')},
+  {name: 'agent: duplicate names', whole: agentsThen('a 3 dso init /x/a.so\na 4 dso init /x/b.so')},
+  {name: 'agent: relative DSO path', whole: agentsThen('a 3 dso init x/a.so')},
+  {name: 'agent: DSO extra parameter', whole: agentsThen('a 3 dso init /x/a.so extra')},
+  {name: 'agent: pipe text', whole: agentsThen('a 3 pipe text /bin/a')},
+  {name: 'agent: pipe without command', whole: agentsThen('a 3 pipe binary')},
+  {name: 'agent: pipe notready', whole: agentsThen('a 3 pipe binary notready /bin/a -d 3')},
+  {name: 'agent: socket unix', whole: agentsThen('a 3 socket unix /run/a.sock')},
+  {name: 'agent: socket bad family', whole: agentsThen('a 3 socket tcp 4000')},
+  {name: 'agent: continued line', whole: agentsThen('a 3 pipe binary \\\n  /bin/a -d 3')},
+  {
+    name: 'access: continued line',
+    whole: `${AGENTS}[access]\nallow localhost \\\n : fetch;\nallow 10.1.2.3.4 : fetch;\n`,
+  },
+  {name: 'agent: punctuation is ordinary', whole: agentsThen('x[1] 2 pipe binary /bin/cmd [a] b,c;d:e')},
+)

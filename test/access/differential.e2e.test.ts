@@ -4,11 +4,13 @@ import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import fc from 'fast-check'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {accessContext, lintPmcdConf} from '../../src/pcp/lint.js'
+import {fuzzTexts} from '../parsers/mutate.js'
 import {CASES, caseText} from './cases.js'
 
 /**
@@ -56,4 +58,20 @@ describe('access lint agrees with pmcd -v', () => {
       expect((firstError ?? decisiveWarning)?.line, pmcd.output).toBe(pmcd.line)
     }
   })
+})
+
+describe('access lint agrees with pmcd -v on mutated configurations', () => {
+  it('300 mutations of the cases above (fixed seed: reproducible)', async () => {
+    const ctx = await accessContext(new Host(new DiskBackend('/')), true)
+    const file = path.join(dir, 'fuzz.conf')
+    await fc.assert(
+      fc.asyncProperty(fuzzTexts(CASES.map(caseText)), async (text) => {
+        await writeFile(file, text)
+        const pmcd = pmcdVerdict(file)
+        const ours = await lintPmcdConf(text, ctx)
+        expect(ours.valid, `${JSON.stringify(text)}\npmcd said:\n${pmcd.output}`).toBe(pmcd.valid)
+      }),
+      {numRuns: 300, seed: 20261123},
+    )
+  }, 120_000)
 })
