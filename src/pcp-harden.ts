@@ -4,6 +4,7 @@
  * one file instead of several hundred (start-up time: see bench/startup.js).
  */
 import AccessLint from './commands/access/lint.js'
+import AccessWrite from './commands/access/write.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
 import Verify from './commands/verify.js'
@@ -12,6 +13,7 @@ export {Errors, flush, run, settings} from '@oclif/core'
 
 export const COMMANDS = {
   'access:lint': AccessLint,
+  'access:write': AccessWrite,
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
   verify: Verify,

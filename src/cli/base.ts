@@ -18,6 +18,12 @@ export const rootFlag = Flags.string({
   helpGroup: 'GLOBAL',
 })
 
+/** Shared by every writing command: print the plan and a unified diff, change nothing. */
+export const dryRunFlag = Flags.boolean({
+  description: 'Print the plan and a unified diff of every file, and change nothing',
+  default: false,
+})
+
 /**
  * What every command shares: --root, the host view under it, and bad input as a one-line error
  * with exit 3 (UNKNOWN) — which bin/run.js prints; commands just throw InputError.

@@ -76,7 +76,21 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
         status,
         diagnostics: lint.diagnostics.map((d) => ({file: d.file ?? lint.file, ...d})),
         findings,
-        ...(lint.policy ? {credentialsRequired: lint.policy.credentialsRequired, policy: classes} : {}),
+        ...(lint.policy
+          ? {
+              credentialsRequired: lint.policy.credentialsRequired,
+              policy: classes,
+              // pmcd's own access lists, as its log prints them at start ("Host access list").
+              rules: lint.policy.rules.map((r) => ({
+                key: r.key,
+                fetch: r.ops.fetch ? (r.deny.fetch ? 'deny' : 'allow') : null,
+                store: r.ops.store ? (r.deny.store ? 'deny' : 'allow') : null,
+                maxConnections: r.maxConnections ?? null,
+                names: [...new Set(r.sources.map((x) => x.name))],
+                lines: r.sources.map((x) => x.line),
+              })),
+            }
+          : {}),
       }
       process.stdout.write(JSON.stringify(out, null, 2) + '\n')
     } else {
