@@ -180,3 +180,12 @@ export function translateSeedPolicy(
   })
   return {rules, notes}
 }
+
+/** Whether a file is a seed-style policy (`HOST cert|sasl|reject ...` lines) rather than pmcd syntax. */
+export function looksLikeSeedPolicy(text: string): boolean {
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean)
+  return lines.length > 0 && lines.every((l) => /^\S+\s+(cert|sasl|reject)(\s|$)/i.test(l))
+}

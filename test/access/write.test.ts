@@ -112,3 +112,12 @@ describe('translateSeedPolicy: seed 000 pmcd.access lines to what PCP enforces',
     expect(readFileSync(path.join(REPO, 'templates/pmcd-access.eta'), 'utf8')).toContain('it.statements')
   })
 })
+
+describe('looksLikeSeedPolicy', () => {
+  it('tells seed-style policy files from pmcd syntax', async () => {
+    const {looksLikeSeedPolicy} = await import('../../src/pcp/access-writer.js')
+    expect(looksLikeSeedPolicy('# x\nlocalhost cert\n10.0.0.0/8 sasl\n* reject\n')).toBe(true)
+    expect(looksLikeSeedPolicy('[access]\nallow * : all;\n')).toBe(false)
+    expect(looksLikeSeedPolicy('# only comments\n')).toBe(false)
+  })
+})

@@ -7,6 +7,7 @@ import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {parseTreeSpec} from '../../src/host/tree.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
+import {SEED_FILE_BREAKS} from './breaks-extra.js'
 import {BREAKS, SEED_TREE, seedTreeWith} from './seed-tree.js'
 
 const roots: string[] = []
@@ -50,7 +51,7 @@ describe("file modes on a tree with exactly the seeds' modes", () => {
 })
 
 describe('file modes: each break of the seed tree is reported with its path', () => {
-  it.each(BREAKS)('%s', async (_name, change, checkId, message) => {
+  it.each([...BREAKS, ...SEED_FILE_BREAKS])('%s', async (_name, change, checkId, message) => {
     const report = await audit(seedTreeWith(change))
     const fails = failures(report)
     expect(fails.map((f) => [f.check, f.path])).toEqual([[checkId, change.path]])

@@ -8,6 +8,7 @@ import {BaseCommand} from '../../cli/base.js'
 import {InputError} from '../../engine/errors.js'
 import {EXIT_CODES, type NagiosStatus} from '../../engine/model.js'
 import {accessFindings} from '../../pcp/access-findings.js'
+import {accessStatements, looksLikeSeedPolicy, translateSeedPolicy} from '../../pcp/access-writer.js'
 import {accessContext, type AccessLint, lintHostAccess, lintPmcdConf, PMCD_CONF} from '../../pcp/lint.js'
 import {clientClasses, decide} from '../../pcp/policy.js'
 
@@ -42,6 +43,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
       const text = await readFile(args.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
         throw new InputError(`${args.file}: ${error.code === 'ENOENT' ? 'no such file' : error.code}`)
       })
+      if (looksLikeSeedPolicy(text)) return this.lintSeedPolicy(text, args.file)
       lint = await lintPmcdConf(text, await accessContext(host, host.live), path.resolve(args.file))
     } else {
       const found = await lintHostAccess(host, host.live)
@@ -134,5 +136,38 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
       process.stdout.write(lines.join('\n') + '\n')
     }
     process.exitCode = lint.valid ? EXIT_CODES[status] : EXIT_CODES.CRITICAL
+  }
+
+  /**
+   * A seed-style pmcd.access file (seed 000): PCP never reads it. Show what each line becomes in
+   * pmcd's [access] section, and what PCP cannot enforce at all.
+   */
+  private lintSeedPolicy(text: string, file: string): void {
+    const {rules, notes} = translateSeedPolicy(text, file)
+    const translated = rules.map((rule, i) => ({
+      line: Number(/line (\d+)/.exec(rule.comment)?.[1] ?? i + 1),
+      statement: accessStatements({
+        fetch: [],
+        store: [],
+        all: [],
+        denyRemote: false,
+        local: 'none',
+        extra: [rule],
+      })[0]?.text,
+    }))
+    const status: NagiosStatus = notes.length > 0 ? 'WARNING' : 'OK'
+    if (this.flags.format === 'json') {
+      const out = {file, kind: 'seed-policy', readByPcp: false, status, translation: translated, notes}
+      process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+    } else {
+      const lines = [
+        `${file}: a seed-style pmcd.access policy. PCP never reads this file: the rules in it protect nothing.`,
+        "What each line can be in pmcd.conf's [access] section (pcp-harden access write --policy writes it):",
+        ...translated.map((t) => `  ${file}:${t.line}: ${t.statement}`),
+        ...notes.map((n) => `  ${file}:${n.line}: cannot be enforced: ${n.message}`),
+      ]
+      process.stdout.write(lines.join('\n') + '\n')
+    }
+    process.exitCode = EXIT_CODES[status]
   }
 }

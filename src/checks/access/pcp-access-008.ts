@@ -1,0 +1,37 @@
+import type {Check} from '../types.js'
+
+const SEED_FILE = '/etc/pcp/pmcd/pmcd.access'
+
+export const check: Check = {
+  id: 'PCP-ACCESS-008',
+  title: 'No pmcd.access file that PCP never reads',
+  severity: 'medium',
+  profiles: ['pcp-collector'],
+  tags: ['pmcd', 'access', 'seed-mismatch'],
+  rationale:
+    'Hardening guides (seed 000) put rules like "10.0.0.0/8 sasl", "* reject" or "viewer-host cert readonly" in ' +
+    '/etc/pcp/pmcd/pmcd.access. PCP has no such file: pmcd reads access rules only from the [access] section of ' +
+    'pmcd.conf (and pmcd.conf.access). Whatever the file says protects nothing, while its presence suggests it does.',
+  remediation:
+    'pcp-harden access write --policy /etc/pcp/pmcd/pmcd.access --dry-run (translates it into [access] statements ' +
+    'and says what PCP cannot enforce), then remove the file.',
+  reference: 'seeds/000 "Configure PMCD access control"; FACTS.md "There is no file named pmcd.access"',
+  example: {
+    fail: '/etc/pcp/pmcd/pmcd.access:\n  10.0.0.0/8 sasl\n  * reject',
+    pass: '(no /etc/pcp/pmcd/pmcd.access)',
+  },
+  async run(host) {
+    const text = await host.readText(SEED_FILE)
+    if (!text.ok && text.missing) return [{status: 'pass', path: SEED_FILE, message: 'not present'}]
+    if (!text.ok) return [{status: 'error', path: SEED_FILE, message: text.message}]
+    const rules = text.value.split('\n').filter((l) => l.replace(/#.*$/, '').trim() !== '').length
+    return [
+      {
+        status: 'fail',
+        path: SEED_FILE,
+        line: 1,
+        message: `PCP never reads this file: its ${rules} rule${rules === 1 ? '' : 's'} protect nothing (pmcd reads only pmcd.conf's [access] section)`,
+      },
+    ]
+  },
+}
