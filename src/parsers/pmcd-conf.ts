@@ -146,7 +146,7 @@ function agentProblem(words: string[], known: Agent[]): string | undefined {
     case 'dso':
       if (rest.length < 1) return 'expected DSO entry point'
       if (rest.length < 2) return 'expected DSO pathname'
-      if (!(rest[1] as string).startsWith('/')) return `DSO pathname "${rest[1]}" is not absolute`
+      if (!(rest[1] as string).startsWith('/')) return `path "${rest[1]}" to PMDA is not absolute`
       if (rest.length > 2) return 'too many parameters for DSO'
       return undefined
     case 'pipe': {

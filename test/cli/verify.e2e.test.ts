@@ -132,8 +132,8 @@ describe('every format for the same results', () => {
     const run = await cli(['verify', '--sample', '--format', 'nagios'])
     expect(run.code).toBe(2)
     const [first, ...rest] = run.stdout.trimEnd().split('\n')
-    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 3 critical, 5 warning \| critical=3;;;0 warning=5;;;0 /)
-    expect(rest).toHaveLength(8)
+    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 3 critical, 6 warning \| critical=3;;;0 warning=6;;;0 /)
+    expect(rest).toHaveLength(9)
   })
 
   it('sarif and junit are produced with the same exit code', async () => {
