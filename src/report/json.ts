@@ -1,5 +1,11 @@
-import type {Profile, ResultStatus, Severity} from '../checks/types.js'
-import {EXIT_CODES, type NagiosStatus, type Report, type ReportCounts} from '../engine/model.js'
+import type {Profile, Severity} from '../checks/types.js'
+import {
+  EXIT_CODES,
+  type NagiosStatus,
+  type Report,
+  type ReportCounts,
+  type ReportResult,
+} from '../engine/model.js'
 
 /**
  * The machine format, documented by schema/report.schema.json. Keys come in a fixed order and
@@ -14,18 +20,8 @@ export interface JsonReport {
   results: JsonResult[]
 }
 
-export interface JsonResult {
-  check: string
-  title: string
-  severity: Severity
-  status: ResultStatus
-  path?: string
-  line?: number
-  message: string
-  evidence?: string
-  remediation: string
-  waived?: {reason: string; expires?: string; source: string}
-}
+/** A result in the machine format: the report's own result, fields in the documented order. */
+export type JsonResult = ReportResult
 
 export function formatJson(report: Report): string {
   const {counts, status} = report.summary
