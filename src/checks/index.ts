@@ -1,3 +1,4 @@
+import {PMCD_CHECKS} from './pmcd/catalogue.js'
 import type {Check, Profile} from './types.js'
 
 /**
@@ -29,6 +30,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   entry('PCP-ACCESS-006', ['pcp-collector'], () => import('./access/pcp-access-006.js')),
   entry('PCP-ACCESS-007', ['pcp-collector'], () => import('./access/pcp-access-007.js')),
   entry('PCP-ACCESS-008', ['pcp-collector'], () => import('./access/pcp-access-008.js')),
+  ...PMCD_CHECKS,
   entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
   entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
   entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),

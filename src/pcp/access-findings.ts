@@ -96,7 +96,9 @@ export function accessFindings(lint: AccessLint): AccessFinding[] {
   }
 
   for (const d of lint.diagnostics.filter((x) => x.severity === 'warning')) {
-    const name = /host '([^']+)'/.exec(d.message)?.[1] ?? ''
+    // Only names pmcd dropped; an agents-table warning is not about access (PCP-PMCD checks report it).
+    const name = /^access control error for host '([^']*)'/.exec(d.message)?.[1]
+    if (name === undefined) continue
     const wildcards = cidrToWildcards(name)
     findings.push(
       CIDR.test(name)

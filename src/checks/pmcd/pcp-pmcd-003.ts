@@ -1,0 +1,56 @@
+import {describeRemote, listensEverywhere, pmcdCheck, remoteClients} from './analysis.js'
+
+export const check = pmcdCheck(
+  {
+    id: 'PCP-PMCD-003',
+    title: 'pmcd does not listen on every interface while remote hosts may connect',
+    severity: 'high',
+    profiles: ['pcp-collector'],
+    tags: ['pmcd', 'network'],
+    rationale:
+      'Without -i, pmcd listens on port 44321 of every IPv4 and IPv6 interface (Debian ships PMCD_LOCAL commented ' +
+      'out). When its access rules let any remote host fetch or store, every network the machine is on can reach ' +
+      'them, the management and public ones included. Seed 000 wants pmcd bound to the monitoring network; its ' +
+      'PCD_HOST does not exist: PCP binds with -i ADDR in pmcd.options (numeric, repeatable), or loopback only with ' +
+      'PMCD_LOCAL=1 in /etc/default/pmcd.',
+    remediation:
+      'Add "-i <this host\'s address on the monitoring network>" to /etc/pcp/pmcd/pmcd.options (one line per ' +
+      'address), or PMCD_LOCAL=1 to /etc/default/pmcd when only local clients (pmproxy, pmlogger) need pmcd.',
+    reference: 'seeds/000 "Configure PMCD binding"; FACTS.md "pmcd options and environment"; pmcd(1) -i',
+    example: {
+      fail: '# /etc/pcp/pmcd/pmcd.options\n-A\n# pmcd.conf [access]: allow 10.1.2.* : fetch;',
+      pass: '# /etc/pcp/pmcd/pmcd.options\n-A\n-i 10.1.2.5\n# pmcd.conf [access]: allow 10.1.2.* : fetch;',
+    },
+  },
+  (setup) => {
+    const path = setup.options.path
+    if (!listensEverywhere(setup)) {
+      const bound = setup.listeners.filter((l) => l.kind !== 'invalid').map((l) => l.address)
+      const message =
+        bound.length > 0 ? `pmcd listens on ${bound.join(', ')} only` : 'pmcd listens on no network address'
+      return [{status: 'pass', path, message}]
+    }
+    const remote = remoteClients(setup)
+    if (!remote) return [{status: 'pass', path, message: 'no remote host may fetch or store'}]
+    const wildcard = setup.listeners.find((l) => l.kind === 'any')
+    if (wildcard)
+      return [
+        {
+          status: 'fail',
+          path: wildcard.path,
+          ...(wildcard.line ? {line: wildcard.line} : {}),
+          message: `-i ${wildcard.address} makes pmcd listen on every interface while ${describeRemote(remote)}`,
+        },
+      ]
+    return [
+      {
+        status: 'fail',
+        path,
+        message:
+          `pmcd listens on every interface (no -i in ${path}, and PMCD_LOCAL is not 1 in ${setup.env.path}) ` +
+          `while ${describeRemote(remote)}`,
+      },
+    ]
+  },
+  true,
+)
