@@ -1,4 +1,7 @@
+import {MONITOR_CHECKS} from './monitor/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
+import {PMPROXY_CHECKS} from './pmproxy/catalogue.js'
+import {TLS_CHECKS} from './tls/catalogue.js'
 import type {Check, Profile} from './types.js'
 
 /**
@@ -31,6 +34,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   entry('PCP-ACCESS-007', ['pcp-collector'], () => import('./access/pcp-access-007.js')),
   entry('PCP-ACCESS-008', ['pcp-collector'], () => import('./access/pcp-access-008.js')),
   ...PMCD_CHECKS,
+  ...TLS_CHECKS,
+  ...PMPROXY_CHECKS,
+  ...MONITOR_CHECKS,
   entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
   entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
   entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),

@@ -11,7 +11,7 @@ import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {SEED_FILE_BREAKS} from './breaks-extra.js'
 import {PMCD_BREAKS} from './pmcd-breaks.js'
-import {ACCESS_BREAKS, BREAKS, SEED_TREE} from './seed-tree.js'
+import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, SEED_TREE} from './seed-tree.js'
 
 describe('the catalogue of checks', async () => {
   const checks = await loadAll()
@@ -46,6 +46,7 @@ describe('the catalogue of checks', async () => {
       ...[...BREAKS, ...SEED_FILE_BREAKS].map(([, , id]) => id),
       ...ACCESS_BREAKS.flatMap(([, , ids]) => ids),
       ...PMCD_BREAKS.flatMap(([, , ids]) => ids),
+      ...CONFIG_BREAKS.flatMap(([, , ids]) => ids),
     ])
     const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
     const report = await runAudit(host, {

@@ -3,7 +3,11 @@ import {ACCOUNTS} from '../helpers/tree.js'
 
 const P = 'pulse-sensor-proxy'
 
-/** A host with exactly the modes and owners the seeds recommend (004 for the proxy, 000/001 for PCP). */
+/**
+ * A host with exactly the modes and owners the seeds recommend (004 for the proxy, 000/001 for PCP),
+ * a pmproxy kept on loopback, and a monitoring user (alice) whose clients require TLS and verify
+ * the collector, all in real PCP syntax.
+ */
 export const SEED_TREE = `
 entries:
 ${ACCOUNTS}
@@ -57,22 +61,64 @@ ${ACCOUNTS}
   - {path: /var/log/pcp, type: dir, mode: "0750", owner: pcp, group: adm}
   - {path: /var/log/pcp/pmcd, type: dir, mode: "0750", owner: pcp}
   - {path: /var/log/pcp/pmcd/pmcd.log, mode: "0644", owner: pcp, content: "log\\n"}
+  - {path: /var/log/pcp/pmproxy, type: dir, mode: "0750", owner: pcp}
+  - {path: /etc/pcp/pmproxy, type: dir}
+  - path: /etc/pcp/pmproxy/pmproxy.conf
+    content: |
+      # pmproxy has no bind setting: PMPROXY_LOCAL=1 in /etc/default/pmproxy keeps it on loopback
+      [pmproxy]
+      # TLS as configured in /etc/pcp/tls.conf
+      secure.enabled = true
+
+      [redis]
+      servers = localhost:6379
+  - {path: /etc/default/pmproxy, content: "PMPROXY_LOCAL=1\\n"}
+  - path: /etc/profile.d/pcp-tls.sh
+    content: |
+      # PCP clients require TLS
+      export PCP_SECURE_SOCKETS=enforce
+  - {path: /home/alice, type: dir, mode: "0750", owner: alice}
+  - path: /home/alice/.profile
+    owner: alice
+    content: |
+      export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"
+  - {path: /home/alice/.pcp, type: dir, mode: "0700", owner: alice}
+  - path: /home/alice/.pcp/tls.conf
+    owner: alice
+    content: |
+      tls-ca-cert-file = /home/alice/.pcp/tls/ca.crt
+      tls-client-cert-file = /home/alice/.pcp/tls/client.crt
+      tls-client-key-file = /home/alice/.pcp/tls/client.key
+      tls-verify-clients = true
+  - {path: /home/alice/.pcp/tls, type: dir, mode: "0700", owner: alice}
+  - {path: /home/alice/.pcp/tls/ca.crt, owner: alice, content: "ca\\n"}
+  - {path: /home/alice/.pcp/tls/client.crt, owner: alice, content: "client crt\\n"}
+  - {path: /home/alice/.pcp/tls/client.key, mode: "0600", owner: alice, content: "client key\\n"}
 `
 
-/** The seed tree with one entry changed (or added). */
-export function seedTreeWith(change: Partial<TreeEntry> & {path: string}): TreeSpec {
+/** The seed tree with entries changed (or added), in order. */
+export function seedTreeWith(...changes: (Partial<TreeEntry> & {path: string})[]): TreeSpec {
   const spec = parseTreeSpec(SEED_TREE, 'seed tree')
-  const index = spec.entries.findIndex((e) => e.path === change.path)
-  if (index < 0) {
-    spec.entries.push({type: 'file', mode: 0o644, owner: 'root', group: 'root', content: '', ...change})
-  } else {
-    const old = spec.entries[index] as TreeEntry
-    spec.entries[index] = {
-      ...old,
-      ...change,
-      content: (change.type ?? old.type) === 'file' ? (change.content ?? old.content ?? '') : undefined,
+  for (const change of changes) {
+    const index = spec.entries.findIndex((e) => e.path === change.path)
+    if (index < 0) {
+      spec.entries.push({type: 'file', mode: 0o644, owner: 'root', group: 'root', content: '', ...change})
+    } else {
+      const old = spec.entries[index] as TreeEntry
+      spec.entries[index] = {
+        ...old,
+        ...change,
+        content: (change.type ?? old.type) === 'file' ? (change.content ?? old.content ?? '') : undefined,
+      }
     }
   }
+  return spec
+}
+
+/** The seed tree without some entries (and whatever lies below them). */
+export function seedTreeWithout(...paths: string[]): TreeSpec {
+  const spec = parseTreeSpec(SEED_TREE, 'seed tree')
+  spec.entries = spec.entries.filter((e) => !paths.some((p) => e.path === p || e.path.startsWith(`${p}/`)))
   return spec
 }
 
@@ -298,4 +344,107 @@ export const ACCESS_BREAKS: [string, string, string[]][] = [
   ],
   ['no connection limit', seedAccess(`${HARDENED}\nallow 10.1.2.* : fetch;`), ['PCP-ACCESS-006']],
   ['a user rule', seedAccess(`${HARDENED}\nallow user root : fetch;`), ['PCP-ACCESS-007']],
+]
+
+/** The content of a file of the seed tree. */
+function seedContent(path: string): string {
+  return parseTreeSpec(SEED_TREE, 'seed tree').entries.find((e) => e.path === path)?.content ?? ''
+}
+
+const TLS_CONF = '/etc/pcp/tls.conf'
+const SEED_TLS_CONF = seedContent(TLS_CONF)
+const PMPROXY_CONF = '/etc/pcp/pmproxy/pmproxy.conf'
+const SEED_PMPROXY_CONF = seedContent(PMPROXY_CONF)
+const PROFILE_D = '/etc/profile.d/pcp-tls.sh'
+const ALICE_TLS = '/home/alice/.pcp/tls.conf'
+const ALICE_CLIENT = seedContent(ALICE_TLS).replace('tls-verify-clients = true\n', '')
+
+/**
+ * Ways to break the seed tree's TLS, pmproxy and monitor configuration: a name, the change, and
+ * every check that must report it (PCP-TLS, PCP-PMPROXY and PCP-MON checks).
+ */
+export const CONFIG_BREAKS: [string, Partial<TreeEntry> & {path: string}, string[]][] = [
+  [
+    'tls-cipher-list instead of tls-ciphers',
+    {path: TLS_CONF, content: `${SEED_TLS_CONF}tls-cipher-list = HIGH:!aNULL\n`},
+    ['PCP-TLS-001'],
+  ],
+  [
+    'a value cut at a blank',
+    {path: TLS_CONF, content: `${SEED_TLS_CONF}tls-ciphers = HIGH !aNULL\n`},
+    ['PCP-TLS-001'],
+  ],
+  [
+    'a CA that does not exist',
+    {path: TLS_CONF, content: SEED_TLS_CONF.replace('/etc/pcp/tls/ca.crt', '/etc/pcp/tls/other-ca.crt')},
+    ['PCP-TLS-002'],
+  ],
+  [
+    'weak ciphers',
+    {path: TLS_CONF, content: `${SEED_TLS_CONF}tls-ciphers = ALL:RC4:3DES\n`},
+    ['PCP-TLS-003'],
+  ],
+  ['no newline after the last line', {path: TLS_CONF, content: SEED_TLS_CONF.trimEnd()}, ['PCP-TLS-004']],
+  ['a line PCP ignores', {path: TLS_CONF, content: `${SEED_TLS_CONF}enable = yes\n`}, ['PCP-TLS-005']],
+  [
+    'pmproxy on every interface',
+    {path: '/etc/default/pmproxy', content: '# PMPROXY_LOCAL=1\n'},
+    ['PCP-PMPROXY-001'],
+  ],
+  [
+    'PMPROXY_LOCAL quoted',
+    {path: '/etc/default/pmproxy', content: 'PMPROXY_LOCAL="1"\n'},
+    ['PCP-PMPROXY-001'],
+  ],
+  [
+    'a Redis password every user can read',
+    {path: PMPROXY_CONF, content: `${SEED_PMPROXY_CONF}password = s3cret\n`},
+    ['PCP-PMPROXY-002'],
+  ],
+  [
+    "a pmproxy.conf in the rc script's directory",
+    {
+      path: '/var/log/pcp/pmproxy/pmproxy.conf',
+      owner: 'pcp',
+      group: 'pcp',
+      content: '[pmproxy]\nsecure.enabled = false\n',
+    },
+    ['PCP-PMPROXY-003'],
+  ],
+  [
+    'a legacy certificate that does not exist',
+    {
+      path: PMPROXY_CONF,
+      content: SEED_PMPROXY_CONF.replace('\n\n', '\ncertificates = /etc/pcp/pmproxy/pmproxy.crt\n\n'),
+    },
+    ['PCP-PMPROXY-004'],
+  ],
+  [
+    'http.enabled = false',
+    {path: PMPROXY_CONF, content: SEED_PMPROXY_CONF.replace('\n\n', '\nhttp.enabled = false\n\n')},
+    ['PCP-PMPROXY-005'],
+  ],
+  [
+    'PCP_SECURE_SOCKETS relaxed',
+    {path: PROFILE_D, content: 'export PCP_SECURE_SOCKETS=relaxed\n'},
+    ['PCP-MON-001'],
+  ],
+  ['the client does not verify', {path: ALICE_TLS, content: ALICE_CLIENT}, ['PCP-MON-002']],
+  [
+    'tls-verify-clients = 1',
+    {path: ALICE_TLS, content: `${ALICE_CLIENT}tls-verify-clients = 1\n`},
+    ['PCP-MON-002'],
+  ],
+  [
+    'PCP_TLSCONF_PATH unset',
+    {path: '/home/alice/.profile', owner: 'alice', content: '# no PCP settings\n'},
+    // alice's clients then read /etc/pcp/tls.conf, which does not verify the collector either.
+    ['PCP-MON-002', 'PCP-MON-003'],
+  ],
+  [
+    'an NSS-era variable',
+    {path: PROFILE_D, content: 'export PCP_SECURE_SOCKETS=enforce\nexport PCP_ALLOW_SERVER_SELF_CERT=1\n'},
+    ['PCP-MON-004'],
+  ],
+  ['an NSS database', {path: '/etc/pcp/nssdb/cert9.db', content: 'nss\n'}, ['PCP-MON-005']],
 ]

@@ -22,7 +22,10 @@ beforeAll(async () => {
   cwd = await mkdtemp(path.join(tmpdir(), 'pcp-harden-examples-'))
   // The file examples name in the current directory.
   await writeFile(path.join(cwd, 'pmcd.conf'), '[access]\nallow "local:*" : all;\n')
-  await writeFile(path.join(cwd, 'pmcd.access'), '# seed 000 style\nmonitor1 cert readonly\n10.0.0.0/8 sasl\n')
+  await writeFile(
+    path.join(cwd, 'pmcd.access'),
+    '# seed 000 style\nmonitor1 cert readonly\n10.0.0.0/8 sasl\n',
+  )
 })
 
 afterAll(async () => {

@@ -101,7 +101,7 @@ describe('the sample host built on disk reports exactly what --sample reports', 
     const fromMemory = JSON.parse((await cli(['verify', '--sample', '--format', 'json'])).stdout)
     expect(fromDisk.results).toEqual(fromMemory.results)
     expect(fromDisk.summary).toEqual(fromMemory.summary)
-    expect(fromDisk.profiles).toEqual(['pcp-collector', 'pulse-proxy', 'proxmox-host'])
+    expect(fromDisk.profiles).toEqual(['pcp-collector', 'pcp-monitor', 'pulse-proxy', 'proxmox-host'])
   })
 })
 
@@ -132,8 +132,8 @@ describe('every format for the same results', () => {
     const run = await cli(['verify', '--sample', '--format', 'nagios'])
     expect(run.code).toBe(2)
     const [first, ...rest] = run.stdout.trimEnd().split('\n')
-    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 3 critical, 6 warning \| critical=3;;;0 warning=6;;;0 /)
-    expect(rest).toHaveLength(9)
+    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 10 critical, 14 warning \| critical=10;;;0 warning=14;;;0 /)
+    expect(rest).toHaveLength(24)
   })
 
   it('sarif and junit are produced with the same exit code', async () => {

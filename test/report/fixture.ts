@@ -51,7 +51,7 @@ const checks: CheckMeta[] = [
     ['pcp-collector', 'pcp-monitor'],
     'chmod o-rx the archive directory',
   ),
-  meta('PCP-MON-001', 'pmproxy listens on loopback only', 'low', ['pcp-monitor'], 'Set -i 127.0.0.1'),
+  meta('TEST-PMPROXY-001', 'pmproxy listens on loopback only', 'low', ['pcp-monitor'], 'Set -i 127.0.0.1'),
   meta(
     'PSP-SVC-005',
     'Proxy unit hides home directories',
@@ -140,7 +140,7 @@ const results: ReportResult[] = [
     evidence: '0755 pcp:pcp',
   }),
   result('PCP-LOG-004', 'pass', 'archive directory is private', {path: '/var/log/pcp/pmlogger/pve1'}),
-  result('PCP-MON-001', 'pass', 'pmproxy listens on 127.0.0.1', {
+  result('TEST-PMPROXY-001', 'pass', 'pmproxy listens on 127.0.0.1', {
     path: '/etc/sysconfig/pmproxy',
     line: 3,
   }),

@@ -77,7 +77,8 @@ const PCP_STATIC_RULES: readonly PathRule[] = [
   trusted(TLS_CONF_PATH, 'file', 0o644, ['root'], 'seeds/001 "15.3 tls.conf"'),
   trusted('/etc/pcp/tls', 'dir', 0o750, ['pcp', 'root'], 'seeds/001 "15.2" (certificate directory)'),
   trusted('/etc/pcp/pmproxy', 'dir', 0o755, ['root'], PCP_PACKAGE),
-  trusted('/etc/pcp/pmproxy/pmproxy.conf', 'file', 0o644, ['root'], PCP_PACKAGE),
+  // 0640 root:pcp keeps a [keys] or [redis] password from other users (PCP-PMPROXY-002).
+  trusted('/etc/pcp/pmproxy/pmproxy.conf', 'file', 0o644, ['root', 'pcp'], PCP_PACKAGE),
   trusted('/etc/sasl2/pmcd.conf', 'file', 0o644, ['root'], PCP_PACKAGE),
 ]
 

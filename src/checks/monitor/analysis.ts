@@ -1,0 +1,259 @@
+import type {Account} from '../../host/accounts.js'
+import type {Host} from '../../host/host.js'
+import {
+  type EnvFile,
+  type EnvVariable,
+  evaluateEnvironment,
+  readSystemEnvironment,
+  readUserEnvironment,
+} from '../../parsers/pcp-env.js'
+import {parseTlsConf, TLS_CONF_PATH, type TlsConf} from '../../parsers/tls-conf.js'
+import {type Finding, type Outcome, perHost} from '../family.js'
+
+/** NSS-era variables (seed 003) that PCP 6 does not read. */
+const NSS_VARIABLES = ['PCP_ALLOW_BAD_CERT_DOMAIN', 'PCP_ALLOW_SERVER_SELF_CERT', 'PCP_SECURE_DB_METHOD']
+const NSS_DATABASES = ['cert9.db', 'cert8.db']
+/** The collector database of seed 003 (certutil -d sql:/etc/pcp/nssdb): only PCP ever used it. */
+const PCP_NSSDB = '/etc/pcp/nssdb'
+/** The system-wide NSS database: other programs use it, so it counts only where PCP users rely on NSS. */
+const SYSTEM_NSSDB = '/etc/pki/nssdb'
+/** Values of PCP_SECURE_SOCKETS that make clients require TLS (ctxflags in src/libpcp/src/context.c). */
+const ENFORCING = ['', '1', 'enforce']
+/** Values of tls-verify-clients that make a client verify the collector (__pmInitSecureClients). */
+const VERIFYING = ['true', 'yes']
+
+/** A user whose PCP clients have a configuration of their own. */
+interface MonitorUser {
+  account: Account
+  env: Map<string, EnvVariable>
+  /** ~/.pcp/tls.conf, when present. */
+  homeConf?: TlsConf
+  /** The tls.conf this user's PCP clients read: $PCP_TLSCONF_PATH, else /etc/pcp/tls.conf. */
+  clientConfPath: string
+}
+
+export interface MonitorAnalysis {
+  /** A path that stands for what was judged when nothing failed. */
+  subject: string
+}
+
+const exportedValue = (env: ReadonlyMap<string, EnvVariable>, name: string): EnvVariable | undefined => {
+  const variable = env.get(name)
+  return variable?.exported && variable.value !== undefined ? variable : undefined
+}
+
+const origin = (v: EnvVariable) =>
+  `${v.path} line ${v.line}${v.conditional ? ', inside a conditional block' : ''}`
+
+/** What makes a setting less certain than it looks: a conditional block, an unknown part of its value. */
+const settingNote = (v: EnvVariable) =>
+  [
+    ...(v.conditional ? ['set inside a conditional block'] : []),
+    ...(v.uncertain ? ['its value depends on a command or a variable set elsewhere'] : []),
+  ].join('; ')
+
+async function readTls(host: Host, path: string): Promise<TlsConf | undefined> {
+  const text = await host.readText(path)
+  return text.ok ? parseTlsConf(text.value, path) : undefined
+}
+
+/** Collapse findings that several users share (a system-wide file) into one, naming the users. */
+function byPlace(findings: (Finding & {user: string})[]): Finding[] {
+  const merged = new Map<string, Finding & {users: string[]}>()
+  for (const {user, ...finding} of findings) {
+    const key = `${finding.check}\0${finding.path}\0${finding.line ?? ''}\0${finding.message}`
+    const seen = merged.get(key)
+    if (seen) seen.users.push(user)
+    else merged.set(key, {...finding, users: [user]})
+  }
+  return [...merged.values()].map(({users, ...finding}) => ({
+    ...finding,
+    evidence: `${finding.evidence ? `${finding.evidence}; ` : ''}user${users.length > 1 ? 's' : ''} ${users.join(', ')}`,
+  }))
+}
+
+/** PCP_SECURE_SOCKETS as each monitoring user's clients get it (PCP-MON-001). */
+function secureSockets(users: readonly MonitorUser[]): Finding[] {
+  return byPlace(
+    users.flatMap((u) => {
+      const variable = u.env.get('PCP_SECURE_SOCKETS')
+      const at = variable
+        ? {
+            path: variable.path,
+            line: variable.line,
+            ...(variable.conditional || variable.uncertain ? {evidence: settingNote(variable)} : {}),
+          }
+        : {path: u.homeConf?.path ?? u.clientConfPath}
+      const fail = (message: string) => [{check: 'PCP-MON-001', ...at, message, user: u.account.name}]
+      if (!variable || variable.value === undefined)
+        return fail('PCP_SECURE_SOCKETS is not set: PCP clients connect in plaintext unless given pcps://')
+      if (!variable.exported)
+        return fail('PCP_SECURE_SOCKETS is set but not exported: pminfo and the other clients never see it')
+      if (ENFORCING.includes(variable.value)) return []
+      if (variable.value === 'relaxed')
+        return fail('PCP_SECURE_SOCKETS=relaxed: clients fall back to plaintext when TLS is not offered')
+      return fail(
+        `PCP_SECURE_SOCKETS=${variable.value} is not a value PCP knows ("enforce", "1" or empty): clients connect in plaintext`,
+      )
+    }),
+  )
+}
+
+/** Whether the tls.conf each monitoring user's clients read verifies the collector (PCP-MON-002). */
+async function verification(host: Host, users: readonly MonitorUser[]): Promise<Finding[]> {
+  const findings: (Finding & {user: string})[] = []
+  for (const u of users) {
+    const add = (path: string, message: string, line?: number) =>
+      findings.push({
+        check: 'PCP-MON-002',
+        path,
+        ...(line === undefined ? {} : {line}),
+        message,
+        user: u.account.name,
+      })
+    const variable = exportedValue(u.env, 'PCP_TLSCONF_PATH')
+    const conf = u.clientConfPath === u.homeConf?.path ? u.homeConf : await readTls(host, u.clientConfPath)
+    if (!conf) {
+      const named = variable
+        ? `PCP_TLSCONF_PATH names ${u.clientConfPath}`
+        : `${u.clientConfPath} is what PCP reads`
+      add(
+        variable?.path ?? u.clientConfPath,
+        `${named}, which does not exist: PCP clients run without a tls.conf and do not verify the collector`,
+        variable?.line,
+      )
+      continue
+    }
+    if (!conf.values['tls-ca-cert-file'] && !conf.values['tls-ca-cert-dir'])
+      add(
+        conf.path,
+        'no tls-ca-cert-file or tls-ca-cert-dir: clients cannot check the collector against its CA ' +
+          "(OpenSSL falls back to the system's CAs)",
+      )
+    const verify = conf.values['tls-verify-clients']
+    const line = conf.settings.filter((s) => s.key === 'tls-verify-clients').at(-1)?.line
+    if (verify === undefined)
+      add(
+        conf.path,
+        'no tls-verify-clients = true: PCP 6 clients accept any certificate the collector, or a man in the middle, presents',
+      )
+    else if (!VERIFYING.includes(verify))
+      add(
+        conf.path,
+        `tls-verify-clients = ${verify}: a client verifies only with exactly "true" or "yes", so it accepts any certificate`,
+        line,
+      )
+  }
+  return byPlace(findings)
+}
+
+/** ~/.pcp/tls.conf files that no PCP_TLSCONF_PATH points at: PCP never reads them (PCP-MON-003). */
+function unreadHomeConfs(users: readonly MonitorUser[]): Finding[] {
+  return users.flatMap((u) => {
+    if (!u.homeConf || u.clientConfPath === u.homeConf.path) return []
+    const variable = u.env.get('PCP_TLSCONF_PATH')
+    const why = !variable
+      ? 'PCP_TLSCONF_PATH is not set'
+      : !variable.exported
+        ? `PCP_TLSCONF_PATH is set but not exported (${origin(variable)})`
+        : `PCP_TLSCONF_PATH is ${variable.value} (${origin(variable)})`
+    return [
+      {
+        check: 'PCP-MON-003',
+        path: u.homeConf.path,
+        message: `PCP never reads this file: ${why}, so ${u.account.name}'s PCP clients read ${u.clientConfPath}`,
+      },
+    ]
+  })
+}
+
+/** NSS-era variables in the files every session and each user reads (PCP-MON-004). */
+function nssVariables(files: readonly EnvFile[]): Finding[] {
+  return files.flatMap((file) =>
+    file.statements
+      .filter((s) => s.kind !== 'unset' && NSS_VARIABLES.includes(s.name))
+      .map((s) => ({
+        check: 'PCP-MON-004',
+        path: file.path,
+        line: s.line,
+        message: `${s.name} is an NSS-era variable: PCP 6 does not read it, so it neither relaxes nor enforces anything`,
+      })),
+  )
+}
+
+/** certutil databases PCP 6 never reads, where PCP's own users rely on them (PCP-MON-005). */
+async function nssDatabases(host: Host, directories: readonly string[]): Promise<Finding[]> {
+  const findings: Finding[] = []
+  for (const dir of directories)
+    for (const name of NSS_DATABASES)
+      if (await host.exists(`${dir}/${name}`))
+        findings.push({
+          check: 'PCP-MON-005',
+          path: `${dir}/${name}`,
+          message:
+            'an NSS certificate database (certutil): PCP 6 uses OpenSSL and tls.conf and never reads it, so ' +
+            'certificates installed here do not reach PCP',
+        })
+  return findings
+}
+
+const mentionsPcp = (files: readonly EnvFile[]) =>
+  files.some((f) => f.statements.some((s) => s.name.startsWith('PCP_')))
+
+/** Monitoring users, their sessions' PCP variables and tls.conf files, judged once per host. */
+export const analyzeMonitor = perHost(async (host: Host): Promise<Outcome<MonitorAnalysis>> => {
+  const system = await readSystemEnvironment(host)
+  const {users: accounts} = await host.accounts()
+  const users: MonitorUser[] = []
+  const userFiles = new Map<string, EnvFile>()
+  const nssDirs = new Set([PCP_NSSDB])
+  if (mentionsPcp(system)) nssDirs.add(SYSTEM_NSSDB)
+  for (const account of accounts) {
+    const home = account.home
+    if (!home || home === '/') continue
+    const st = await host.stat(home, {follow: true})
+    if (!st.ok || st.value.type !== 'dir') continue
+    const own = await readUserEnvironment(host, home)
+    for (const file of own) userFiles.set(file.path, file)
+    const login = (name: string, value: string): [string, EnvVariable] => [
+      name,
+      {
+        name,
+        value,
+        exported: true,
+        path: '/etc/passwd',
+        line: account.line,
+        conditional: false,
+        uncertain: false,
+      },
+    ]
+    const env = evaluateEnvironment(
+      [...system, ...own],
+      new Map([login('HOME', home), login('USER', account.name), login('LOGNAME', account.name)]),
+    )
+    const homeConf = await readTls(host, `${home}/.pcp/tls.conf`)
+    const clientConfPath = exportedValue(env, 'PCP_TLSCONF_PATH')?.value ?? TLS_CONF_PATH
+    const monitoring = homeConf !== undefined || mentionsPcp(own) || clientConfPath !== TLS_CONF_PATH
+    if (monitoring) users.push({account, env, ...(homeConf ? {homeConf} : {}), clientConfPath})
+    const secure =
+      exportedValue(env, 'PCP_SECURE_SOCKETS') !== undefined || NSS_VARIABLES.some((n) => env.has(n))
+    if (monitoring || secure) nssDirs.add(`${home}/.pki/nssdb`)
+  }
+  const nssFindings = await nssDatabases(host, [...nssDirs])
+  const files = [...system, ...userFiles.values()]
+  if (users.length === 0 && !mentionsPcp(files) && nssFindings.length === 0)
+    return {
+      state: 'absent',
+      reason: 'no PCP client configuration (~/.pcp/tls.conf, PCP_* variables) under the root',
+    }
+  const findings = [
+    ...secureSockets(users),
+    ...(await verification(host, users)),
+    ...unreadHomeConfs(users),
+    ...nssVariables(files),
+    ...nssFindings,
+  ]
+  const first = users[0]
+  const subject = first?.homeConf?.path ?? first?.clientConfPath ?? system[0]?.path ?? PCP_NSSDB
+  return {state: 'judged', findings, subject}
+})

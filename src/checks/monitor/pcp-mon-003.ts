@@ -1,0 +1,22 @@
+import {monitorCheck} from './check.js'
+
+export const check = monitorCheck(
+  {
+    id: 'PCP-MON-003',
+    title: 'Every ~/.pcp/tls.conf is the one PCP clients read',
+    severity: 'medium',
+    profiles: ['pcp-monitor'],
+    tags: ['monitor', 'tls', 'environment'],
+    rationale:
+      'libpcp reads the tls.conf named by PCP_TLSCONF_PATH, and /etc/pcp/tls.conf without it; ~/.pcp/tls.conf is ' +
+      "only a convention (seed 001). Without an exported PCP_TLSCONF_PATH pointing at it, the user's client " +
+      'certificate, CA and verification setting are never used.',
+    remediation: 'echo \'export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"\' >> ~/.profile',
+    reference: 'seeds/001 "15.5 Monitor Setup"; __pmGetSecureConfig in src/libpcp/src/secureconnect.c',
+    example: {
+      fail: '/home/alice/.pcp/tls.conf present, PCP_TLSCONF_PATH unset',
+      pass: '/home/alice/.profile: export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"',
+    },
+  },
+  "every user's ~/.pcp/tls.conf is named by their PCP_TLSCONF_PATH",
+)

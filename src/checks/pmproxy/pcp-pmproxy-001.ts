@@ -1,0 +1,92 @@
+import {PMCD_CONF} from '../../pcp/lint.js'
+import {decide} from '../../pcp/policy.js'
+import {analyzeAccess} from '../access/analysis.js'
+import type {Check} from '../types.js'
+import {analyzePmproxy} from './analysis.js'
+
+/** pmproxy connects to the local pmcd: what pmcd allows a loopback client, it allows pmproxy's callers. */
+const PMPROXY_SEEN_AS = '127.0.0.1'
+
+export const check: Check = {
+  id: 'PCP-PMPROXY-001',
+  title: "pmproxy does not hand pmcd's local store permission to the network",
+  severity: 'critical',
+  profiles: ['pcp-collector'],
+  tags: ['pmproxy', 'pmcd', 'access', 'network'],
+  rationale:
+    "pmproxy's REST API has no authentication of its own in PCP 6, and pmcd sees pmproxy as a local client. With " +
+    'the shipped access section (allow "local:*" : all) a pmproxy that listens on the network lets anyone who ' +
+    'reaches port 44322/44323 store values into pmcd (GET /pmapi/store), which PMDAs act on. pmproxy.conf has no ' +
+    "bind setting (the seed's bind=127.0.0.1 is ignored): pmproxy binds with -i in pmproxy.options or with " +
+    'PMPROXY_LOCAL=1 in $PCP_SYSCONFIG_DIR/pmproxy, which the rc script exports word by word: a quoted "1" reads ' +
+    'as 0. Judged offline from the files: pmproxy counts as running unless masked or installed but not enabled.',
+  remediation:
+    'echo PMPROXY_LOCAL=1 >> /etc/default/pmproxy (RHEL: /etc/sysconfig/pmproxy; no quotes, no comment), or -i 127.0.0.1 in ' +
+    '/etc/pcp/pmproxy/pmproxy.options, or systemctl mask pmproxy; or disallow store for local clients in pmcd.conf',
+  reference:
+    'FACTS.md "PCP 6: pmproxy"; seeds/000 "Configure PMProxy"; src/pmproxy/src/pmproxy.c (PMPROXY_LOCAL, -i); ' +
+    'Debian pcp 6.0.3 /etc/init.d/pmproxy',
+  example: {
+    fail: 'pmproxy enabled, no -i, PMPROXY_LOCAL unset; pmcd.conf: allow "local:*" : all;',
+    pass: '/etc/default/pmproxy: PMPROXY_LOCAL=1',
+  },
+  async run(host) {
+    const pmproxy = await analyzePmproxy(host)
+    if (pmproxy.state === 'absent') return [{status: 'skip', message: `not applicable: ${pmproxy.reason}`}]
+    if (pmproxy.state === 'error') return [{status: 'error', path: pmproxy.path, message: pmproxy.message}]
+    const {startup, listening} = pmproxy
+    if (startup.kind === 'masked')
+      return [{status: 'pass', path: startup.path, message: 'pmproxy is masked: it never starts'}]
+    if (startup.kind === 'manual')
+      return [
+        {
+          status: 'pass',
+          path: startup.path,
+          message: `pmproxy is not enabled; if started it listens on ${listening.description}`,
+        },
+      ]
+    if (listening.scope !== 'network')
+      return [
+        {status: 'pass', path: pmproxy.evidence, message: `pmproxy listens on ${listening.description}`},
+      ]
+    const access = await analyzeAccess(host)
+    if (!access)
+      return [
+        {status: 'pass', path: pmproxy.evidence, message: `no ${PMCD_CONF}: no local pmcd to store into`},
+      ]
+    if ('error' in access) return [{status: 'error', path: access.file, message: access.error}]
+    const policy = access.lint.policy
+    if (!policy)
+      return [
+        {
+          status: 'pass',
+          path: access.lint.file,
+          message: 'pmcd rejects its configuration and does not start (PCP-ACCESS-001)',
+        },
+      ]
+    const decision = decide(policy, PMPROXY_SEEN_AS, 'store')
+    const source = decision.rule?.sources[0]
+    const started = startup.kind === 'enabled' ? `enabled (${startup.path})` : 'installed'
+    if (!decision.allowed)
+      return [
+        {
+          status: 'pass',
+          path: source?.file ?? access.lint.file,
+          ...(source ? {line: source.line} : {}),
+          message: `pmproxy listens on ${listening.description}, but pmcd refuses store from local clients`,
+        },
+      ]
+    return [
+      {
+        status: 'fail',
+        path: source?.file ?? access.lint.file,
+        ...(source ? {line: source.line} : {}),
+        message:
+          `pmproxy is ${started} and listens on ${listening.description}, and pmcd lets local clients store` +
+          `${source ? ` (${source.allow ? 'allow' : 'disallow'} "${source.name}")` : ' (no rule forbids it)'}: ` +
+          'pmcd sees pmproxy as local, so anyone who reaches pmproxy may store through its REST API',
+        evidence: `store from ${PMPROXY_SEEN_AS}: allowed`,
+      },
+    ]
+  },
+}
