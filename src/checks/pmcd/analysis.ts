@@ -13,6 +13,7 @@ import {readTlsConf, TLS_CONF_PATH, type TlsConf} from '../../parsers/tls-conf.j
 import {type AccessLint, PMCD_CONF} from '../../pcp/lint.js'
 import {type ClientClass, clientClasses, decide, type Operation} from '../../pcp/policy.js'
 import {analyzeAccess} from '../access/analysis.js'
+import {perHost} from '../family.js'
 import type {Check, CheckMeta, CheckResult} from '../types.js'
 
 /** One address pmcd listens on, and what put it there (an -i option, or PMCD_LOCAL). */
@@ -52,17 +53,8 @@ export interface PmcdSetup {
 
 type Analysis = PmcdSetup | {file: string; error: string} | undefined
 
-const cache = new WeakMap<Host, Promise<Analysis>>()
-
 /** The root's pmcd setup, read once per host however many checks ask; undefined without pmcd.conf. */
-export function analyzePmcd(host: Host): Promise<Analysis> {
-  let pending = cache.get(host)
-  if (!pending) {
-    pending = readSetup(host)
-    cache.set(host, pending)
-  }
-  return pending
-}
+export const analyzePmcd = perHost((host: Host): Promise<Analysis> => readSetup(host))
 
 async function readSetup(host: Host): Promise<Analysis> {
   const accessAnalysis = await analyzeAccess(host)
