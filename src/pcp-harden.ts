@@ -5,6 +5,9 @@
  */
 import AccessLint from './commands/access/lint.js'
 import AccessWrite from './commands/access/write.js'
+import CertCheck from './commands/cert/check.js'
+import CertInit from './commands/cert/init.js'
+import CertIssue from './commands/cert/issue.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
 import Verify from './commands/verify.js'
@@ -14,6 +17,9 @@ export {Errors, flush, run, settings} from '@oclif/core'
 export const COMMANDS = {
   'access:lint': AccessLint,
   'access:write': AccessWrite,
+  'cert:check': CertCheck,
+  'cert:init': CertInit,
+  'cert:issue': CertIssue,
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
   verify: Verify,

@@ -22,6 +22,10 @@ it('oclif.manifest.json is what the build generates from the current commands', 
     const committed = JSON.parse(await readFile(path.join(REPO, 'oclif.manifest.json'), 'utf8'))
     expect(Object.keys(fresh.commands).sort()).toEqual([
       'access:lint',
+      'access:write',
+      'cert:check',
+      'cert:init',
+      'cert:issue',
       'checks:explain',
       'checks:list',
       'verify',

@@ -1,3 +1,4 @@
+import {CERT_CHECKS} from './cert/catalogue.js'
 import {MONITOR_CHECKS} from './monitor/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
 import {PMPROXY_CHECKS} from './pmproxy/catalogue.js'
@@ -37,6 +38,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...TLS_CHECKS,
   ...PMPROXY_CHECKS,
   ...MONITOR_CHECKS,
+  ...CERT_CHECKS,
   entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
   entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
   entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),

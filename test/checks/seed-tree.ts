@@ -1,5 +1,13 @@
 import {parseTreeSpec, type TreeEntry, type TreeSpec} from '../../src/host/tree.js'
+import {realTlsFiles, treeEntries} from '../cert/real-certs.js'
 import {ACCOUNTS} from '../helpers/tree.js'
+
+/**
+ * Real certificates and keys where the seed tree's tls.conf files name them, made when the tests
+ * start (certificates expire, so no tree can keep them as fixtures), as `cert init --ca-dir
+ * /root/pcp-ca` and `cert issue --user alice` leave them.
+ */
+export const REAL_TLS = await realTlsFiles()
 
 const P = 'pulse-sensor-proxy'
 
@@ -53,9 +61,6 @@ ${ACCOUNTS}
       tls-key-file = /etc/pcp/tls/server.key
       tls-cert-file = /etc/pcp/tls/server.crt
   - {path: /etc/pcp/tls, type: dir, mode: "0750", group: pcp}
-  - {path: /etc/pcp/tls/ca.crt, content: "ca\\n"}
-  - {path: /etc/pcp/tls/server.crt, content: "crt\\n"}
-  - {path: /etc/pcp/tls/server.key, mode: "0600", owner: pcp, content: "key\\n"}
   - {path: /etc/sasl2/pmcd.conf, content: "mech_list: scram-sha-256\\nsasldb_path: /etc/pcp/passwd.db\\n"}
   - {path: /etc/pcp/passwd.db, mode: "0640", group: pcp, content: "db\\n"}
   - {path: /var/log/pcp, type: dir, mode: "0750", owner: pcp, group: adm}
@@ -91,9 +96,7 @@ ${ACCOUNTS}
       tls-client-key-file = /home/alice/.pcp/tls/client.key
       tls-verify-clients = true
   - {path: /home/alice/.pcp/tls, type: dir, mode: "0700", owner: alice}
-  - {path: /home/alice/.pcp/tls/ca.crt, owner: alice, content: "ca\\n"}
-  - {path: /home/alice/.pcp/tls/client.crt, owner: alice, content: "client crt\\n"}
-  - {path: /home/alice/.pcp/tls/client.key, mode: "0600", owner: alice, content: "client key\\n"}
+${treeEntries(REAL_TLS).trimEnd()}
 `
 
 /** The seed tree with entries changed (or added), in order. */

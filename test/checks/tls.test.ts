@@ -67,7 +67,7 @@ describe('PCP-TLS checks', () => {
   it('PCP-TLS-002: relative paths, directories and missing client files', async () => {
     const results = await fails(
       tlsConf(
-        'tls-ca-cert-file = ca.crt\ntls-client-cert-file = /etc/pcp/tls\ntls-client-key-file = /etc/pcp/tls/client.key\n',
+        'tls-ca-cert-file = ca.crt\ntls-client-cert-file = /etc/pcp/tls\ntls-client-key-file = /etc/pcp/tls/monitor.key\n',
       ),
       'PCP-TLS-002',
     )
@@ -82,7 +82,7 @@ describe('PCP-TLS checks', () => {
       ],
       [
         3,
-        'tls-client-key-file /etc/pcp/tls/client.key does not exist: PCP clients on this host cannot set up TLS, so their secure connections fail',
+        'tls-client-key-file /etc/pcp/tls/monitor.key does not exist: PCP clients on this host cannot set up TLS, so their secure connections fail',
       ],
     ])
   })

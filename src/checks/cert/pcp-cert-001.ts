@@ -1,0 +1,44 @@
+import type {Check, CheckResult} from '../types.js'
+
+export const check: Check = {
+  id: 'PCP-CERT-001',
+  title: 'Certificates named by tls.conf are valid, strong and not about to expire',
+  severity: 'high',
+  profiles: ['pcp-collector'],
+  tags: ['tls', 'certificates', 'pmcd', 'pmproxy'],
+  rationale:
+    'pmcd and pmproxy load the certificate, key and CA that /etc/pcp/tls.conf names. An expired or not yet ' +
+    'valid certificate, one that expires within 7 days, a key that does not match it, an RSA key below 2048 ' +
+    'bits or an MD5/SHA-1 signature (which OpenSSL 3 refuses at its default security level), a certificate ' +
+    'without the serverAuth/clientAuth usage of its role, or one the configured CA did not sign breaks secure ' +
+    "connections, or lets them stand on a certificate that proves nothing. Seed 001's openssl commands make " +
+    'certificates that are never checked again.',
+  remediation:
+    'pcp-harden cert check (the details and days left); replace the certificates with pcp-harden cert init ' +
+    '--force (or cert issue --server for a collector whose CA is elsewhere).',
+  reference: 'seeds/001 "15.4 Collector Setup"; FACTS.md "PCP 6: TLS"; RFC 5280',
+  example: {
+    fail: 'tls-cert-file = /etc/pcp/tls/server.crt   (expired, or RSA 1024, or signed with sha1WithRSAEncryption)',
+    pass: 'tls-cert-file = /etc/pcp/tls/server.crt   (RSA 2048, sha256WithRSAEncryption, serverAuth, signed by tls-ca-cert-file, 300 days left)',
+  },
+  async run(host) {
+    const {checkCertificates, tlsConfTargets} = await import('../../pki/check.js')
+    const targets = await tlsConfTargets(host, {users: false})
+    if (targets.length === 0)
+      return [{status: 'skip', message: 'not applicable: tls.conf names no certificate'}]
+    const report = await checkCertificates(host, targets, {now: new Date(), warningDays: 30, criticalDays: 7})
+    return report.certificates.map((cert): CheckResult => {
+      const worst = cert.problems.filter((p) => p.state === cert.status).map((p) => p.message)
+      const evidence = cert.certificate
+        ? `${cert.certificate.key}, ${cert.certificate.signatureAlgorithm}, until ${cert.certificate.notAfter}`
+        : undefined
+      const base = {path: cert.path, ...(evidence ? {evidence} : {})}
+      if (cert.status === 'CRITICAL')
+        return {...base, status: 'fail', message: `${cert.role}: ${worst.join('; ')}`}
+      if (cert.status === 'UNKNOWN') return {...base, status: 'error', message: worst.join('; ')}
+      const warnings = cert.problems.map((p) => p.message)
+      const left = cert.certificate ? `${cert.certificate.daysLeft} days left` : ''
+      return {...base, status: 'pass', message: [`${cert.role}: ${left}`, ...warnings].join('; ')}
+    })
+  },
+}
