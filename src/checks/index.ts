@@ -34,6 +34,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   entry('PCP-ACCESS-006', ['pcp-collector'], () => import('./access/pcp-access-006.js')),
   entry('PCP-ACCESS-007', ['pcp-collector'], () => import('./access/pcp-access-007.js')),
   entry('PCP-ACCESS-008', ['pcp-collector'], () => import('./access/pcp-access-008.js')),
+  entry('PCP-ACCESS-009', ['pcp-collector'], () => import('./access/pcp-access-009.js')),
   ...PMCD_CHECKS,
   ...TLS_CHECKS,
   ...PMPROXY_CHECKS,

@@ -138,6 +138,8 @@ export function accessFindings(lint: AccessLint): AccessFinding[] {
     }
   }
 
+  findings.push(...ineffectiveRules(lint))
+
   if (policy.credentialsRequired) {
     const first = policy.rules.find((r) => r.kind !== 'host')
     findings.push({
@@ -146,6 +148,59 @@ export function accessFindings(lint: AccessLint): AccessFinding[] {
       ...where(first, lint),
       message:
         'a user or group rule switches pmcd to credentials-required mode: TCP clients without SASL credentials are refused, even for fetch',
+    })
+  }
+  return findings
+}
+
+/** The address a host rule's key stands for (its network), or `unix`. */
+function ruleAddress(rule: AccessRule): string | undefined {
+  if (rule.key === 'unix') return 'unix'
+  return /^ipv[46]:(.+)\/\d+$/.exec(rule.key)?.[1]
+}
+
+/**
+ * Statements that change nothing: pmcd would decide every operation they speak of the same way
+ * without them. Most often an allow written as if it restricted something ("allow 10.1.2.* :
+ * fetch;" while nothing denies fetch: every host may fetch anyway), or a deny under a broader deny.
+ */
+function ineffectiveRules(lint: AccessLint): AccessFinding[] {
+  const policy = lint.policy
+  if (!policy) return []
+  const findings: AccessFinding[] = []
+  const hostRules = policy.rules.filter((r) => r.kind === 'host')
+  const statements = new Map<string, AccessRule[]>()
+  for (const rule of hostRules) {
+    // A rule two statements made together cannot be taken apart: leave it out.
+    if (new Set(rule.sources.map((s) => `${s.file ?? ''}:${s.line}`)).size > 1) continue
+    const source = rule.sources[0]
+    if (!source) continue
+    const id = `${source.file ?? ''}:${source.line}`
+    statements.set(id, [...(statements.get(id) ?? []), rule])
+  }
+  for (const rules of statements.values()) {
+    const changesSomething = rules.some((rule) => {
+      const address = ruleAddress(rule)
+      if (!address || rule.maxConnections !== undefined) return true
+      const without = {...policy, rules: policy.rules.filter((r) => r !== rule)}
+      return (['fetch', 'store'] as const).some(
+        (op) => rule.ops[op] && decide(policy, address, op).allowed !== decide(without, address, op).allowed,
+      )
+    })
+    if (changesSomething) continue
+    const first = rules[0] as AccessRule
+    const source = first.sources[0] as AccessRule['sources'][number]
+    const ops = (['fetch', 'store'] as const).filter((op) => first.ops[op])
+    const names = [...new Set(rules.flatMap((r) => r.sources.map((s) => s.name)))].join(', ')
+    const allowed = ops.every((op) => !first.deny[op])
+    findings.push({
+      check: 'PCP-ACCESS-009',
+      severity: 'low',
+      file: source.file ?? lint.file,
+      line: source.line,
+      message: allowed
+        ? `this rule changes nothing: ${names} may ${ops.join(' and ')} anyway (pmcd allows what no rule denies; restricting needs a disallow for ".*" and ":*")`
+        : `this rule changes nothing: a broader rule already denies ${names} ${ops.join(' and ')}`,
     })
   }
   return findings

@@ -1,4 +1,4 @@
-import {readdir} from 'node:fs/promises'
+import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
@@ -63,6 +63,15 @@ describe('the catalogue of checks', async () => {
         report.results.some((r) => r.check === id && r.status === 'pass'),
         `${id} does not pass on the seed tree`,
       ).toBe(true)
+    }
+  })
+})
+
+describe('the README', () => {
+  it('lists every check of the catalogue with its severity', async () => {
+    const readme = await readFile(path.join(REPO, 'README.md'), 'utf8')
+    for (const check of [...(await loadAll())]) {
+      expect(readme, check.id).toMatch(new RegExp(`\\| ${check.id}\\s+\\| ${check.severity}\\s+\\|`))
     }
   })
 })

@@ -328,6 +328,8 @@ export const ACCESS_BREAKS: [string, string, string[]][] = [
       'PCP-ACCESS-003',
       'PCP-ACCESS-006',
       'PCP-ACCESS-006',
+      // "allow * : all" is what pmcd does with no rule at all.
+      'PCP-ACCESS-009',
     ],
   ],
   [
@@ -347,6 +349,13 @@ export const ACCESS_BREAKS: [string, string, string[]][] = [
   ],
   ['no connection limit', seedAccess(`${HARDENED}\nallow 10.1.2.* : fetch;`), ['PCP-ACCESS-006']],
   ['a user rule', seedAccess(`${HARDENED}\nallow user root : fetch;`), ['PCP-ACCESS-007']],
+  [
+    'an allow that restricts nothing',
+    seedAccess(
+      'disallow ".*" : store;\ndisallow ":*" : store;\nallow 10.9.9.* : fetch;\nallow "local:*" : all;',
+    ),
+    ['PCP-ACCESS-003', 'PCP-ACCESS-003', 'PCP-ACCESS-006', 'PCP-ACCESS-009'],
+  ],
 ]
 
 /** The content of a file of the seed tree. */
