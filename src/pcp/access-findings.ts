@@ -1,7 +1,7 @@
 import type {Severity} from '../checks/types.js'
 import type {AccessRule} from './access.js'
 import type {AccessLint} from './lint.js'
-import {ANY_IPV4, ANY_IPV6, clientClasses, decide} from './policy.js'
+import {ANY_IPV4, ANY_IPV6, clientClasses, decide, uncoveredAddress} from './policy.js'
 
 /** One weakness of an access policy; each kind is judged by its own check in `verify`. */
 export interface AccessFinding {
@@ -153,12 +153,6 @@ export function accessFindings(lint: AccessLint): AccessFinding[] {
   return findings
 }
 
-/** The address a host rule's key stands for (its network), or `unix`. */
-function ruleAddress(rule: AccessRule): string | undefined {
-  if (rule.key === 'unix') return 'unix'
-  return /^ipv[46]:(.+)\/\d+$/.exec(rule.key)?.[1]
-}
-
 /**
  * Statements that change nothing: pmcd would decide every operation they speak of the same way
  * without them. Most often an allow written as if it restricted something ("allow 10.1.2.* :
@@ -180,7 +174,7 @@ function ineffectiveRules(lint: AccessLint): AccessFinding[] {
   }
   for (const rules of statements.values()) {
     const changesSomething = rules.some((rule) => {
-      const address = ruleAddress(rule)
+      const address = uncoveredAddress(rule, policy.rules)
       if (!address || rule.maxConnections !== undefined) return true
       const without = {...policy, rules: policy.rules.filter((r) => r !== rule)}
       return (['fetch', 'store'] as const).some(

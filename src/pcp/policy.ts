@@ -36,6 +36,33 @@ function toBigInt(address: string): {family: 4 | 6; value: bigint} {
   }
 }
 
+function fromBigInt(family: 4 | 6, value: bigint): string {
+  if (family === 4) return [24n, 16n, 8n, 0n].map((shift) => String((value >> shift) & 255n)).join('.')
+  const groups = Array.from({length: 8}, (_, i) => ((value >> BigInt(112 - 16 * i)) & 0xffffn).toString(16))
+  return groups.join(':')
+}
+
+/**
+ * An address in a host rule's range that no more specific rule covers, so that what the rule
+ * decides can be seen there; undefined when the candidates tried are all covered.
+ */
+export function uncoveredAddress(rule: AccessRule, rules: readonly AccessRule[]): string | undefined {
+  if (rule.key === 'unix') return 'unix'
+  const match = /^(ipv4|ipv6):(.+)\/(\d+)$/.exec(rule.key)
+  if (!match) return undefined
+  const [, family, net = '', bits = '0'] = match
+  const base = toBigInt(net)
+  const width = family === 'ipv4' ? 32n : 128n
+  const size = 1n << (width - BigInt(Number(bits)))
+  const network = (base.value >> (width - BigInt(Number(bits)))) << (width - BigInt(Number(bits)))
+  const narrower = rules.filter((r) => r !== rule && r.kind === 'host' && r.prefix > rule.prefix)
+  for (let k = 0n; k < 16n; k++) {
+    const candidate = fromBigInt(base.family, network + (((size * k) / 16n + (k % 2n)) % size))
+    if (!narrower.some((r) => covers(r, candidate))) return candidate
+  }
+  return undefined
+}
+
 /** Whether a rule's key covers a client address. */
 export function covers(rule: AccessRule, address: string): boolean {
   if (address === 'unix') return rule.key === 'unix'

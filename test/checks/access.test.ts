@@ -4,7 +4,7 @@ import {runAudit} from '../../src/engine/audit.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend} from '../../src/host/tree.js'
 import {cidrToWildcards} from '../../src/pcp/access-findings.js'
-import {ACCESS_BREAKS, seedTreeWith} from './seed-tree.js'
+import {ACCESS_BREAKS, seedAccess, seedTreeWith} from './seed-tree.js'
 
 const PMCD_CONF = '/etc/pcp/pmcd/pmcd.conf'
 
@@ -63,5 +63,28 @@ describe('cidrToWildcards', () => {
     ['fe80::/10', undefined],
   ])('%s', (cidr, wildcards) => {
     expect(cidrToWildcards(cidr)).toEqual(wildcards)
+  })
+})
+
+describe('rules that change nothing (PCP-ACCESS-009)', () => {
+  const ineffective = async (statements: string) =>
+    (await audit(seedAccess(statements))).results
+      .filter((r) => r.check === 'PCP-ACCESS-009' && r.status === 'fail')
+      .map((r) => r.line)
+
+  it('a deny with a narrower exception at its base address still denies the rest of its range', async () => {
+    expect(
+      await ineffective(
+        'disallow ".*" : store;\ndisallow ":*" : store;\ndisallow 10.* : fetch;\nallow 10.0.0.* : fetch;\nallow "local:*" : all;',
+      ),
+    ).toEqual([])
+  })
+
+  it('a deny under a broader deny of the same operations changes nothing', async () => {
+    expect(
+      await ineffective(
+        'disallow ".*" : all;\ndisallow ":*" : all;\ndisallow 10.1.* : fetch;\nallow "local:*" : all;',
+      ),
+    ).toEqual([5])
   })
 })
