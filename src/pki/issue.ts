@@ -3,8 +3,8 @@ import path from 'node:path'
 
 import {InputError} from '../engine/errors.js'
 import type {Host} from '../host/host.js'
+import type {DirChange} from '../render/writer.js'
 import {caSigner, type Signer} from './build.js'
-import type {DirSpec} from './dirs.js'
 import {parseCertificate} from './der.js'
 import {parseSan, type SanEntry, subjectAttribute} from './names.js'
 import {addDays, certTime, type CertPlan, hostDir, type PkiRun, rootUser} from './run.js'
@@ -81,7 +81,7 @@ export async function planIssue(host: Host, options: IssueOptions): Promise<PkiR
   if (options.server && options.san.length === 0)
     throw new InputError("--server needs --san: the collector's names and addresses")
   let out: string
-  let dirs: DirSpec[]
+  let dirs: DirChange[]
   if (options.out !== undefined) {
     out = hostDir(options.out, '--out')
     dirs = [{path: out, mode: 0o700, owner, group, keepExisting: true}]

@@ -9,10 +9,11 @@ import {InputError} from '../engine/errors.js'
 import type {Account} from '../host/accounts.js'
 import type {DiskBackend} from '../host/backend.js'
 import type {Host} from '../host/host.js'
+import {applyPlan} from '../render/writer.js'
 import {buildCertificate, caSigner, type CertKind, selfSigner, type Signer} from './build.js'
 import {generateRsaKey, type KeyPairPem} from './keys.js'
 import {formatSans, formatSubject, type SanEntry, type Subject} from './names.js'
-import {applyPki, formatPkiPlan, type PkiLayout, planPki, refuseExisting} from './write.js'
+import {formatPkiPlan, type PkiLayout, planPki, plannedFiles, refuseExisting} from './write.js'
 
 const DAY_MS = 86_400_000
 
@@ -129,7 +130,8 @@ export async function carryOut(
   refuseExisting(planned, options.force)
   const lines = [...describeRun(run), '', formatPkiPlan(planned, accounts)]
   const newCa = run.certs.find(
-    (c) => c.kind === 'ca' && planned.files.some((f) => f.path === c.keyPath && f.action !== 'create'),
+    (c) =>
+      c.kind === 'ca' && plannedFiles(planned).some((f) => f.path === c.keyPath && f.action !== 'create'),
   )
   const warnings = newCa
     ? [
@@ -146,10 +148,10 @@ export async function carryOut(
   const contents = await makeFiles(run)
   const final = await planPki(root, run, contents)
   refuseExisting(final, options.force)
-  await applyPki(root, final)
+  await applyPlan(root, final)
   lines.push(
     '',
-    `wrote ${final.files.length} files; tls.conf settings that use them:`,
+    `wrote ${plannedFiles(final).length} files; tls.conf settings that use them:`,
     ...run.tlsConf.map((l) => `  ${l}`),
   )
   return lines

@@ -1,7 +1,12 @@
 import {InputError} from '../engine/errors.js'
 import type {AccountDb} from '../host/accounts.js'
-import {applyPlan, formatPlan, planChanges, type PlannedChange} from '../render/writer.js'
-import {applyDirectories, type DirChange, type DirSpec, formatDirectories, planDirectories} from './dirs.js'
+import {
+  type DirChange,
+  formatPlan,
+  planChanges,
+  type PlannedChange,
+  type PlannedEntry,
+} from '../render/writer.js'
 
 /** One file `cert init` or `cert issue` writes: a key (secret) or a certificate. */
 export interface PkiFile {
@@ -14,15 +19,22 @@ export interface PkiFile {
   secret: boolean
 }
 
-/** The directories and files of a run, as wanted. */
+/**
+ * The directories and files of a run, as wanted. The directories have an exact mode and owner
+ * (pmcd, as pcp, must enter /etc/pcp/tls, 0750 root:pcp; a monitor owns its ~/.pcp/tls), which the
+ * shared writer gives them; parents they need are made 0755 root:root.
+ */
 export interface PkiLayout {
-  dirs: DirSpec[]
+  dirs: DirChange[]
   files: PkiFile[]
 }
 
-export interface PkiPlan {
-  dirs: DirChange[]
-  files: PlannedChange[]
+/** The shared writer's plan: the directories, then the files. */
+export type PkiPlan = PlannedEntry[]
+
+/** The files of a plan. */
+export function plannedFiles(plan: PkiPlan): PlannedChange[] {
+  return plan.filter((entry) => entry.kind === 'file')
 }
 
 /**
@@ -35,17 +47,15 @@ export async function planPki(
   layout: PkiLayout,
   contents?: ReadonlyMap<string, string>,
 ): Promise<PkiPlan> {
-  const dirs = await planDirectories(root, layout.dirs)
-  const files = await planChanges(
-    root,
-    layout.files.map((f) => ({...f, content: contents?.get(f.path) ?? ''})),
-  )
-  return {dirs, files}
+  const files = layout.files.map((f) => ({...f, content: contents?.get(f.path) ?? ''}))
+  return planChanges(root, files, layout.dirs)
 }
 
 /** Refuse (InputError naming them) to replace files that exist, unless forced. */
 export function refuseExisting(plan: PkiPlan, force: boolean): void {
-  const existing = plan.files.filter((f) => f.action !== 'create').map((f) => f.path)
+  const existing = plannedFiles(plan)
+    .filter((f) => f.action !== 'create')
+    .map((f) => f.path)
   if (existing.length > 0 && !force)
     throw new InputError(
       `${existing.join(', ')} ${existing.length === 1 ? 'exists' : 'exist'}: give --force to replace ` +
@@ -58,12 +68,8 @@ export function refuseExisting(plan: PkiPlan, force: boolean): void {
  * content: keys are secret, and a certificate is shown by its subject and dates instead.
  */
 export function formatPkiPlan(plan: PkiPlan, accounts: AccountDb): string {
-  const files = plan.files.map((f) => ({...f, newDirs: [], diff: ''}))
-  return [...formatDirectories(plan.dirs, accounts), formatPlan(files, accounts)].join('\n')
-}
-
-/** Create the directories, then write every file atomically with the shared writer. */
-export async function applyPki(root: string, plan: PkiPlan): Promise<void> {
-  await applyDirectories(root, plan.dirs)
-  await applyPlan(root, plan.files)
+  return formatPlan(
+    plan.map((entry) => (entry.kind === 'file' ? {...entry, diff: ''} : entry)),
+    accounts,
+  )
 }

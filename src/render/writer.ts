@@ -25,7 +25,27 @@ export interface FileChange {
   dirMode?: number
 }
 
+/**
+ * One directory as it should be on the host: created when missing, else corrected to this mode and
+ * owner (unless `keepExisting`). Owners are numeric ids, as for files.
+ */
+export interface DirChange {
+  /** Host path: absolute and normalised, e.g. `/etc/pcp/tls`. */
+  path: string
+  /** Exact permission bits, setgid/sticky included. */
+  mode: number
+  /** Default 0 (root). */
+  owner?: number
+  /** Default 0 (root). */
+  group?: number
+  /** Leave an existing directory as it is, whatever its mode and owner: only create it when missing. */
+  keepExisting?: boolean
+  /** Mode of missing parent directories the plan does not name, which are created owned by root. Default 0755. */
+  dirMode?: number
+}
+
 export interface PlannedChange extends FileChange {
+  kind: 'file'
   content: Buffer
   owner: number
   group: number
@@ -39,9 +59,40 @@ export interface PlannedChange extends FileChange {
   diff: string
 }
 
-/** What has just been done to one file, in this order; `backup` only when the file existed. */
+export interface PlannedDir extends DirChange {
+  kind: 'dir'
+  owner: number
+  group: number
+  dirMode: number
+  action: 'create' | 'update' | 'unchanged'
+  /** The directory as found when planning (absent for `create`). */
+  before?: DirState
+  /** Parent directories (host paths, outermost first) the plan does not name that will be created. */
+  newDirs: string[]
+}
+
+/** A plan: its directories, outermost first, then its files. */
+export type PlannedEntry = PlannedDir | PlannedChange
+
+interface DirState {
+  mode: number
+  uid: number
+  gid: number
+}
+
+/**
+ * What has just been done to one file, in this order; `backup` only when the file existed. A new
+ * directory goes through the same steps but `backup` and `temp-written`; an existing one is `dir-updated`.
+ */
 export type WriteStep =
-  'backup' | 'temp-created' | 'temp-written' | 'temp-owned' | 'temp-synced' | 'renamed' | 'dir-synced'
+  | 'backup'
+  | 'temp-created'
+  | 'temp-written'
+  | 'temp-owned'
+  | 'temp-synced'
+  | 'renamed'
+  | 'dir-synced'
+  | 'dir-updated'
 
 /** A refusal or failure to write one file; the message is one line naming the host path. */
 export class WriteError extends Error {
@@ -109,26 +160,45 @@ function isMode(value: number): boolean {
 }
 
 type Wanted = Omit<PlannedChange, 'action' | 'before' | 'newDirs' | 'diff'>
+type WantedDir = Omit<PlannedDir, 'action' | 'before' | 'newDirs'>
+
+/** Throws a WriteError when a file or directory request is not valid. */
+function validate(change: FileChange | DirChange, what: 'file' | 'directory'): void {
+  const p = change.path
+  if (!p.startsWith('/') || p === '/' || p.endsWith('/') || path.posix.normalize(p) !== p) {
+    throw new WriteError(p, `cannot write ${p}: not an absolute, normalised host path of a ${what}`)
+  }
+  if (!isMode(change.mode)) throw cannot(p, `invalid mode ${String(change.mode)}`)
+  if (!isMode(change.dirMode ?? DEFAULT_DIR_MODE)) {
+    throw cannot(p, `invalid directory mode ${String(change.dirMode)}`)
+  }
+  if (!isId(change.owner ?? ROOT_ID) || !isId(change.group ?? ROOT_ID)) {
+    throw cannot(p, `invalid owner ${String(change.owner)}:${String(change.group)}`)
+  }
+}
 
 /** The change with its defaults filled in, or a WriteError when it is not a valid request. */
 function normalise(change: FileChange): Wanted {
-  const p = change.path
-  if (!p.startsWith('/') || p === '/' || p.endsWith('/') || path.posix.normalize(p) !== p) {
-    throw new WriteError(p, `cannot write ${p}: not an absolute, normalised host path of a file`)
-  }
-  const normalised = {
+  validate(change, 'file')
+  return {
     ...change,
+    kind: 'file',
     content: typeof change.content === 'string' ? Buffer.from(change.content) : change.content,
     owner: change.owner ?? ROOT_ID,
     group: change.group ?? ROOT_ID,
     dirMode: change.dirMode ?? DEFAULT_DIR_MODE,
   }
-  if (!isMode(normalised.mode)) throw cannot(p, `invalid mode ${String(change.mode)}`)
-  if (!isMode(normalised.dirMode)) throw cannot(p, `invalid directory mode ${String(change.dirMode)}`)
-  if (!isId(normalised.owner) || !isId(normalised.group)) {
-    throw cannot(p, `invalid owner ${String(change.owner)}:${String(change.group)}`)
+}
+
+function normaliseDir(change: DirChange): WantedDir {
+  validate(change, 'directory')
+  return {
+    ...change,
+    kind: 'dir',
+    owner: change.owner ?? ROOT_ID,
+    group: change.group ?? ROOT_ID,
+    dirMode: change.dirMode ?? DEFAULT_DIR_MODE,
   }
-  return normalised
 }
 
 /** The directories above a host path, outermost first: `/etc/pcp/tls.conf` -> `/etc`, `/etc/pcp`. */
@@ -137,8 +207,8 @@ function parentsOf(hostPath: string): string[] {
   return parts.map((_, index) => '/' + parts.slice(0, index + 1).join('/'))
 }
 
-/** Whether the directory `dir` exists; refuses a symlink or a non-directory there. */
-async function dirExists(root: string, dir: string, hostPath: string): Promise<boolean> {
+/** Mode and owner of the directory `dir`, never following a symlink; undefined when it is missing. */
+async function dirState(root: string, dir: string, hostPath: string): Promise<DirState | undefined> {
   const st = await attempt(hostPath, `inspecting ${dir}`, () =>
     lstat(path.join(root, dir)).catch((error: unknown) => {
       if (hasCode(error, 'ENOENT')) return undefined
@@ -147,7 +217,12 @@ async function dirExists(root: string, dir: string, hostPath: string): Promise<b
   )
   if (st?.isSymbolicLink()) throw refuseSymlink(hostPath, dir)
   if (st && !st.isDirectory()) throw cannot(hostPath, `${dir} is not a directory`)
-  return st !== undefined
+  return st && {mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}
+}
+
+/** Whether the directory `dir` exists; refuses a symlink or a non-directory there. */
+async function dirExists(root: string, dir: string, hostPath: string): Promise<boolean> {
+  return (await dirState(root, dir, hostPath)) !== undefined
 }
 
 /** The parent directories of `hostPath` that are missing; refuses a symlink or non-directory among them. */
@@ -247,38 +322,76 @@ function sameFile(want: Wanted, found: Existing): boolean {
   )
 }
 
+function sameDir(want: WantedDir, found: DirState): boolean {
+  return found.mode === want.mode && found.uid === want.owner && found.gid === want.group
+}
+
+async function planDir(root: string, want: WantedDir, named: ReadonlySet<string>): Promise<PlannedDir> {
+  const missing = await missingDirs(root, want.path)
+  const before = missing.length > 0 ? undefined : await dirState(root, want.path, want.path)
+  const action = !before ? 'create' : want.keepExisting || sameDir(want, before) ? 'unchanged' : 'update'
+  return {...want, action, before, newDirs: missing.filter((dir) => !named.has(dir))}
+}
+
+/** Directories by depth, outermost first; in the order given otherwise. */
+function outermostFirst(dirs: readonly WantedDir[]): WantedDir[] {
+  return [...dirs].sort((a, b) => a.path.split('/').length - b.path.split('/').length)
+}
+
 /**
- * Compare each file with what is on disk under `root`. Reads only; refuses (WriteError) a symlink
- * anywhere below the root on the way to a file, an invalid request, or the same path twice.
+ * Compare each file and directory with what is on disk under `root`. Reads only; refuses
+ * (WriteError) a symlink anywhere below the root on the way to a file or directory, an invalid
+ * request, or the same path twice. The plan lists the directories, outermost first, then the files.
  */
-export async function planChanges(root: string, changes: readonly FileChange[]): Promise<PlannedChange[]> {
+export async function planChanges(root: string, files: readonly FileChange[]): Promise<PlannedChange[]>
+export async function planChanges(
+  root: string,
+  files: readonly FileChange[],
+  dirs: readonly DirChange[],
+): Promise<PlannedEntry[]>
+export async function planChanges(
+  root: string,
+  files: readonly FileChange[],
+  dirs: readonly DirChange[] = [],
+): Promise<PlannedEntry[]> {
   const rootDir = path.resolve(root)
+  const named = new Set<string>()
+  const plan: PlannedEntry[] = []
+  for (const want of outermostFirst(dirs.map(normaliseDir))) {
+    if (named.has(want.path)) throw cannot(want.path, 'the plan lists this directory twice')
+    named.add(want.path)
+    plan.push(await planDir(rootDir, want, named))
+  }
   const seen = new Set<string>()
-  const plan: PlannedChange[] = []
-  for (const change of changes) {
+  for (const change of files) {
     const want = normalise(change)
+    if (named.has(want.path)) throw cannot(want.path, 'the plan lists this path as a directory too')
     if (seen.has(want.path)) throw cannot(want.path, 'the plan lists this file twice')
     seen.add(want.path)
-    const newDirs = await missingDirs(rootDir, want.path)
+    const missing = await missingDirs(rootDir, want.path)
     const found =
-      newDirs.length > 0 ? undefined : await openExisting(path.join(rootDir, want.path), want.path)
+      missing.length > 0 ? undefined : await openExisting(path.join(rootDir, want.path), want.path)
     await found?.handle.close()
     const before = found && {content: found.content, mode: found.mode, uid: found.uid, gid: found.gid}
     const action = !found ? 'create' : sameFile(want, found) ? 'unchanged' : 'update'
     const diff = action === 'unchanged' ? '' : diffOf({...want, before})
-    plan.push({...want, action, before, newDirs, diff})
+    plan.push({...want, action, before, newDirs: missing.filter((dir) => !named.has(dir)), diff})
   }
   return plan
 }
 
 /**
- * The plan as text: one line per directory and file (`create /etc/pcp/tls.conf (0644 root:root)`,
- * `update ... (content, mode 0644 -> 0640)`, `unchanged ...`), then the unified diffs.
+ * The plan as text: one line per directory and file (`mkdir /etc/pcp/tls (0750 root:pcp)`,
+ * `create /etc/pcp/tls.conf (0644 root:root)`, `update ... (content, mode 0644 -> 0640)`,
+ * `unchanged ...`; a directory left as it is has no line), then the unified diffs.
  * Names come from `accounts` (the root's passwd and group) when given, numeric ids otherwise.
  */
-export function formatPlan(plan: readonly PlannedChange[], accounts?: AccountDb): string {
-  const user = (id: number) => accounts?.users.find((u) => u.id === id)?.name ?? String(id)
-  const group = (id: number) => accounts?.groups.find((g) => g.id === id)?.name ?? String(id)
+export function formatPlan(plan: readonly PlannedEntry[], accounts?: AccountDb): string {
+  // Id 0 is root on every Linux, whether or not the root's passwd says so (as in Host.ownerOf).
+  const name = (list: {id: number; name: string}[] | undefined, id: number) =>
+    list?.find((a) => a.id === id)?.name ?? (id === 0 && accounts ? 'root' : String(id))
+  const user = (id: number) => name(accounts?.users, id)
+  const group = (id: number) => name(accounts?.groups, id)
   const owner = (uid: number, gid: number) => `${user(uid)}:${group(gid)}`
   const lines: string[] = []
   const dirsShown = new Set<string>()
@@ -288,13 +401,17 @@ export function formatPlan(plan: readonly PlannedChange[], accounts?: AccountDb)
       lines.push(`mkdir ${dir} (${octal(change.dirMode)} ${owner(ROOT_ID, ROOT_ID)})`)
     }
     const {before} = change
+    if (change.kind === 'dir') dirsShown.add(change.path)
     if (change.action === 'unchanged') {
-      lines.push(`unchanged ${change.path}`)
+      if (change.kind === 'file') lines.push(`unchanged ${change.path}`)
     } else if (!before) {
-      lines.push(`create ${change.path} (${octal(change.mode)} ${owner(change.owner, change.group)})`)
+      const verb = change.kind === 'dir' ? 'mkdir' : 'create'
+      lines.push(`${verb} ${change.path} (${octal(change.mode)} ${owner(change.owner, change.group)})`)
     } else {
       const what: string[] = []
-      if (!before.content.equals(change.content)) what.push('content')
+      if (change.kind === 'file' && change.before && !change.before.content.equals(change.content)) {
+        what.push('content')
+      }
       if (before.mode !== change.mode) what.push(`mode ${octal(before.mode)} -> ${octal(change.mode)}`)
       if (before.uid !== change.owner || before.gid !== change.group) {
         what.push(`owner ${owner(before.uid, before.gid)} -> ${owner(change.owner, change.group)}`)
@@ -302,7 +419,7 @@ export function formatPlan(plan: readonly PlannedChange[], accounts?: AccountDb)
       lines.push(`update ${change.path} (${what.join(', ')})`)
     }
   }
-  const diffs = plan.map((change) => change.diff).join('')
+  const diffs = plan.map((change) => (change.kind === 'file' ? change.diff : '')).join('')
   return (diffs === '' ? lines.join('\n') : `${lines.join('\n')}\n\n${diffs}`).replace(/\n$/, '')
 }
 
@@ -311,16 +428,22 @@ function tempName(dir: string, base: string): string {
   return path.join(dir, `.${base}.pcp-harden-${suffix}.tmp`)
 }
 
-/** Remove what a killed earlier run left beside `base`: `.BASE.pcp-harden-XXXXXX.tmp`. */
+/** Remove what a killed earlier run left beside `base`: `.BASE.pcp-harden-XXXXXX.tmp`, a file or an empty directory. */
 async function removeStaleTemps(dir: string, base: string, hostPath: string): Promise<void> {
   const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const pattern = new RegExp(`^\\.${escaped}\\.pcp-harden-[A-Za-z0-9]{6}\\.tmp$`)
   const names = await attempt(hostPath, 'listing its directory', () => readdir(dir))
   for (const name of names.filter((n) => pattern.test(n))) {
+    const stale = path.join(dir, name)
     await attempt(hostPath, `removing the stale temporary file ${name}`, () =>
-      unlink(path.join(dir, name)).catch((error: unknown) => {
-        if (!hasCode(error, 'ENOENT')) throw error
-      }),
+      unlink(stale)
+        .catch((error: unknown) => {
+          if (hasCode(error, 'EISDIR')) return rmdir(stale)
+          throw error
+        })
+        .catch((error: unknown) => {
+          if (!hasCode(error, 'ENOENT')) throw error
+        }),
     )
   }
 }
@@ -372,6 +495,90 @@ async function makeDir(root: string, dir: string, mode: number, hostPath: string
 }
 
 type OnStep = (step: WriteStep, hostPath: string) => void
+
+/** Open a directory without following a symlink (O_NOFOLLOW), run `action` on it, then fsync it. */
+async function withDir(local: string, action: (handle: FileHandle) => Promise<void>): Promise<void> {
+  const handle = await open(local, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+  try {
+    await action(handle)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Owner, then the exact mode (chown may clear setgid; the umask played no part). */
+async function settle(handle: FileHandle, dir: PlannedDir): Promise<void> {
+  await handle.chown(dir.owner, dir.group)
+  await handle.chmod(dir.mode)
+}
+
+/**
+ * Create a named directory as a temporary one beside it (0700), owned and moded through a
+ * descriptor, synced, then renamed into place: it never exists at its path with another owner or mode.
+ */
+async function createDir(root: string, dir: PlannedDir, onStep: OnStep): Promise<void> {
+  const hostPath = dir.path
+  const local = path.join(root, hostPath)
+  await removeStaleTemps(path.dirname(local), path.basename(local), hostPath)
+  const temp = tempName(path.dirname(local), path.basename(local))
+  await attempt(hostPath, 'creating the temporary directory', () => mkdir(temp, {mode: 0o700}))
+  try {
+    onStep('temp-created', hostPath)
+    await attempt(hostPath, 'setting up the temporary directory', () =>
+      withDir(temp, async (handle) => {
+        await settle(handle, dir)
+        onStep('temp-owned', hostPath)
+      }),
+    )
+    onStep('temp-synced', hostPath)
+    if (await dirExists(root, hostPath, hostPath)) {
+      throw cannot(hostPath, 'it changed since the plan was made; plan again')
+    }
+    await attempt(hostPath, 'renaming the temporary directory into place', () => rename(temp, local))
+  } catch (error) {
+    await rmdir(temp).catch(() => undefined)
+    throw error
+  }
+  onStep('renamed', hostPath)
+  await syncDir(root, path.posix.dirname(hostPath), hostPath)
+  onStep('dir-synced', hostPath)
+}
+
+/** Correct the owner and mode of an existing directory through a descriptor, if it is still as planned. */
+async function updateDir(root: string, dir: PlannedDir, onStep: OnStep): Promise<void> {
+  const hostPath = dir.path
+  await attempt(hostPath, 'setting up the directory', () =>
+    withDir(path.join(root, hostPath), async (handle) => {
+      const st = await handle.stat()
+      if (!sameState({mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}, dir.before)) {
+        throw cannot(hostPath, 'it changed since the plan was made; plan again')
+      }
+      await settle(handle, dir)
+    }),
+  ).catch(async (error: unknown) => {
+    // O_NOFOLLOW | O_DIRECTORY fails with ENOTDIR on a symlink swapped in since: say which it is.
+    const {cause} = error as WriteError
+    if (cause !== undefined && hasCode(cause, 'ENOTDIR')) await dirState(root, hostPath, hostPath)
+    throw error
+  })
+  onStep('dir-updated', hostPath)
+}
+
+function sameState(found: DirState | undefined, before: DirState | undefined): boolean {
+  if (!found || !before) return !found && !before
+  return found.mode === before.mode && found.uid === before.uid && found.gid === before.gid
+}
+
+async function applyDir(root: string, dir: PlannedDir, onStep: OnStep): Promise<void> {
+  const hostPath = dir.path
+  const missing = await missingDirs(root, hostPath)
+  const found = missing.length > 0 ? undefined : await dirState(root, hostPath, hostPath)
+  if (!sameState(found, dir.before)) throw cannot(hostPath, 'it changed since the plan was made; plan again')
+  if (dir.action === 'unchanged') return
+  for (const parent of missing) await makeDir(root, parent, dir.dirMode, hostPath)
+  await (found ? updateDir(root, dir, onStep) : createDir(root, dir, onStep))
+}
 
 /** Hard-link the current inode as FILE.pcp-harden.bak: it keeps its content, mode and owner, and is never copied. */
 async function backup(local: string, found: Existing, hostPath: string): Promise<void> {
@@ -466,17 +673,21 @@ async function applyOne(root: string, change: PlannedChange, onStep: OnStep): Pr
 }
 
 /**
- * Apply a plan from planChanges, one file after the other, each atomically: a temporary file in the
- * same directory, never looser than its final mode, synced and owned before it is renamed over the
- * target; the old file is kept as FILE.pcp-harden.bak. Unchanged files are not touched.
- * A file that differs from what the plan saw is refused. `onStep` lets tests observe each step.
+ * Apply a plan from planChanges: its directories first, outermost first, then its files, one after
+ * the other, each atomically: a temporary file in the same directory, never looser than its final
+ * mode, synced and owned before it is renamed over the target; the old file is kept as
+ * FILE.pcp-harden.bak. A new directory is made the same way (a temporary one, owned and moded
+ * through a descriptor opened with O_NOFOLLOW, renamed into place); an existing one is corrected
+ * through such a descriptor. Unchanged entries are not touched. A file or directory that differs
+ * from what the plan saw is refused. `onStep` lets tests observe each step.
  */
 export async function applyPlan(
   root: string,
-  plan: readonly PlannedChange[],
+  plan: readonly PlannedEntry[],
   options: {onStep?: OnStep} = {},
 ): Promise<void> {
   const rootDir = path.resolve(root)
   const onStep = options.onStep ?? (() => undefined)
-  for (const change of plan) await applyOne(rootDir, change, onStep)
+  for (const dir of plan) if (dir.kind === 'dir') await applyDir(rootDir, dir, onStep)
+  for (const file of plan) if (file.kind === 'file') await applyOne(rootDir, file, onStep)
 }

@@ -2,6 +2,7 @@ import {type ChildProcessWithoutNullStreams, spawn} from 'node:child_process'
 import {
   chmodSync,
   chownSync,
+  existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -21,6 +22,7 @@ import {afterEach, describe, expect, it} from 'vitest'
 import {
   applyPlan,
   BACKUP_SUFFIX,
+  type DirChange,
   type FileChange,
   formatPlan,
   planChanges,
@@ -467,6 +469,248 @@ describe('applyPlan', () => {
   })
 })
 
+/** Every entry under a root with its mode, owner and content: "changes nothing" compares two of these. */
+function treeOf(root: string, dir = '/'): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of readdirSync(path.join(root, dir))) {
+    const hostPath = path.posix.join(dir, name)
+    const local = path.join(root, hostPath)
+    const st = lstatSync(local)
+    out[hostPath] = `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.ino}`
+    if (st.isDirectory()) Object.assign(out, treeOf(root, hostPath))
+    else if (st.isFile()) out[hostPath] += ` ${readFileSync(local, 'utf8')}`
+  }
+  return out
+}
+
+function dirOf(root: string, hostPath: string): {mode: number; uid: number; gid: number} {
+  const st = lstatSync(path.join(root, hostPath))
+  expect(st.isDirectory()).toBe(true)
+  return {mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}
+}
+
+describe('directories in a plan', () => {
+  const accounts = {
+    users: [
+      {name: 'root', id: 0, line: 1},
+      {name: 'pcp', id: 998, line: 2},
+    ],
+    groups: [
+      {name: 'root', id: 0, line: 1},
+      {name: 'pcp', id: 998, line: 2},
+    ],
+  }
+
+  it('are planned before the files, outermost first, with the parents they need', async () => {
+    const root = makeRoot()
+    put(root, '/etc/hostname', 'h\n')
+    const plan = await planChanges(
+      root,
+      [{path: '/etc/pcp/tls/ca.key', content: 'KEY', mode: 0o600, secret: true}],
+      [
+        {path: '/etc/pcp/tls', mode: 0o750, group: 998},
+        {path: '/etc/pcp', mode: 0o755, keepExisting: true},
+        {path: '/var/lib/pcp/tls', mode: 0o700, owner: 998, group: 998, dirMode: 0o711},
+      ],
+    )
+    expect(plan.map((entry) => [entry.kind, entry.path, entry.action, entry.newDirs])).toEqual([
+      ['dir', '/etc/pcp', 'create', []],
+      ['dir', '/etc/pcp/tls', 'create', []],
+      ['dir', '/var/lib/pcp/tls', 'create', ['/var', '/var/lib', '/var/lib/pcp']],
+      ['file', '/etc/pcp/tls/ca.key', 'create', []],
+    ])
+    expect(formatPlan(plan, accounts)).toBe(
+      [
+        'mkdir /etc/pcp (0755 root:root)',
+        'mkdir /etc/pcp/tls (0750 root:pcp)',
+        'mkdir /var (0711 root:root)',
+        'mkdir /var/lib (0711 root:root)',
+        'mkdir /var/lib/pcp (0711 root:root)',
+        'mkdir /var/lib/pcp/tls (0700 pcp:pcp)',
+        'create /etc/pcp/tls/ca.key (0600 root:root)',
+        '',
+        '--- /dev/null',
+        '+++ b/etc/pcp/tls/ca.key',
+        '(secret content, 3 bytes, not shown)',
+      ].join('\n'),
+    )
+  })
+
+  for (const umask of [0o000, 0o077]) {
+    it.runIf(asRoot)(
+      `are created with exactly their owner and mode under umask ${umask.toString(8).padStart(3, '0')}`,
+      async () => {
+        const root = makeRoot()
+        const steps: string[] = []
+        await withUmask(umask, async () => {
+          const plan = await planChanges(
+            root,
+            [{path: '/etc/pcp/tls/server.key', content: 'KEY', mode: 0o600, ...other, secret: true}],
+            [
+              {path: '/etc/pcp/tls', mode: 0o2750, group: other.group},
+              {path: '/home/alice/.pcp', mode: 0o755, ...other, keepExisting: true},
+            ],
+          )
+          await applyPlan(root, plan, {onStep: (step, hostPath) => steps.push(`${step} ${hostPath}`)})
+        })
+        expect(dirOf(root, '/etc/pcp/tls')).toEqual({mode: 0o2750, uid: 0, gid: other.group})
+        expect(dirOf(root, '/home/alice/.pcp')).toEqual({mode: 0o755, ...idsOf(other)})
+        for (const parent of ['/etc', '/etc/pcp', '/home', '/home/alice'])
+          expect(dirOf(root, parent)).toEqual({mode: 0o755, uid: 0, gid: 0})
+        expect(stateOf(root, '/etc/pcp/tls/server.key')).toMatchObject({mode: 0o600, ...idsOf(other)})
+        const made = ['temp-created', 'temp-owned', 'temp-synced', 'renamed', 'dir-synced']
+        expect(steps.slice(0, 10)).toEqual([
+          ...made.map((step) => `${step} /etc/pcp/tls`),
+          ...made.map((step) => `${step} /home/alice/.pcp`),
+        ])
+        expect(steps[10]).toBe('temp-created /etc/pcp/tls/server.key')
+        expect(readdirSync(path.join(root, 'etc/pcp'))).toEqual(['tls'])
+        expect(readdirSync(path.join(root, 'home/alice'))).toEqual(['.pcp'])
+      },
+    )
+  }
+
+  it('correct the mode and owner of an existing directory in place, keeping what is in it', async () => {
+    const root = makeRoot()
+    put(root, '/etc/pcp/tls/old.crt', 'cert\n')
+    chmodSync(path.join(root, 'etc/pcp/tls'), 0o755)
+    const before = treeOf(root)
+    const wanted = {path: '/etc/pcp/tls', mode: 0o750, ...other}
+    const plan = await planChanges(root, [], [wanted])
+    expect(plan).toMatchObject([
+      {kind: 'dir', action: 'update', before: {mode: 0o755, ...idsOf(mine)}, newDirs: []},
+    ])
+    const owners = asRoot ? `, owner ${mine.owner}:${mine.group} -> ${other.owner}:${other.group}` : ''
+    expect(formatPlan(plan)).toBe(`update /etc/pcp/tls (mode 0755 -> 0750${owners})`)
+    const steps: WriteStep[] = []
+    await applyPlan(root, plan, {onStep: (step) => steps.push(step)})
+    expect(steps).toEqual(['dir-updated'])
+    expect(dirOf(root, '/etc/pcp/tls')).toEqual({mode: 0o750, ...idsOf(other)})
+    const after = treeOf(root)
+    expect(after['/etc/pcp/tls']?.split(' ')[2]).toBe(before['/etc/pcp/tls']?.split(' ')[2])
+    expect(after['/etc/pcp/tls/old.crt']).toBe(before['/etc/pcp/tls/old.crt'])
+
+    const again = await planChanges(root, [], [wanted])
+    expect(again).toMatchObject([{action: 'unchanged'}])
+    expect(formatPlan(again)).toBe('')
+  })
+
+  it('keepExisting leaves an existing directory as it is, and creates a missing one', async () => {
+    const root = makeRoot()
+    mkdirSync(path.join(root, 'home/alice'), {recursive: true})
+    chmodSync(path.join(root, 'home/alice'), 0o711)
+    const dirs: DirChange[] = [
+      {path: '/home/alice', mode: 0o700, ...other, keepExisting: true},
+      {path: '/home/alice/.pcp', mode: 0o750, ...other, keepExisting: true},
+    ]
+    const plan = await planChanges(root, [], dirs)
+    expect(plan).toMatchObject([{action: 'unchanged'}, {action: 'create'}])
+    expect(formatPlan(plan)).toBe(`mkdir /home/alice/.pcp (0750 ${other.owner}:${other.group})`)
+    const steps: WriteStep[] = []
+    await applyPlan(root, plan, {onStep: (step) => steps.push(step)})
+    expect(steps).not.toContain('dir-updated')
+    expect(dirOf(root, '/home/alice')).toEqual({mode: 0o711, ...idsOf(mine)})
+    expect(dirOf(root, '/home/alice/.pcp')).toEqual({mode: 0o750, ...idsOf(other)})
+  })
+
+  it('are refused through a symlinked directory, when planned and when applied', async () => {
+    const root = makeRoot()
+    const elsewhere = makeRoot()
+    mkdirSync(path.join(root, 'etc'))
+    symlinkSync(elsewhere, path.join(root, 'etc/pcp'))
+    const tls = {path: '/etc/pcp/tls', mode: 0o750, ...mine}
+    const viaParent = await writeError(planChanges(root, [], [tls]))
+    expect(viaParent.message).toBe('refusing to write /etc/pcp/tls: /etc/pcp is a symlink')
+    expect(viaParent.path).toBe('/etc/pcp/tls')
+    const itself = await writeError(planChanges(root, [], [{...tls, path: '/etc/pcp'}]))
+    expect(itself.message).toBe('refusing to write /etc/pcp: /etc/pcp is a symlink')
+
+    rmSync(path.join(root, 'etc/pcp'))
+    mkdirSync(path.join(root, 'etc/pcp'))
+    const create = await planChanges(root, [], [tls])
+    const update = await planChanges(root, [], [{...tls, path: '/etc/pcp'}])
+    rmSync(path.join(root, 'etc/pcp'), {recursive: true})
+    symlinkSync(elsewhere, path.join(root, 'etc/pcp'))
+    const before = {tree: treeOf(elsewhere), mode: modeOf(elsewhere, '/')}
+    expect((await writeError(applyPlan(root, create))).message).toBe(
+      'refusing to write /etc/pcp/tls: /etc/pcp is a symlink',
+    )
+    expect((await writeError(applyPlan(root, update))).message).toBe(
+      'refusing to write /etc/pcp: /etc/pcp is a symlink',
+    )
+    expect({tree: treeOf(elsewhere), mode: modeOf(elsewhere, '/')}).toEqual(before)
+  })
+
+  it('are refused when they changed since the plan was made', async () => {
+    const root = makeRoot()
+    mkdirSync(path.join(root, 'etc'))
+    const create = await planChanges(root, [], [{path: '/etc/pcp', mode: 0o750, ...mine}])
+    mkdirSync(path.join(root, 'etc/pcp'), {mode: 0o755})
+    const update = await planChanges(root, [], [{path: '/etc/pcp', mode: 0o750, ...mine}])
+    chmodSync(path.join(root, 'etc/pcp'), 0o700)
+    for (const plan of [create, update]) {
+      expect((await writeError(applyPlan(root, plan))).message).toBe(
+        'cannot write /etc/pcp: it changed since the plan was made; plan again',
+      )
+    }
+    expect(dirOf(root, '/etc/pcp')).toMatchObject({mode: 0o700})
+    expect(readdirSync(path.join(root, 'etc'))).toEqual(['pcp'])
+  })
+
+  it('are only shown by a dry run: planning and formatting change nothing', async () => {
+    const root = makeRoot()
+    put(root, '/etc/pcp/pmcd.conf', 'x\n')
+    chmodSync(path.join(root, 'etc/pcp'), 0o755)
+    const before = treeOf(root)
+    const plan = await planChanges(
+      root,
+      [{path: '/etc/pcp/tls/server.crt', content: 'CERT\n', mode: 0o644}],
+      [
+        {path: '/etc/pcp', mode: 0o750, group: 998},
+        {path: '/etc/pcp/tls', mode: 0o750, group: 998},
+      ],
+    )
+    expect(formatPlan(plan).split('\n').slice(0, 3)).toEqual([
+      `update /etc/pcp (mode 0755 -> 0750, owner ${mine.owner}:${mine.group} -> 0:998)`,
+      'mkdir /etc/pcp/tls (0750 0:998)',
+      'create /etc/pcp/tls/server.crt (0644 0:0)',
+    ])
+    expect(treeOf(root)).toEqual(before)
+  })
+
+  it('refuses invalid directory requests with one-line messages', async () => {
+    const root = makeRoot()
+    const cases: [DirChange[], FileChange[], string][] = [
+      [
+        [{path: 'etc/pcp', mode: 0o755}],
+        [],
+        'cannot write etc/pcp: not an absolute, normalised host path of a directory',
+      ],
+      [[{path: '/etc/pcp', mode: 0o20000}], [], 'cannot write /etc/pcp: invalid mode 8192'],
+      [
+        [
+          {path: '/etc/pcp', mode: 0o755},
+          {path: '/etc/pcp', mode: 0o750},
+        ],
+        [],
+        'cannot write /etc/pcp: the plan lists this directory twice',
+      ],
+      [
+        [{path: '/etc/pcp', mode: 0o755}],
+        [{path: '/etc/pcp', content: '', mode: 0o644}],
+        'cannot write /etc/pcp: the plan lists this path as a directory too',
+      ],
+    ]
+    for (const [dirs, files, message] of cases) {
+      expect((await writeError(planChanges(root, files, dirs))).message).toBe(message)
+    }
+    put(root, '/etc/pcp', 'a file\n')
+    expect((await writeError(planChanges(root, [], [{path: '/etc/pcp', mode: 0o755}]))).message).toBe(
+      'cannot write /etc/pcp: /etc/pcp is not a directory',
+    )
+  })
+})
+
 function idsOf(ids: {owner: number; group: number}): {uid: number; gid: number} {
   return {uid: ids.owner, gid: ids.group}
 }
@@ -478,10 +722,10 @@ class Harness {
   private readonly exited: Promise<void>
   private readonly child: ChildProcessWithoutNullStreams
 
-  constructor(root: string, changes: FileChange[]) {
+  constructor(root: string, changes: FileChange[], dirs: DirChange[] = []) {
     const specPath = path.join(makeRoot(), 'spec.json')
     const serialisable = changes.map((change) => ({...change, content: String(change.content)}))
-    writeFileSync(specPath, JSON.stringify({root, changes: serialisable}))
+    writeFileSync(specPath, JSON.stringify({root, changes: serialisable, dirs}))
     const child = spawn(process.execPath, ['--import', 'tsx', harnessPath, specPath], {cwd: projectDir})
     children.push(child)
     child.stderr.on('data', (data: Buffer) => process.stderr.write(data))
@@ -612,6 +856,32 @@ describe('a killed writer', () => {
       const whole = found && {content: found.content, mode: found.mode}
       expect([undefined, {content, mode: 0o640}]).toContainEqual(whole)
       expect(stateOf(root, `/etc/pcp/new.conf${BACKUP_SUFFIX}`)).toBeUndefined()
+    },
+  )
+
+  const DIR_STEPS: WriteStep[] = ['temp-created', 'temp-owned', 'temp-synced', 'renamed', 'dir-synced']
+
+  it.each(DIR_STEPS)(
+    'leaves a new directory absent or whole (owner and mode) when killed after %s',
+    {timeout: 30_000},
+    async (killAt) => {
+      const root = makeRoot()
+      mkdirSync(path.join(root, 'home/alice'), {recursive: true})
+      const dir: DirChange = {path: '/home/alice/.pcp', mode: 0o2750, ...other}
+      const key: FileChange = {path: '/home/alice/.pcp/client.key', content: 'KEY\n', mode: 0o600, ...other}
+      const harness = new Harness(root, [{...key, secret: true}], [dir])
+      for (let step = await harness.next(); step !== killAt; step = await harness.next()) harness.continue()
+      await harness.kill()
+      const whole = {mode: 0o2750, ...idsOf(other)}
+      const found = existsSync(path.join(root, dir.path)) ? dirOf(root, dir.path) : undefined
+      expect([undefined, whole]).toContainEqual(found)
+      if (DIR_STEPS.indexOf(killAt) >= DIR_STEPS.indexOf('renamed')) expect(found).toEqual(whole)
+
+      // The next run removes the killed one's temporary directory and finishes the job.
+      await applyPlan(root, await planChanges(root, [{...key, secret: true}], [dir]))
+      expect(dirOf(root, dir.path)).toEqual(whole)
+      expect(readdirSync(path.join(root, 'home/alice'))).toEqual(['.pcp'])
+      expect(stateOf(root, key.path)).toMatchObject({content: 'KEY\n', mode: 0o600, ...idsOf(other)})
     },
   )
 })
