@@ -69,7 +69,11 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
         status: r.status,
         ...(r.path === undefined ? {} : {path: r.path}),
         ...(r.line === undefined ? {} : {line: r.line}),
-        message: r.message,
+        // Host lookups name their path ("/x: permission denied"); the result names it already.
+        message:
+          r.path !== undefined && r.message.startsWith(`${r.path}: `)
+            ? r.message.slice(r.path.length + 2)
+            : r.message,
         ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
         remediation: check.remediation,
       }
