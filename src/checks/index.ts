@@ -3,28 +3,15 @@ import {MONITOR_CHECKS} from './monitor/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
 import {PMPROXY_CHECKS} from './pmproxy/catalogue.js'
 import {TLS_CHECKS} from './tls/catalogue.js'
-import type {Check, Profile} from './types.js'
+import {type CatalogueEntry, catalogueEntry as entry} from './catalogue-entry.js'
+import type {Check} from './types.js'
+
+export type {CatalogueEntry} from './catalogue-entry.js'
 
 /**
  * The catalogue: every check by id, with the profiles it applies to, loaded only when it runs.
  * A test keeps the profiles here equal to the ones in each module.
  */
-export interface CatalogueEntry {
-  id: string
-  profiles: readonly Profile[]
-  load(): Promise<Check>
-}
-
-const entry = (
-  id: string,
-  profiles: readonly Profile[],
-  load: () => Promise<{check: Check}>,
-): CatalogueEntry => ({
-  id,
-  profiles,
-  load: async () => (await load()).check,
-})
-
 export const CATALOGUE: readonly CatalogueEntry[] = [
   entry('PCP-ACCESS-001', ['pcp-collector'], () => import('./access/pcp-access-001.js')),
   entry('PCP-ACCESS-002', ['pcp-collector'], () => import('./access/pcp-access-002.js')),

@@ -1,10 +1,6 @@
-import type {CatalogueEntry} from '../index.js'
+import {type CatalogueEntry, catalogueEntry as entry} from '../catalogue-entry.js'
 
 /** The PCP-CERT checks, for src/checks/index.ts. */
 export const CERT_CHECKS: CatalogueEntry[] = [
-  {
-    id: 'PCP-CERT-001',
-    profiles: ['pcp-collector'],
-    load: async () => (await import('./pcp-cert-001.js')).check,
-  },
+  entry('PCP-CERT-001', ['pcp-collector'], () => import('./pcp-cert-001.js')),
 ]

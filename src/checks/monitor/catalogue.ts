@@ -1,10 +1,10 @@
-import type {CatalogueEntry} from '../index.js'
+import {type CatalogueEntry, catalogueEntry as entry} from '../catalogue-entry.js'
 
 /** The PCP-MON checks, for src/checks/index.ts. */
 export const MONITOR_CHECKS: CatalogueEntry[] = [
-  {id: 'PCP-MON-001', profiles: ['pcp-monitor'], load: async () => (await import('./pcp-mon-001.js')).check},
-  {id: 'PCP-MON-002', profiles: ['pcp-monitor'], load: async () => (await import('./pcp-mon-002.js')).check},
-  {id: 'PCP-MON-003', profiles: ['pcp-monitor'], load: async () => (await import('./pcp-mon-003.js')).check},
-  {id: 'PCP-MON-004', profiles: ['pcp-monitor'], load: async () => (await import('./pcp-mon-004.js')).check},
-  {id: 'PCP-MON-005', profiles: ['pcp-monitor'], load: async () => (await import('./pcp-mon-005.js')).check},
+  entry('PCP-MON-001', ['pcp-monitor'], () => import('./pcp-mon-001.js')),
+  entry('PCP-MON-002', ['pcp-monitor'], () => import('./pcp-mon-002.js')),
+  entry('PCP-MON-003', ['pcp-monitor'], () => import('./pcp-mon-003.js')),
+  entry('PCP-MON-004', ['pcp-monitor'], () => import('./pcp-mon-004.js')),
+  entry('PCP-MON-005', ['pcp-monitor'], () => import('./pcp-mon-005.js')),
 ]
