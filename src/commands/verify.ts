@@ -10,8 +10,7 @@ import {runAudit} from '../engine/audit.js'
 import {InputError} from '../engine/errors.js'
 import {EXIT_CODES} from '../engine/model.js'
 import {detectProfiles} from '../engine/profiles.js'
-import {SAMPLE_LABEL, sampleHost} from '../engine/sample.js'
-import {DEFAULT_WAIVERS_PATH, parseWaivers, type Waiver} from '../engine/waivers.js'
+import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
 import type {Host} from '../host/host.js'
 import {formatReport, REPORT_FORMATS, type ReportFormat} from '../report/index.js'
 
@@ -59,11 +58,13 @@ export default class Verify extends BaseCommand<typeof Verify> {
 
   async run(): Promise<void> {
     const {flags} = this
-    const host = flags.sample ? await sampleHost() : await this.diskHost()
+    // The sample and waiver files need the YAML parser: loaded only when there is one to read.
+    const sample = flags.sample ? await import('../engine/sample.js') : undefined
+    const host = sample ? await sample.sampleHost() : await this.diskHost()
     const profiles: Profile[] =
       (flags.profile as Profile[] | undefined) ?? (await detectProfiles(host)).map((d) => d.profile)
     const report = await runAudit(host, {
-      rootLabel: flags.sample ? SAMPLE_LABEL : flags.root,
+      rootLabel: sample ? sample.SAMPLE_LABEL : flags.root,
       profiles,
       only: flags.check,
       skip: flags.skip,
@@ -99,10 +100,14 @@ export default class Verify extends BaseCommand<typeof Verify> {
         const code = (error as NodeJS.ErrnoException).code
         throw new InputError(`--waivers ${this.flags.waivers}: ${code === 'ENOENT' ? 'no such file' : code}`)
       }
+      const {parseWaivers} = await import('../engine/waivers-file.js')
       return parseWaivers(text, path.resolve(this.flags.waivers))
     }
     const text = await host.readText(DEFAULT_WAIVERS_PATH)
-    if (text.ok) return parseWaivers(text.value, DEFAULT_WAIVERS_PATH)
+    if (text.ok) {
+      const {parseWaivers} = await import('../engine/waivers-file.js')
+      return parseWaivers(text.value, DEFAULT_WAIVERS_PATH)
+    }
     if (text.missing) return []
     throw new InputError(text.message)
   }

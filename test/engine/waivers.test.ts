@@ -1,7 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
 import {InputError} from '../../src/engine/errors.js'
-import {isExpired, parseWaivers, waiverMatcher} from '../../src/engine/waivers.js'
+import {parseWaivers} from '../../src/engine/waivers-file.js'
+import {isExpired, waiverMatcher} from '../../src/engine/waivers.js'
 
 describe('parseWaivers', () => {
   it('reads a waivers: list with line numbers', () => {

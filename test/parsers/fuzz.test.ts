@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {InputError} from '../../src/engine/errors.js'
-import {parseWaivers} from '../../src/engine/waivers.js'
+import {parseWaivers} from '../../src/engine/waivers-file.js'
 import {parsePmcdConf} from '../../src/parsers/pmcd-conf.js'
 import {parseSaslConf} from '../../src/parsers/sasl-conf.js'
 import {parseTlsConf} from '../../src/parsers/tls-conf.js'
