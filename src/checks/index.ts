@@ -1,8 +1,13 @@
 import {CERT_CHECKS} from './cert/catalogue.js'
+import {CONTAINER_CHECKS} from './container/catalogue.js'
+import {KEYS_CHECKS} from './keys/catalogue.js'
+import {LXC_CHECKS} from './lxc/catalogue.js'
 import {MONITOR_CHECKS} from './monitor/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
 import {PMPROXY_CHECKS} from './pmproxy/catalogue.js'
+import {PROXY_CHECKS} from './proxy/catalogue.js'
 import {TLS_CHECKS} from './tls/catalogue.js'
+import {UNIT_CHECKS} from './unit/catalogue.js'
 import {type CatalogueEntry, catalogueEntry as entry} from './catalogue-entry.js'
 import type {Check} from './types.js'
 
@@ -38,6 +43,11 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   entry('PSP-FILE-003', ['pulse-proxy'], () => import('./files/psp-file-003.js')),
   entry('PSP-FILE-004', ['pulse-proxy'], () => import('./files/psp-file-004.js')),
   entry('PSP-FILE-005', ['pulse-proxy'], () => import('./files/psp-file-005.js')),
+  ...PROXY_CHECKS,
+  ...UNIT_CHECKS,
+  ...KEYS_CHECKS,
+  ...LXC_CHECKS,
+  ...CONTAINER_CHECKS,
 ]
 
 export function findEntry(id: string): CatalogueEntry | undefined {

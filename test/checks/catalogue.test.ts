@@ -11,6 +11,7 @@ import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {SEED_FILE_BREAKS} from './breaks-extra.js'
 import {PMCD_BREAKS} from './pmcd-breaks.js'
+import {PULSE_BREAKS} from './pulse/index.js'
 import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, SEED_TREE} from './seed-tree.js'
 
 describe('the catalogue of checks', async () => {
@@ -47,6 +48,7 @@ describe('the catalogue of checks', async () => {
       ...ACCESS_BREAKS.flatMap(([, , ids]) => ids),
       ...PMCD_BREAKS.flatMap(([, , ids]) => ids),
       ...CONFIG_BREAKS.flatMap(([, , ids]) => ids),
+      ...PULSE_BREAKS.flatMap((b) => b.fails.map((f) => f.check)),
     ])
     const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
     const report = await runAudit(host, {

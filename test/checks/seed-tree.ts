@@ -1,6 +1,7 @@
 import {parseTreeSpec, type TreeEntry, type TreeSpec} from '../../src/host/tree.js'
 import {realTlsFiles, treeEntries} from '../cert/real-certs.js'
 import {ACCOUNTS} from '../helpers/tree.js'
+import {PULSE_ENTRIES, type PulseBreak} from './pulse/index.js'
 
 /**
  * Real certificates and keys where the seed tree's tls.conf files name them, made when the tests
@@ -97,11 +98,20 @@ ${ACCOUNTS}
       tls-verify-clients = true
   - {path: /home/alice/.pcp/tls, type: dir, mode: "0700", owner: alice}
 ${treeEntries(REAL_TLS).trimEnd()}
+${PULSE_ENTRIES}
 `
 
 /** The seed tree with entries changed (or added), in order. */
 export function seedTreeWith(...changes: (Partial<TreeEntry> & {path: string})[]): TreeSpec {
-  const spec = parseTreeSpec(SEED_TREE, 'seed tree')
+  return changeTree(parseTreeSpec(SEED_TREE, 'seed tree'), changes)
+}
+
+/** The seed tree as a break leaves it: entries removed first, then entries changed or added. */
+export function seedTreeBroken(brk: Pick<PulseBreak, 'with' | 'without'>): TreeSpec {
+  return changeTree(seedTreeWithout(...(brk.without ?? [])), brk.with ?? [])
+}
+
+function changeTree(spec: TreeSpec, changes: readonly (Partial<TreeEntry> & {path: string})[]): TreeSpec {
   for (const change of changes) {
     const index = spec.entries.findIndex((e) => e.path === change.path)
     if (index < 0) {
