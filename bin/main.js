@@ -54,11 +54,13 @@ export async function main({Errors, flush, run}) {
       process.exitCode = error.oclif.exit
       return
     }
-    const message =
-      String(error?.message ?? error)
-        .split('\n')
-        .find((l) => l.trim() !== '') ?? 'failed'
-    process.stderr.write(`pcp-harden: error: ${message.trim()}\n`)
+    // oclif's flag errors span lines ("The following error occurred:", the reason, "See more help"):
+    // keep what says why, on one line.
+    const lines = String(error?.message ?? error)
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && l !== 'The following error occurred:' && !l.startsWith('See more help'))
+    process.stderr.write(`pcp-harden: error: ${lines.join(' ') || 'failed'}\n`)
     if (process.env.PCP_HARDEN_DEBUG) process.stderr.write(`${error?.stack ?? ''}\n`)
     process.exitCode = 3
   }

@@ -66,7 +66,7 @@ describe('documented examples run as written', async () => {
       .map((w) => (/\.(json|sarif)$/.test(w) ? path.join(cwd, w) : w))
     // Examples that audit "/" audit a seed tree here: the test machine is not a PCP host.
     const onRoot = args[0] === 'verify' && !args.includes('--root') && !args.includes('--sample')
-    const onLiveRoot = onRoot || (args[0] === 'access' && !args.includes('--root'))
+    const onLiveRoot = onRoot || (['access', 'tls'].includes(args[0] ?? '') && !args.includes('--root'))
     const run = await cli(onLiveRoot ? [...args, '--root', image] : args, {cwd})
     expect(run.stderr).toBe('')
     expect([0, 1, 2]).toContain(run.code)

@@ -36,21 +36,60 @@ export interface RunningPmcd {
   stop(): Promise<void>
 }
 
+export interface PmcdOptions {
+  /** More pmcd options, e.g. ['-Q']. */
+  args?: readonly string[]
+  /** Environment added to pmcd's, e.g. PCP_TLSCONF_PATH. */
+  env?: Readonly<Record<string, string>>
+  /**
+   * A directory pmcd sees as /etc/pcp (bind-mounted there in a private mount namespace made with
+   * `unshare -m`), so that a tls.conf written under a test root names its files by their host paths.
+   */
+  etcPcp?: string
+}
+
 /**
  * A real pmcd in the foreground with its own config, port, unix socket and log, on this test's
  * directory; resolved once its log shows it is listening. Always stopped by stop().
  */
-export async function startPmcd(dir: string, config: string): Promise<RunningPmcd> {
+export async function startPmcd(
+  dir: string,
+  config: string,
+  options: PmcdOptions = {},
+): Promise<RunningPmcd> {
   ensurePmns()
   const port = await freePort()
   const log = path.join(dir, 'pmcd.log')
-  const child = spawn(
-    PMCD,
-    ['-f', '-p', String(port), '-s', path.join(dir, 'pmcd.sock'), '-l', log, '-c', config],
-    {
-      stdio: 'ignore',
-    },
-  )
+  const argv = [
+    '-f',
+    '-p',
+    String(port),
+    '-s',
+    path.join(dir, 'pmcd.sock'),
+    '-l',
+    log,
+    '-c',
+    config,
+    ...(options.args ?? []),
+  ]
+  const env = {...process.env, ...options.env}
+  const child = options.etcPcp
+    ? spawn(
+        'unshare',
+        [
+          '-m',
+          '--propagation',
+          'private',
+          'sh',
+          '-c',
+          'mount --bind "$0" /etc/pcp && exec "$@"',
+          options.etcPcp,
+          PMCD,
+          ...argv,
+        ],
+        {stdio: 'ignore', env},
+      )
+    : spawn(PMCD, argv, {stdio: 'ignore', env})
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return
     const exited = new Promise((resolve) => child.once('exit', resolve))
