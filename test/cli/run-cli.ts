@@ -4,6 +4,8 @@ import {fileURLToPath} from 'node:url'
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const BIN = path.join(REPO, 'bin/run.js')
+/** The uid of nobody: unprivileged runs of the CLI. */
+export const NOBODY = 65534
 export const DEV_BIN = path.join(REPO, 'bin/dev.js')
 
 export interface CliRun {

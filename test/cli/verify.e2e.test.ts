@@ -9,9 +9,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {parseTreeSpec} from '../../src/host/tree.js'
 import {SEED_TREE, seedTreeWith} from '../checks/seed-tree.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
-import {cli, DEV_BIN, REPO} from './run-cli.js'
+import {cli, DEV_BIN, NOBODY, REPO} from './run-cli.js'
 
-const NOBODY = 65534
 let seedRoot: string
 let brokenRoot: string
 let sampleRoot: string

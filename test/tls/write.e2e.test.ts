@@ -1,4 +1,4 @@
-import {readFile, stat} from 'node:fs/promises'
+import {chmod, readFile, stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -106,9 +106,14 @@ describe('pcp-harden tls write', () => {
     expect(run.stdout).toMatch(/^not yet usable: \/etc\/pcp\/nowhere\/server.key \(tls-key-file\): missing$/m)
   })
 
-  it('works unprivileged on a tree the user may write, as a dry run', async () => {
+  it('works unprivileged as a dry run, reporting what it cannot read', async () => {
+    await chmod(root, 0o755)
     const run = await cli(['tls', 'write', '--root', root, '--dry-run', '--allow-missing'], {as: NOBODY})
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(
+      /^not yet usable: \/etc\/pcp\/tls\/server.key \(tls-key-file\): permission denied$/m,
+    )
+    expect(run.stdout).toMatch(/dry run: nothing written\n$/)
   })
 })
