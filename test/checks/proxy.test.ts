@@ -1,0 +1,140 @@
+import {describe, expect, it} from 'vitest'
+
+import {listenHost, parseSubnet} from '../../src/checks/proxy/config-analysis.js'
+import {PROXY_CHECKS} from '../../src/checks/proxy/catalogue.js'
+import type {CheckResult} from '../../src/checks/types.js'
+import {Host} from '../../src/host/host.js'
+import {MemoryBackend, type TreeEntry, type TreeSpec} from '../../src/host/tree.js'
+import {SEED_CONFIG} from './pulse/proxy.js'
+import {seedTreeBroken} from './seed-tree.js'
+
+type Change = Partial<TreeEntry> & {path: string}
+
+const P = 'pulse-sensor-proxy'
+const CONFIG = `/etc/${P}/config.yaml`
+
+/** Every result of the PSP-ACCOUNT, PSP-CONF and PSP-FILE-006.. checks on an in-memory host. */
+async function run(spec: TreeSpec, mtimeMs?: number): Promise<(CheckResult & {check: string})[]> {
+  const host = new Host(new MemoryBackend(spec, 'test', mtimeMs))
+  const checks = await Promise.all(PROXY_CHECKS.map((e) => e.load()))
+  return (
+    await Promise.all(checks.map(async (c) => (await c.run(host)).map((r) => ({...r, check: c.id}))))
+  ).flat()
+}
+
+const broken = (brk: {with?: Change[]; without?: string[]}) => run(seedTreeBroken(brk))
+const notPassing = (results: Awaited<ReturnType<typeof run>>) => results.filter((r) => r.status !== 'pass')
+const config = (content: string): Change => ({path: CONFIG, content})
+
+describe('the proxy checks on the seed tree', () => {
+  it('all pass, each saying what it saw', async () => {
+    const results = await run(seedTreeBroken({}))
+    expect(notPassing(results)).toEqual([])
+    const said = Object.fromEntries(results.map((r) => [r.check, r.message]))
+    expect(said['PSP-CONF-001']).toBe('the metrics endpoint listens on 127.0.0.1:9127')
+    expect(said['PSP-CONF-002']).toBe('allowed_source_subnets: 192.168.0.0/24, 10.0.0.0/8')
+    expect(said['PSP-CONF-005']).toMatch(
+      /^allow_idmapped_root is true \(the default\): every container in root's/,
+    )
+  })
+})
+
+describe('PSP-CONF checks', () => {
+  it('accept the loopback and disabled forms of metrics_address, and the default', async () => {
+    for (const address of ['"[::1]:9127"', 'localhost:9127', '127.0.0.2:9999', 'disabled', 'default', '""']) {
+      const results = await broken({
+        with: [config(`metrics_address: ${address}\nallowed_source_subnets: [10.1.0.0/16]\n`)],
+      })
+      expect(notPassing(results), address).toEqual([])
+    }
+    const none = await broken({without: [CONFIG]})
+    expect(notPassing(none).map((r) => r.check)).toEqual(['PSP-CONF-003'])
+    expect(none.find((r) => r.check === 'PSP-CONF-001')?.message).toBe(
+      'the metrics endpoint listens on 127.0.0.1:9127 (the default) (no config.yaml: the proxy uses its defaults)',
+    )
+  })
+
+  it('report metrics on every interface, IPv6 included', async () => {
+    for (const [address, where] of [
+      ['"0.0.0.0:9127"', 'every interface'],
+      ['"[::]:9127"', 'every interface'],
+      ['"[fd00::5]:9127"', 'fd00::5'],
+      ['"9127"', 'an address the proxy cannot listen on'],
+    ]) {
+      const [fail] = notPassing(
+        await broken({
+          with: [
+            config(`${SEED_CONFIG}metrics_address: ${address}\n`.replace(/^metrics_address: "127.*\n/m, '')),
+          ],
+        }),
+      )
+      expect(fail?.message, address).toContain(`endpoint on ${where}`)
+    }
+  })
+
+  it('implied peers (uid 0, the proxy itself) and read-only allowed_peers are not admin grants', async () => {
+    const results = await broken({
+      with: [
+        config(
+          `${SEED_CONFIG}allowed_peer_uids: [0, 997, 1000]\nallowed_peer_gids: [0, 997]\n` +
+            'allowed_peers:\n  - uid: 1000\n    capabilities: [read]\n  - {uid: 0, capabilities: [admin]}\n',
+        ),
+      ],
+    })
+    expect(notPassing(results)).toEqual([])
+  })
+
+  it('a token inline in a config.yaml only root and the proxy group can read is fine', async () => {
+    const results = await broken({
+      with: [{...config(`${SEED_CONFIG}http_auth_token: 4f9c2a\n`), mode: 0o640, group: P}],
+    })
+    expect(notPassing(results)).toEqual([])
+    const alice = await broken({
+      with: [{...config(`${SEED_CONFIG}http_auth_token: 4f9c2a\n`), mode: 0o640, group: 'alice'}],
+    })
+    expect(notPassing(alice).map((r) => [r.check, r.message])).toEqual([
+      [
+        'PSP-CONF-006',
+        "http_auth_token is written in the file and group alice can read it: anyone who can read it can call the proxy's HTTP API",
+      ],
+    ])
+  })
+
+  it('a duplicate allowed_nodes block is rewritten by proxies from v4.31.1 on, and the message says so', async () => {
+    const results = await broken({
+      with: [config(`${SEED_CONFIG}allowed_nodes:\n  - pve1\nallowed_nodes:\n  - pve2\n`)],
+    })
+    expect(notPassing(results).map((r) => [r.check, r.line, r.message])).toEqual([
+      [
+        'PSP-CONF-008',
+        7,
+        'mapping key "allowed_nodes" already defined at line 5: the proxy refuses the file (from v4.31.1 on the proxy drops the later allowed_nodes block and rewrites the file; older ones do not start)',
+      ],
+    ])
+  })
+
+  it('a config.yaml it cannot read is an error of every PSP-CONF check, not a pass', async () => {
+    const results = await broken({with: [{path: CONFIG, type: 'dir'}]})
+    const conf = results.filter((r) => r.check.startsWith('PSP-CONF'))
+    expect(conf.map((r) => r.status)).toEqual(Array(8).fill('error'))
+    expect(conf[0]).toMatchObject({path: CONFIG, message: `${CONFIG}: is a directory`})
+  })
+})
+
+describe('address helpers', () => {
+  it('split host and port as Go does', () => {
+    expect(listenHost('127.0.0.1:9127')).toBe('127.0.0.1')
+    expect(listenHost('[::1]:9127')).toBe('::1')
+    expect(listenHost(':9127')).toBe('')
+    expect(listenHost('9127')).toBeUndefined()
+    expect(listenHost('::1:9127')).toBeUndefined()
+  })
+
+  it('read subnets as net.ParseCIDR or a single address', () => {
+    expect(parseSubnet('10.0.0.0/8')).toEqual({family: 4, prefix: 8})
+    expect(parseSubnet('192.168.1.5')).toEqual({family: 4, prefix: 32})
+    expect(parseSubnet('fd00::/48')).toEqual({family: 6, prefix: 48})
+    expect(parseSubnet('10.0.0.0/33')).toBeUndefined()
+    expect(parseSubnet('pve1')).toBeUndefined()
+  })
+})
