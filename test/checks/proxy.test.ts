@@ -4,14 +4,16 @@ import {listenHost, parseSubnet} from '../../src/checks/proxy/config-analysis.js
 import {PROXY_CHECKS} from '../../src/checks/proxy/catalogue.js'
 import type {CheckResult} from '../../src/checks/types.js'
 import {Host} from '../../src/host/host.js'
-import {MemoryBackend, type TreeEntry, type TreeSpec} from '../../src/host/tree.js'
+import {MemoryBackend, parseTreeSpec, type TreeEntry, type TreeSpec} from '../../src/host/tree.js'
 import {SEED_CONFIG} from './pulse/proxy.js'
-import {seedTreeBroken} from './seed-tree.js'
+import {SEED_TREE, seedTreeBroken} from './seed-tree.js'
 
 type Change = Partial<TreeEntry> & {path: string}
 
 const P = 'pulse-sensor-proxy'
 const CONFIG = `/etc/${P}/config.yaml`
+const PASSWD = parseTreeSpec(SEED_TREE, 'seed').entries.find((e) => e.path === '/etc/passwd')?.content ?? ''
+const PROXY_LINE = `${P}:x:997:997::/nonexistent:/usr/sbin/nologin`
 
 /** Every result of the PSP-ACCOUNT, PSP-CONF and PSP-FILE-006.. checks on an in-memory host. */
 async function run(spec: TreeSpec, mtimeMs?: number): Promise<(CheckResult & {check: string})[]> {
@@ -25,6 +27,7 @@ async function run(spec: TreeSpec, mtimeMs?: number): Promise<(CheckResult & {ch
 const broken = (brk: {with?: Change[]; without?: string[]}) => run(seedTreeBroken(brk))
 const notPassing = (results: Awaited<ReturnType<typeof run>>) => results.filter((r) => r.status !== 'pass')
 const config = (content: string): Change => ({path: CONFIG, content})
+const passwd = (line: string): Change => ({path: '/etc/passwd', content: PASSWD.replace(PROXY_LINE, line)})
 
 describe('the proxy checks on the seed tree', () => {
   it('all pass, each saying what it saw', async () => {
@@ -36,6 +39,7 @@ describe('the proxy checks on the seed tree', () => {
     expect(said['PSP-CONF-005']).toMatch(
       /^allow_idmapped_root is true \(the default\): every container in root's/,
     )
+    expect(said['PSP-ACCOUNT-002']).toBe('the shell is /usr/sbin/nologin')
   })
 })
 
@@ -118,6 +122,68 @@ describe('PSP-CONF checks', () => {
     const conf = results.filter((r) => r.check.startsWith('PSP-CONF'))
     expect(conf.map((r) => r.status)).toEqual(Array(8).fill('error'))
     expect(conf[0]).toMatchObject({path: CONFIG, message: `${CONFIG}: is a directory`})
+  })
+})
+
+describe('PSP-ACCOUNT checks', () => {
+  it('a missing account fails PSP-ACCOUNT-001 only; the other account checks say why they passed', async () => {
+    const spec = seedTreeBroken({})
+    for (const e of spec.entries) if (e.owner === P) e.owner = '997'
+    for (const e of spec.entries) if (e.group === P) e.group = '997'
+    const entry = spec.entries.find((e) => e.path === '/etc/passwd') as TreeEntry
+    entry.content = PASSWD.replace(`${PROXY_LINE}\n`, '')
+    const results = await run(spec)
+    expect(notPassing(results).map((r) => [r.check, r.path, r.message])).toEqual([
+      [
+        'PSP-ACCOUNT-001',
+        '/etc/passwd',
+        'there is no pulse-sensor-proxy account: the unit cannot run as it (without User= it runs as root)',
+      ],
+    ])
+    expect(results.find((r) => r.check === 'PSP-ACCOUNT-003')?.message).toBe(
+      'no pulse-sensor-proxy account to judge (see PSP-ACCOUNT-001)',
+    )
+  })
+
+  it('uid 0 is root whatever the name, and root can create any home', async () => {
+    const results = await broken({with: [passwd(`${P}:x:0:997::/nonexistent:/usr/sbin/nologin`)]})
+    expect(notPassing(results).map((r) => [r.check, r.line, r.message])).toEqual([
+      ['PSP-ACCOUNT-001', 3, 'pulse-sensor-proxy has uid 0: the proxy runs as root whatever User= says'],
+      [
+        'PSP-ACCOUNT-003',
+        3,
+        'the home /nonexistent does not exist, but pulse-sensor-proxy can create it in /',
+      ],
+    ])
+  })
+
+  it('accepts every nologin shell the installer and distributions use, and rejects an empty one', async () => {
+    for (const shell of ['/sbin/nologin', '/bin/false', '/usr/bin/false'])
+      expect(
+        notPassing(await broken({with: [passwd(`${P}:x:997:997::/nonexistent:${shell}`)]})),
+        shell,
+      ).toEqual([])
+    const empty = await broken({with: [passwd(`${P}:x:997:997::/nonexistent:`)]})
+    expect(notPassing(empty).map((r) => r.check)).toEqual(['PSP-ACCOUNT-002'])
+  })
+
+  it('a home that exists but belongs to root and is closed to the account is not usable', async () => {
+    const results = await broken({
+      with: [
+        passwd(`${P}:x:997:997::/srv/empty:/usr/sbin/nologin`),
+        {path: '/srv/empty', type: 'dir', mode: 0o755},
+      ],
+    })
+    expect(notPassing(results)).toEqual([])
+    const open = await broken({
+      with: [
+        passwd(`${P}:x:997:997::/srv/empty:/usr/sbin/nologin`),
+        {path: '/srv/empty', type: 'dir', mode: 0o777},
+      ],
+    })
+    expect(notPassing(open).map((r) => r.message)).toEqual([
+      'the home /srv/empty exists and pulse-sensor-proxy can write it',
+    ])
   })
 })
 

@@ -7,6 +7,11 @@ const P = ['pulse-proxy'] as const
  * (rotation staging, unexpected files, cron jobs), for src/checks/index.ts.
  */
 export const PROXY_CHECKS: CatalogueEntry[] = [
+  entry('PSP-ACCOUNT-001', P, () => import('./psp-account-001.js')),
+  entry('PSP-ACCOUNT-002', P, () => import('./psp-account-002.js')),
+  entry('PSP-ACCOUNT-003', P, () => import('./psp-account-003.js')),
+  entry('PSP-ACCOUNT-004', P, () => import('./psp-account-004.js')),
+  entry('PSP-ACCOUNT-005', P, () => import('./psp-account-005.js')),
   entry('PSP-CONF-001', P, () => import('./psp-conf-001.js')),
   entry('PSP-CONF-002', P, () => import('./psp-conf-002.js')),
   entry('PSP-CONF-003', P, () => import('./psp-conf-003.js')),

@@ -1,3 +1,5 @@
+import {parseTreeSpec} from '../../../src/host/tree.js'
+import {ACCOUNTS} from '../../helpers/tree.js'
 import type {ExpectedFailure, PulseBreak} from './break.js'
 
 const P = 'pulse-sensor-proxy'
@@ -36,7 +38,15 @@ ${indent(SEED_CONFIG)}
   - {path: /var/spool/cron/crontabs/alice, owner: alice, mode: "0600", content: "# m h dom mon dow command\\n0 * * * * pminfo -f kernel.all.load\\n"}
 `
 
+const seedAccount = (path: string) =>
+  parseTreeSpec(`entries:${ACCOUNTS}`, 'accounts').entries.find((e) => e.path === path)?.content ?? ''
+const PASSWD = seedAccount('/etc/passwd')
+const GROUP = seedAccount('/etc/group')
+const PROXY_PASSWD = `${P}:x:997:997::/nonexistent:/usr/sbin/nologin`
+
 const config = (content: string) => ({path: CONFIG, content})
+const passwd = (content: string) => ({path: '/etc/passwd', content})
+const group = (content: string) => ({path: '/etc/group', content})
 const conf = (check: string, line?: number, message?: RegExp): ExpectedFailure => ({
   check,
   path: CONFIG,
@@ -160,5 +170,64 @@ export const BREAKS: PulseBreak[] = [
     fails: CONF_CHECKS.map((check) =>
       conf(check, undefined, /^line \d+: YAML syntax: .* the proxy refuses the file/),
     ),
+  },
+  {
+    name: 'another user with the proxy uid',
+    with: [passwd(`${PASSWD}backup:x:997:34::/var/backups:/usr/sbin/nologin\n`)],
+    fails: [{check: 'PSP-ACCOUNT-001', path: '/etc/passwd', line: 5, message: /backup has the same uid 997/}],
+  },
+  {
+    name: 'the service account with a login shell',
+    with: [passwd(PASSWD.replace(PROXY_PASSWD, `${P}:x:997:997::/nonexistent:/bin/bash`))],
+    fails: [{check: 'PSP-ACCOUNT-002', path: '/etc/passwd', line: 3, message: /login shell "\/bin\/bash"/}],
+  },
+  {
+    name: 'the service account at home in its state directory',
+    with: [passwd(PASSWD.replace('/nonexistent', S))],
+    fails: [
+      {
+        check: 'PSP-ACCOUNT-003',
+        path: '/etc/passwd',
+        line: 3,
+        message: /exists and belongs to pulse-sensor-proxy/,
+      },
+    ],
+  },
+  {
+    name: 'the service account with a home it can create',
+    with: [passwd(PASSWD.replace('/nonexistent', `${S}/home`))],
+    fails: [
+      {
+        check: 'PSP-ACCOUNT-003',
+        path: '/etc/passwd',
+        line: 3,
+        message: /does not exist, but pulse-sensor-proxy can create it in \/var\/lib\/pulse-sensor-proxy$/,
+      },
+    ],
+  },
+  {
+    name: 'alice in the proxy group, the proxy in adm',
+    with: [group(GROUP.replace('adm:x:4:', `adm:x:4:${P}`).replace(`${P}:x:997:`, `${P}:x:997:alice`))],
+    fails: [
+      {check: 'PSP-ACCOUNT-004', path: '/etc/group', line: 2, message: /also a member of adm/},
+      {
+        check: 'PSP-ACCOUNT-004',
+        path: '/etc/group',
+        line: 4,
+        message: /alice is a member of pulse-sensor-proxy/,
+      },
+    ],
+  },
+  {
+    name: 'the service account in the root group',
+    with: [passwd(PASSWD.replace(PROXY_PASSWD, `${P}:x:997:0::/nonexistent:/usr/sbin/nologin`))],
+    fails: [{check: 'PSP-ACCOUNT-004', path: '/etc/passwd', line: 3, message: /primary group is gid 0/}],
+  },
+  {
+    name: 'a stale pulse-proxy account',
+    with: [passwd(`${PASSWD}pulse-proxy:x:996:996::/var/lib/pulse-proxy:/usr/sbin/nologin\n`)],
+    fails: [
+      {check: 'PSP-ACCOUNT-005', path: '/etc/passwd', line: 5, message: /old proxy account pulse-proxy/},
+    ],
   },
 ]
