@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest'
 
 import {listenHost, parseSubnet} from '../../src/checks/proxy/config-analysis.js'
 import {PROXY_CHECKS} from '../../src/checks/proxy/catalogue.js'
+import {systemCronUser} from '../../src/checks/files/proxy-state.js'
 import type {CheckResult} from '../../src/checks/types.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, parseTreeSpec, type TreeEntry, type TreeSpec} from '../../src/host/tree.js'
@@ -11,7 +12,9 @@ import {SEED_TREE, seedTreeBroken} from './seed-tree.js'
 type Change = Partial<TreeEntry> & {path: string}
 
 const P = 'pulse-sensor-proxy'
+const S = `/var/lib/${P}`
 const CONFIG = `/etc/${P}/config.yaml`
+const JOURNAL = `${S}/ssh.d/rotation.json`
 const PASSWD = parseTreeSpec(SEED_TREE, 'seed').entries.find((e) => e.path === '/etc/passwd')?.content ?? ''
 const PROXY_LINE = `${P}:x:997:997::/nonexistent:/usr/sbin/nologin`
 
@@ -39,6 +42,7 @@ describe('the proxy checks on the seed tree', () => {
     expect(said['PSP-CONF-005']).toMatch(
       /^allow_idmapped_root is true \(the default\): every container in root's/,
     )
+    expect(said['PSP-FILE-006']).toBe('a rotation is in progress: its staged key belongs to it')
     expect(said['PSP-ACCOUNT-002']).toBe('the shell is /usr/sbin/nologin')
   })
 })
@@ -183,6 +187,66 @@ describe('PSP-ACCOUNT checks', () => {
     })
     expect(notPassing(open).map((r) => r.message)).toEqual([
       'the home /srv/empty exists and pulse-sensor-proxy can write it',
+    ])
+  })
+})
+
+describe('PSP-FILE-006 to 009', () => {
+  it('the previous key is rollback material while a rotation runs', async () => {
+    const results = await broken({
+      with: [{path: `${S}/ssh.d/prev/id_ed25519`, mode: 0o600, owner: P, group: P, content: 'old\n'}],
+    })
+    expect(notPassing(results)).toEqual([])
+    expect(results.find((r) => r.check === 'PSP-FILE-007')?.message).toBe(
+      'a rotation is in progress: the previous key is its rollback material',
+    )
+  })
+
+  it('gives the age of a kept key from its modification time', async () => {
+    const spec = seedTreeBroken({
+      without: [JOURNAL, `${S}/ssh.d/next/id_ed25519`],
+      with: [{path: `${S}/ssh.d/prev/id_ed25519`, mode: 0o600, owner: P, group: P, content: 'old\n'}],
+    })
+    const results = await run(spec, Date.now() - 40 * 24 * 60 * 60 * 1000 - 1000)
+    expect(notPassing(results).map((r) => r.message)).toEqual([
+      expect.stringMatching(/^the previous private key is still kept \(40 day\(s\) old\)/),
+    ])
+  })
+
+  it('public keys in next/ and prev/ are no private keys', async () => {
+    const results = await broken({
+      without: [JOURNAL, `${S}/ssh.d/next/id_ed25519`],
+      with: [
+        {
+          path: `${S}/ssh.d/next/id_ed25519.pub`,
+          mode: 0o640,
+          owner: P,
+          group: P,
+          content: 'ssh-ed25519 AAAA\n',
+        },
+      ],
+    })
+    expect(notPassing(results)).toEqual([])
+  })
+
+  it('reads system crontab lines as cron does: schedule, user, command', () => {
+    expect(systemCronUser('*/5 * * * * pulse-sensor-proxy /x')).toBe('pulse-sensor-proxy')
+    expect(systemCronUser('@reboot root /x')).toBe('root')
+    expect(systemCronUser('  # 0 * * * * pulse-sensor-proxy /x')).toBeUndefined()
+    expect(systemCronUser('MAILTO=root')).toBeUndefined()
+    expect(systemCronUser('')).toBeUndefined()
+  })
+
+  it('a cron job in /etc/crontab and in a RHEL spool file are reported with their lines', async () => {
+    const results = await broken({
+      with: [
+        {path: '/etc/crontab', content: `SHELL=/bin/sh\n0 4 * * * ${P} /usr/local/bin/x\n`},
+        {path: `/var/spool/cron/${P}`, mode: 0o600, content: '# none\n\n@daily /tmp/y\n'},
+      ],
+    })
+    expect(notPassing(results).map((r) => [r.check, r.path, r.line])).toEqual([
+      ['PSP-FILE-009', `/var/spool/cron/${P}`, 3],
+      ['PSP-FILE-009', '/etc/crontab', 2],
     ])
   })
 })

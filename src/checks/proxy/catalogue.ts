@@ -7,6 +7,10 @@ const P = ['pulse-proxy'] as const
  * (rotation staging, unexpected files, cron jobs), for src/checks/index.ts.
  */
 export const PROXY_CHECKS: CatalogueEntry[] = [
+  entry('PSP-FILE-006', P, () => import('../files/psp-file-006.js')),
+  entry('PSP-FILE-007', P, () => import('../files/psp-file-007.js')),
+  entry('PSP-FILE-008', P, () => import('../files/psp-file-008.js')),
+  entry('PSP-FILE-009', P, () => import('../files/psp-file-009.js')),
   entry('PSP-ACCOUNT-001', P, () => import('./psp-account-001.js')),
   entry('PSP-ACCOUNT-002', P, () => import('./psp-account-002.js')),
   entry('PSP-ACCOUNT-003', P, () => import('./psp-account-003.js')),

@@ -230,4 +230,54 @@ export const BREAKS: PulseBreak[] = [
       {check: 'PSP-ACCOUNT-005', path: '/etc/passwd', line: 5, message: /old proxy account pulse-proxy/},
     ],
   },
+  {
+    name: 'a staged key left by a rotation that stopped',
+    without: [JOURNAL],
+    fails: [{check: 'PSP-FILE-006', path: `${S}/ssh.d/next/id_ed25519`, message: /no rotation in progress/}],
+  },
+  {
+    name: 'the previous key kept after the rotation',
+    without: [JOURNAL, `${S}/ssh.d/next/id_ed25519`],
+    with: [{path: `${S}/ssh.d/prev/id_ed25519`, mode: 0o600, owner: P, group: P, content: 'old\n'}],
+    fails: [
+      {
+        check: 'PSP-FILE-007',
+        path: `${S}/ssh.d/prev/id_ed25519`,
+        message: /previous private key is still kept \(0 day/,
+      },
+    ],
+  },
+  {
+    name: 'unknown files in the state directory',
+    with: [
+      {path: `${S}/.cache`, type: 'dir', mode: 0o700, owner: P, group: P},
+      {path: `${S}/.cache/payload`, owner: P, group: P, content: 'x\n'},
+      {path: `${S}/ssh/id_ed25519.bak`, mode: 0o600, owner: P, group: P, content: 'copy\n'},
+    ],
+    fails: [
+      {check: 'PSP-FILE-008', path: `${S}/.cache`, message: /unexpected directory/},
+      {check: 'PSP-FILE-008', path: `${S}/ssh/id_ed25519.bak`, message: /unexpected file/},
+    ],
+  },
+  {
+    name: 'cron jobs running as the proxy account',
+    with: [
+      {
+        path: `/var/spool/cron/crontabs/${P}`,
+        owner: P,
+        mode: 0o600,
+        content: 'MAILTO=""\n*/5 * * * * /tmp/.x\n',
+      },
+      {path: '/etc/cron.d/sensors', content: `# keep\n@hourly ${P} /usr/local/bin/push\n`},
+    ],
+    fails: [
+      {
+        check: 'PSP-FILE-009',
+        path: `/var/spool/cron/crontabs/${P}`,
+        line: 2,
+        message: /a cron job of pulse-sensor-proxy/,
+      },
+      {check: 'PSP-FILE-009', path: '/etc/cron.d/sensors', line: 2, message: /runs as pulse-sensor-proxy/},
+    ],
+  },
 ]
