@@ -91,6 +91,10 @@ async function unexpectedFiles(host: Host): Promise<Finding[]> {
   const findings: Finding[] = []
   for (const [dir, expected] of Object.entries(EXPECTED)) {
     const st = await host.stat(dir)
+    if (!st.ok && !st.missing) {
+      findings.push({check: 'PSP-FILE-008', path: dir, message: st.message, undecided: true})
+      continue
+    }
     if (!st.ok || st.value.type !== 'dir') continue
     const names = await host.list(dir)
     if (!names.ok) {
