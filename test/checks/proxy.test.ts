@@ -49,7 +49,15 @@ describe('the proxy checks on the seed tree', () => {
 
 describe('PSP-CONF checks', () => {
   it('accept the loopback and disabled forms of metrics_address, and the default', async () => {
-    for (const address of ['"[::1]:9127"', 'localhost:9127', '127.0.0.2:9999', 'disabled', 'default', '""']) {
+    for (const address of [
+      '"[::1]:9127"',
+      'localhost:9127',
+      '127.0.0.2:9999',
+      'disabled',
+      'Disabled',
+      'default',
+      '""',
+    ]) {
       const results = await broken({
         with: [config(`metrics_address: ${address}\nallowed_source_subnets: [10.1.0.0/16]\n`)],
       })

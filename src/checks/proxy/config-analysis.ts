@@ -52,7 +52,8 @@ export function parseSubnet(entry: string): {family: 4 | 6; prefix: number} | un
 function metricsFindings(conf: ProxyConfig): Finding[] {
   const written = conf.metricsAddress
   const address = written?.value.trim() ?? ''
-  if (address === '' || address === 'default' || address === 'disabled') return []
+  // ProxyMetrics.Start: "" and "default" mean 127.0.0.1:9127, "disabled" (any case) no listener.
+  if (address === '' || address === 'default' || address.toLowerCase() === 'disabled') return []
   const host = listenHost(address)
   if (host !== undefined && isLoopback(host)) return []
   const where =

@@ -21,7 +21,7 @@ export const check = proxyConfigCheck(
   },
   (a) => {
     const address = a.conf.metricsAddress?.value.trim()
-    if (address === 'disabled') return 'the metrics endpoint is disabled'
+    if (address?.toLowerCase() === 'disabled') return 'the metrics endpoint is disabled'
     return `the metrics endpoint listens on ${address && address !== 'default' ? address : `${DEFAULT_METRICS_ADDRESS} (the default)`}`
   },
 )
