@@ -61,6 +61,23 @@ describe('selecting checks', () => {
       'PSP-FILE-003',
       'PSP-FILE-004',
       'PSP-FILE-005',
+      'PSP-FILE-006',
+      'PSP-FILE-007',
+      'PSP-FILE-008',
+      'PSP-FILE-009',
+      'PSP-ACCOUNT-001',
+      'PSP-ACCOUNT-002',
+      'PSP-ACCOUNT-003',
+      'PSP-ACCOUNT-004',
+      'PSP-ACCOUNT-005',
+      'PSP-CONF-001',
+      'PSP-CONF-002',
+      'PSP-CONF-003',
+      'PSP-CONF-004',
+      'PSP-CONF-005',
+      'PSP-CONF-006',
+      'PSP-CONF-007',
+      'PSP-CONF-008',
     ])
     expect(selectChecks({profiles: [], only: ['psp-file-003']}).map((e) => e.id)).toEqual(['PSP-FILE-003'])
     expect(selectChecks({profiles: ['pulse-proxy'], skip: ['PSP-FILE-005']}).map((e) => e.id)).not.toContain(
