@@ -340,11 +340,12 @@ async function judgeDefaults(
 /** Judge one unit with its drop-ins: every PSP-UNIT finding but the exposure score. */
 export async function analyzeUnit(host: Host, target: UnitTarget): Promise<Outcome<UnitAnalysis>> {
   const unit = await loadUnit(target.name, hostUnitSource(host), target.searchPath)
+  // A unit file or drop-in directory that cannot be read may hold the unit: not decidable.
+  const unreadable = unit.diagnostics.find((d) => d.message.startsWith('cannot read'))
+  if (unreadable) return {state: 'error', path: unreadable.file, message: unreadable.message}
   if (unit.state === 'not-found') return {state: 'absent', reason: `no ${target.name} unit`}
   if (unit.state === 'masked') return {state: 'absent', reason: `${target.name} is masked (${unit.fragment})`}
   const fragment = unit.fragment as string
-  const unreadable = unit.diagnostics.find((d) => d.message.startsWith('cannot read'))
-  if (unreadable) return {state: 'error', path: unreadable.file, message: unreadable.message}
   if (unit.state === 'error') {
     const fatal = unit.diagnostics.find((d) => d.severity === 'error')
     return {
