@@ -10,6 +10,8 @@ import CertInit from './commands/cert/init.js'
 import CertIssue from './commands/cert/issue.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
+import UnitLint from './commands/unit/lint.js'
+import UnitWrite from './commands/unit/write.js'
 import Verify from './commands/verify.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
@@ -22,5 +24,7 @@ export const COMMANDS = {
   'cert:issue': CertIssue,
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
+  'unit:lint': UnitLint,
+  'unit:write': UnitWrite,
   verify: Verify,
 }

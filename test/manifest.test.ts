@@ -28,6 +28,8 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'cert:issue',
       'checks:explain',
       'checks:list',
+      'unit:lint',
+      'unit:write',
       'verify',
     ])
     expect(committed).toEqual(fresh)
