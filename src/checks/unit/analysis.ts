@@ -55,7 +55,7 @@ export function hostUnitSource(host: Host): UnitFileSource {
     async list(dir) {
       const names = await host.list(dir)
       if (names.ok) return names.value
-      if (names.missing || / is a directory|not a directory/.test(names.message)) return []
+      if (names.missing) return []
       throw new Error(names.message)
     },
     async readlink(path) {
