@@ -46,6 +46,7 @@ describe('PSP-UNIT checks', () => {
       ['[Service]\nUser=pulse-sensor-proxy\nDynamicUser=yes\n', /DynamicUser=yes: .* transient user/],
       ['[Service]\nUser=0\n', /User=0: the service runs as root/],
       ['[Service]\nUser=nobody\n', /User=nobody: expected the service user pulse-sensor-proxy/],
+      ['[Service]\nGroup=root\n', /Group=root: the service reads and writes as group root/],
     ] as const) {
       const found = (await failures(seedTreeWith({path: `${DROP_IN}/user.conf`, content}))).filter(
         (r) => r.check === 'PSP-UNIT-001',
@@ -73,6 +74,21 @@ describe('PSP-UNIT checks', () => {
       content: '[Service]\nSystemCallFilter=~@privileged\n',
     })
     expect((await failures(spec)).filter((r) => r.check === 'PSP-UNIT-003')).toEqual([])
+  })
+
+  it('report an allow list widened by a group @system-service leaves out', async () => {
+    const spec = seedTreeWith({
+      path: `${DROP_IN}/more.conf`,
+      content: '[Service]\nSystemCallFilter=@mount @privileged\n',
+    })
+    expect((await failures(spec)).filter((r) => r.check === 'PSP-UNIT-003')).toEqual([
+      expect.objectContaining({
+        path: `${DROP_IN}/more.conf`,
+        line: 2,
+        message:
+          'SystemCallFilter also allows @mount @privileged: groups @system-service leaves out on purpose',
+      }),
+    ])
   })
 
   it('say a world-writable socket directory lets anyone replace the socket', async () => {

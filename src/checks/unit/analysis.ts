@@ -119,6 +119,20 @@ const SANDBOX: Requirement[] = [
 
 const ADDRESS_FAMILIES = ['AF_UNIX', 'AF_INET', 'AF_INET6']
 
+/** The groups systemd.exec(5) lists that @system-service does not include: adding one widens the filter. */
+const PRIVILEGED_SYSCALL_GROUPS = [
+  '@clock',
+  '@cpu-emulation',
+  '@debug',
+  '@module',
+  '@mount',
+  '@obsolete',
+  '@privileged',
+  '@raw-io',
+  '@reboot',
+  '@swap',
+]
+
 /** Seed 004: what the kernel lets the service do (system calls, capabilities, sockets). */
 const KERNEL_SURFACE: Requirement[] = [
   {
@@ -131,9 +145,12 @@ const KERNEL_SURFACE: Requirement[] = [
           : 'SystemCallFilter is not set: every system call is allowed'
       if (d.mode === 'deny')
         return `SystemCallFilter=~${d.value} is a deny list only: every other system call is allowed; expected the allow list @system-service`
-      return d.items.includes('@system-service')
+      if (!d.items.includes('@system-service'))
+        return `SystemCallFilter=${d.value}: expected the allow list @system-service`
+      const added = d.items.filter((item) => PRIVILEGED_SYSCALL_GROUPS.includes(item.split(':')[0] as string))
+      return added.length === 0
         ? undefined
-        : `SystemCallFilter=${d.value}: expected the allow list @system-service`
+        : `SystemCallFilter also allows ${added.join(' ')}: groups @system-service leaves out on purpose`
     },
   },
   {
@@ -248,6 +265,19 @@ function judgeUser(unit: LoadedUnit, fragment: string): Finding[] {
     return [{...where, message: `User=${user.value}: the service runs as root`}]
   if (user.value !== PROXY_USER)
     return [{...where, message: `User=${user.value}: expected the service user ${PROXY_USER}`}]
+  const group = findDirective(unit, 'Service', 'Group')
+  if (group && (group.value === 'root' || group.value === '0')) {
+    const at = sourceOf(group)
+    return [
+      {
+        check,
+        path: at.file,
+        line: at.line,
+        message: `Group=${group.value}: the service reads and writes as group root; expected Group=${PROXY_USER}`,
+        evidence: `Group=${group.value}`,
+      },
+    ]
+  }
   return []
 }
 

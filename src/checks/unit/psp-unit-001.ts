@@ -11,7 +11,7 @@ export const check = unitCheck(
       'The proxy holds the SSH key that reaches every cluster node as root and answers any process that can ' +
       'open its socket. Run as root (no User=, an empty User= in a drop-in, User=root), a flaw in it is a root ' +
       'shell on the node; run as a transient DynamicUser it no longer owns its keys. Judged on the effective unit: ' +
-      'the last User= of the unit file and its drop-ins.',
+      'the last User= of the unit file and its drop-ins. Group=root is reported too: it opens every root-group file.',
     remediation:
       'Set User=pulse-sensor-proxy and Group=pulse-sensor-proxy in [Service] and remove any drop-in that resets ' +
       'User= (pcp-harden unit write renders the unit).',

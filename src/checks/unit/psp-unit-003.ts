@@ -10,7 +10,7 @@ export const check = unitCheck(
     rationale:
       'SystemCallFilter=@system-service is an allow list: everything outside the set a normal service needs fails. ' +
       'A deny list only (SystemCallFilter=~@mount) allows everything else, and an empty SystemCallFilter= in a ' +
-      'drop-in resets the list to nothing, that is no filter. An empty CapabilityBoundingSet= removes every ' +
+      'drop-in resets the list to nothing, that is no filter; adding a group @system-service leaves out (@mount, @privileged, ...) widens it. An empty CapabilityBoundingSet= removes every ' +
       'capability for good; RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 leaves the proxy its socket and SSH ' +
       'and denies netlink, packet and the rest.',
     remediation:
