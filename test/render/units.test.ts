@@ -30,7 +30,11 @@ afterAll(async () => {
 })
 
 /** Render into a fresh root of its own; returns the root. */
-async function renderInto(name: string, options: UnitOptions, files = renderUnits(UNIT_NAMES, options)) {
+async function renderInto(
+  name: string,
+  options: UnitOptions,
+  files: {path: string; content: string}[] = renderUnits(UNIT_NAMES, options),
+) {
   const root = path.join(scratch, name)
   for (const unit of files) {
     await mkdir(path.join(root, path.dirname(unit.path)), {recursive: true})
@@ -85,12 +89,36 @@ describe('the rendered units', () => {
     ].join('\n')
     const root = await renderInto('seed004', DEFAULT_UNIT_OPTIONS, [
       {
-        name: 'pulse-sensor-proxy.service',
         path: '/etc/systemd/system/pulse-sensor-proxy.service',
         content: seed004,
       },
     ])
     expect(await score(root)).toBeCloseTo(4.2, 1)
+  })
+
+  it('are scored by PSP-UNIT-008 as systemd-analyze scores the root itself, drop-ins included', async () => {
+    const [service, dropIn] = renderUnits(
+      ['pulse-sensor-proxy.service', 'lxc-access.conf'],
+      DEFAULT_UNIT_OPTIONS,
+    )
+    const weakening = {
+      path: '/etc/systemd/system/pulse-sensor-proxy.service.d/zz-weaker.conf',
+      content: '[Service]\nUser=\nSystemCallFilter=\nProtectSystem=no\n',
+    }
+    const hardened = await score(await renderInto('differential-base', DEFAULT_UNIT_OPTIONS))
+    const root = await renderInto('differential', DEFAULT_UNIT_OPTIONS, [service!, dropIn!, weakening])
+    const direct = await score(root)
+    const check = await (
+      await import('../../src/checks/unit/psp-unit-008.js')
+    ).check.run(new Host(new DiskBackend(root)))
+    // The drop-in counts: it makes the score worse (3.5 against 1.4 with systemd 252).
+    expect(direct).toBeGreaterThan(hardened)
+    expect(check).toEqual([
+      expect.objectContaining({
+        status: direct > 4.2 ? 'fail' : 'pass',
+        message: expect.stringContaining(`rates pulse-sensor-proxy.service ${direct.toFixed(1)} `),
+      }),
+    ])
   })
 
   it('pass every PSP-UNIT check', async () => {
