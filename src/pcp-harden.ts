@@ -11,6 +11,8 @@ import CertIssue from './commands/cert/issue.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
 import TlsWrite from './commands/tls/write.js'
+import UnitLint from './commands/unit/lint.js'
+import UnitWrite from './commands/unit/write.js'
 import Verify from './commands/verify.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
@@ -24,5 +26,7 @@ export const COMMANDS = {
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
   'tls:write': TlsWrite,
+  'unit:lint': UnitLint,
+  'unit:write': UnitWrite,
   verify: Verify,
 }

@@ -29,6 +29,8 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'checks:explain',
       'checks:list',
       'tls:write',
+      'unit:lint',
+      'unit:write',
       'verify',
     ])
     expect(committed).toEqual(fresh)

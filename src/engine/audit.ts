@@ -13,6 +13,8 @@ export interface AuditOptions {
   profiles: Profile[]
   /** Run only these check ids (whatever the profiles say). */
   only?: string[]
+  /** Run these checks instead of the catalogue's selection (a lint command's checks of one file). */
+  checks?: Check[]
   skip?: string[]
   failOn: Severity
   waivers: Waiver[]
@@ -54,7 +56,7 @@ async function runOne(check: Check, host: Host): Promise<CheckResult[]> {
 
 /** Run the selected checks against a host and build the report every format renders. */
 export async function runAudit(host: Host, options: AuditOptions): Promise<Report> {
-  const checks = await Promise.all(selectChecks(options).map((entry) => entry.load()))
+  const checks = options.checks ?? (await Promise.all(selectChecks(options).map((entry) => entry.load())))
   const outcomes = await Promise.all(checks.map((check) => runOne(check, host)))
 
   const active = options.waivers.filter((w) => !isExpired(w, options.now))

@@ -1,0 +1,80 @@
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {type Exposure, securityScore, systemdAnalyzeBinary} from '../../exec/systemd-analyze.js'
+import type {Host} from '../../host/host.js'
+import {type Outcome, perHost} from '../family.js'
+import {type UnitAnalysis, unitAnalyzer, type UnitTarget} from './analysis.js'
+
+/**
+ * The highest exposure score that passes: the score of seed 004's own directive set (FACTS.md
+ * "systemd units", measured with systemd 252). A unit that scores worse is less hardened than the
+ * guide asks, whatever directive makes the difference; the unit `unit write` renders scores 2.0 or lower.
+ */
+export const EXPOSURE_THRESHOLD = 4.2
+
+export interface ExposureAnalysis {
+  fragment: string
+  exposure: Exposure
+  name: string
+}
+
+/**
+ * Copy the unit file and its drop-ins (in their order) into a scratch root and ask systemd-analyze
+ * for its offline exposure score. The files are read through the host view, so a root on disk, the
+ * running machine and a tree in memory are scored alike, and nothing outside the root is followed.
+ */
+async function scoreUnit(analysis: UnitAnalysis, name: string): Promise<Exposure | {output: string}> {
+  const binary = systemdAnalyzeBinary() as string
+  const scratch = await mkdtemp(path.join(tmpdir(), 'pcp-harden-unit-'))
+  try {
+    const unitDir = path.join(scratch, 'etc/systemd/system')
+    const dropInDir = path.join(unitDir, `${name}.d`)
+    await mkdir(dropInDir, {recursive: true})
+    const [main, ...dropIns] = analysis.texts
+    await writeFile(path.join(unitDir, name), main?.text ?? '')
+    for (const dropIn of dropIns)
+      await writeFile(path.join(dropInDir, path.basename(dropIn.path)), dropIn.text)
+    const result = await securityScore(binary, scratch, name)
+    return 'exposure' in result ? result.exposure : result
+  } finally {
+    await rm(scratch, {recursive: true, force: true})
+  }
+}
+
+const exposures = new WeakMap<UnitTarget, (host: Host) => Promise<Outcome<ExposureAnalysis>>>()
+
+/** The exposure score of a target's unit, memoized per host. */
+export function exposureAnalyzer(target: UnitTarget): (host: Host) => Promise<Outcome<ExposureAnalysis>> {
+  let analyze = exposures.get(target)
+  if (!analyze) {
+    analyze = perHost(async (host): Promise<Outcome<ExposureAnalysis>> => {
+      const unit = await unitAnalyzer(target)(host)
+      if (unit.state !== 'judged') return unit
+      if (!systemdAnalyzeBinary())
+        return {state: 'absent', reason: 'systemd-analyze is not installed here: no exposure score'}
+      const scored = await scoreUnit(unit, target.name)
+      if ('output' in scored)
+        return {
+          state: 'error',
+          path: unit.fragment,
+          message: `systemd-analyze security gave no score: ${scored.output.trim().split('\n').at(-1) ?? ''}`,
+        }
+      const findings =
+        scored.score > EXPOSURE_THRESHOLD
+          ? [
+              {
+                check: 'PSP-UNIT-008',
+                path: unit.fragment,
+                message: `systemd-analyze security rates ${target.name} ${scored.score.toFixed(1)} ${scored.rating}: above ${EXPOSURE_THRESHOLD}, the score of seed 004's own directives`,
+                evidence: `${scored.score.toFixed(1)} ${scored.rating}`,
+              },
+            ]
+          : []
+      return {state: 'judged', findings, fragment: unit.fragment, exposure: scored, name: target.name}
+    })
+    exposures.set(target, analyze)
+  }
+  return analyze
+}

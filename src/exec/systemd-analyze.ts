@@ -1,0 +1,67 @@
+import {existsSync} from 'node:fs'
+
+/** Where Debian (/usr/bin, /bin through the merged /usr) and others install systemd-analyze. */
+export const SYSTEMD_ANALYZE_BINARIES = ['/usr/bin/systemd-analyze', '/bin/systemd-analyze']
+
+/** The installed systemd-analyze, or undefined. */
+export function systemdAnalyzeBinary(): string | undefined {
+  return SYSTEMD_ANALYZE_BINARIES.find((b) => existsSync(b))
+}
+
+/**
+ * The argv of an offline security review of one unit under a root directory. systemd 252 accepts
+ * --root only with --offline=true for `security` ("Options --root= and --image= are only supported
+ * ... when used with --offline="); the unit is then loaded from the root's unit search path, with its
+ * drop-ins, and no running manager is asked.
+ */
+export function securityArgv(binary: string, root: string, unit: string): [string, string[]] {
+  return [binary, ['security', '--offline=true', `--root=${root}`, '--no-pager', unit]]
+}
+
+/** The argv of `systemd-analyze verify` of unit files (paths on this machine). */
+export function verifyArgv(binary: string, files: readonly string[]): [string, string[]] {
+  return [binary, ['verify', '--no-pager', ...files]]
+}
+
+export interface Exposure {
+  /** 0.0 (perfect) to 10.0 (unsafe). */
+  score: number
+  /** systemd's word for the score: PERFECT, SAFE, OK, MEDIUM, EXPOSED or UNSAFE. */
+  rating: string
+}
+
+/** The overall exposure line: `→ Overall exposure level for NAME: 4.2 OK 🙂`. */
+export function parseExposure(output: string, unit: string): Exposure | undefined {
+  const prefix = `Overall exposure level for ${unit}: `
+  const line = output.split('\n').find((l) => l.includes(prefix))
+  const match = line && /^(\d+(?:\.\d+)?) ([A-Z]+)/.exec(line.slice(line.indexOf(prefix) + prefix.length))
+  return match ? {score: Number(match[1]), rating: match[2] as string} : undefined
+}
+
+/** Run systemd-analyze with a bounded time; never asks a running manager. */
+export async function runSystemdAnalyze(
+  command: string,
+  args: string[],
+): Promise<{exitCode: number; output: string}> {
+  const {execa} = await import('execa')
+  const run = await execa(command, args, {
+    reject: false,
+    timeout: 30_000,
+    all: true,
+    stdin: 'ignore',
+    env: {SYSTEMD_COLORS: '0', SYSTEMD_PAGER: ''},
+  })
+  return {exitCode: run.exitCode ?? -1, output: String(run.all ?? '')}
+}
+
+/** The exposure score of `unit` under `root` (offline), or the output when systemd-analyze gave none. */
+export async function securityScore(
+  binary: string,
+  root: string,
+  unit: string,
+): Promise<{exposure: Exposure} | {output: string}> {
+  const [command, args] = securityArgv(binary, root, unit)
+  const {output} = await runSystemdAnalyze(command, args)
+  const exposure = parseExposure(output, unit)
+  return exposure ? {exposure} : {output}
+}
