@@ -6,6 +6,7 @@ import {describe, expect, it} from 'vitest'
 
 import {
   fromMatchesEverything,
+  fromProblem,
   keysFileFindings,
   type ProxyKeys,
   proxyKeysFromText,
@@ -65,8 +66,21 @@ describe('authorized_keys findings of a file', () => {
   it('take from= patterns that match every address as no restriction', () => {
     for (const from of ['*', '0.0.0.0/0', '::/0', '*.*.*.*', '!10.0.0.1,*', '10.0.0.0/8,0.0.0.0/0'])
       expect(fromMatchesEverything(from), from).toBe(true)
-    for (const from of ['10.0.0.0/8', '192.168.0.?', '!*', 'pve*.example.com', '10.0.0.0/10'])
+    for (const from of ['10.0.0.0/8', '192.168.0.?', '!*', 'pve*.example.com', '10.0.0.0/10', '10.0.0.0/0'])
       expect(fromMatchesEverything(from), from).toBe(false)
+  })
+
+  it('know the from= lists sshd rejects whole, letting no client in (checked against sshd 9.2)', () => {
+    expect(fromProblem('127.0.0.0/8,,::1')).toBe('an empty entry')
+    expect(fromProblem('127.0.0.1/8')).toMatch(/^127.0.0.1\/8 has host bits set/)
+    expect(fromProblem('!10.0.0.0/0')).toMatch(/^10.0.0.0\/0 has host bits set/)
+    expect(fromProblem('fd00::1/64')).toMatch(/has host bits set/)
+    expect(fromProblem('10.0.0.0/33')).toBe('/33 is longer than an IPv4 address')
+    for (const good of ['10.0.0.0/8', 'fd00::/64', '::ffff:10.0.0.0/104', '::1', '10.0.0.0/129', 'pve*', '*'])
+      expect(fromProblem(good), good).toBeUndefined()
+    expect(found(`from="127.0.0.1/8",command="x",restrict ${PROXY_KEY} pulse-sensor-proxy`)).toEqual([
+      'PSP-KEYS-004:1',
+    ])
   })
 
   it('know a later line for the same key is used when an earlier from= does not match the client', () => {

@@ -1,3 +1,4 @@
+import {isIP} from 'node:net'
 import path from 'node:path'
 
 import type {Host} from '../../host/host.js'
@@ -39,16 +40,72 @@ export interface KeysFileContext {
 const sshdRefusal = (entry: {key?: PublicKey}) =>
   entry.key ? `the key ${entry.key.fingerprint} never authenticates through it` : 'no key is read from it'
 
-/** A from= entry that matches every address: `*`, `*.*.*.*`, `0.0.0.0/0`, `::/0`. */
-function matchesEverything(entry: string): boolean {
-  if (entry.startsWith('!')) return false
-  if (/^[*?.:]+$/.test(entry) && entry.includes('*')) return true
-  return /\/0+$/.test(entry)
+/** The 16 bytes of an IPv6 address (with an IPv4 tail where written so), or undefined. */
+function ipv6Bytes(text: string): number[] | undefined {
+  if (isIP(text) !== 6) return undefined
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1]
+  const hex = v4
+    ? text.replace(
+        v4,
+        (() => {
+          const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number]
+          return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+        })(),
+      )
+    : text
+  const [head = '', tail] = hex.split('::')
+  const words = (part: string) => (part === '' ? [] : part.split(':').map((w) => Number.parseInt(w, 16)))
+  const left = words(head)
+  const right = tail === undefined ? [] : words(tail)
+  const all = [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right]
+  return all.flatMap((w) => [w >> 8, w & 0xff])
+}
+
+/** The address bytes of a numeric IPv4 or IPv6 address. */
+function addressBytes(text: string): number[] | undefined {
+  return isIP(text) === 4 ? text.split('.').map(Number) : ipv6Bytes(text)
+}
+
+/**
+ * One from= entry as sshd's addr_match_list reads it: an error (sshd then lets no client in through
+ * the line), an address block (CIDR or a bare address), or a host name pattern.
+ */
+function fromEntry(raw: string): {error: string} | {bytes: number[]; bits: number} | {pattern: string} {
+  const entry = raw.startsWith('!') ? raw.slice(1) : raw
+  if (entry === '') return {error: 'an empty entry'}
+  const slash = entry.indexOf('/')
+  const address = slash < 0 ? entry : entry.slice(0, slash)
+  const mask = slash < 0 ? undefined : entry.slice(slash + 1)
+  const bytes = addressBytes(address)
+  if (!bytes || (mask !== undefined && (!/^\d+$/.test(mask) || Number(mask) > 128))) return {pattern: entry}
+  const bits = mask === undefined ? bytes.length * 8 : Number(mask)
+  if (bits > bytes.length * 8)
+    return {error: `/${bits} is longer than an IPv${bytes.length === 4 ? 4 : 6} address`}
+  const hostBitsSet = bytes.some((byte, i) => {
+    const kept = Math.max(0, Math.min(8, bits - i * 8))
+    return (byte & (0xff >> kept)) !== 0
+  })
+  if (hostBitsSet) return {error: `${entry} has host bits set (sshd rejects it, it does not round it down)`}
+  return {bytes, bits}
+}
+
+/** Why sshd lets no client in through a from= list (it rejects the whole list), if it does. */
+export function fromProblem(from: string): string | undefined {
+  for (const raw of from.split(',')) {
+    const entry = fromEntry(raw)
+    if ('error' in entry) return entry.error
+  }
+  return undefined
 }
 
 /** Whether a from= pattern list lets every address in (a negated entry still lets nearly every one). */
 export function fromMatchesEverything(from: string): boolean {
-  return from.split(',').some(matchesEverything)
+  return from.split(',').some((raw) => {
+    if (raw.startsWith('!')) return false
+    const entry = fromEntry(raw)
+    if ('bits' in entry) return entry.bits === 0
+    return 'pattern' in entry && /^[*?.:]+$/.test(entry.pattern) && entry.pattern.includes('*')
+  })
 }
 
 /** A restriction in force: from= that is not match-all. */
@@ -159,11 +216,13 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
       })
       continue
     }
-    if (entry.refused) {
+    const refused =
+      entry.refused ?? (entry.effective.from === undefined ? undefined : fromProblem(entry.effective.from))
+    if (refused) {
       findings.push({
         check: 'PSP-KEYS-004',
         ...at,
-        message: `sshd refuses this line (${entry.refused}): ${sshdRefusal(entry)}`,
+        message: `sshd refuses this line (${entry.refused ? refused : `from= has ${refused}`}): ${sshdRefusal(entry)}`,
       })
       continue
     }
@@ -231,13 +290,28 @@ export function proxyKeysFromText(texts: {file: string; text: string}[]): ProxyK
   return keys
 }
 
-const writableByOthers = (mode: number) => (mode & 0o022) !== 0
+/**
+ * Debian's sshd (user-group-modes.patch, in Debian and Proxmox) accepts a group-writable path when
+ * its group has exactly one member, the path's owner, by primary group or as the only listed member.
+ */
+async function ownersPrivateGroup(host: Host, st: {uid: number; gid: number}): Promise<boolean> {
+  const {users, groups} = await host.accounts()
+  const group = groups.find((g) => g.id === st.gid)
+  const owner = users.find((u) => u.id === st.uid)
+  if (!group || !owner) return false
+  const primary = users.filter((u) => u.gid === group.id)
+  if (primary.some((u) => u.id !== st.uid)) return false
+  const listed = (group.members ?? []).filter((m) => m !== '')
+  if (listed.length > 1 || (listed.length === 1 && listed[0] !== owner.name)) return false
+  return primary.length + listed.length > 0
+}
 const octal = (mode: number) => mode.toString(8).padStart(4, '0')
 
 /**
  * sshd's StrictModes (misc.c `safe_path`) for one authorized_keys file: the file a regular file, it and
  * every directory above it up to the home directory (or /) owned by the user or root and not
- * writable by group or others (PSP-KEYS-008); looser than 0600 / 0700 otherwise (PSP-KEYS-009).
+ * writable by others, nor by a group other than the owner's private one (PSP-KEYS-008); group-writable
+ * or looser than 0600 / 0700 otherwise (PSP-KEYS-009).
  */
 async function strictModesFindings(
   host: Host,
@@ -264,13 +338,24 @@ async function strictModesFindings(
     const problems: string[] = []
     if (kind === 'file' && type !== 'file') problems.push(`is a ${type}, not a regular file`)
     if (st.value.uid !== 0 && st.value.uid !== user.id) problems.push(`is owned by ${owner.split(':')[0]}`)
-    if (writableByOthers(mode)) problems.push(`is writable by ${mode & 0o020 ? 'its group' : 'others'}`)
+    if (mode & 0o002) problems.push('is writable by others')
+    const group = owner.split(':')[1] as string
+    const privateGroup = await ownersPrivateGroup(host, st.value)
+    if (mode & 0o020 && !privateGroup)
+      problems.push(`is writable by group ${group}, which has members other than ${owner.split(':')[0]}`)
     if (problems.length > 0)
       findings.push({
         check: 'PSP-KEYS-008',
         path: target,
         evidence,
         message: `${problems.join(' and ')}: ${consequence}`,
+      })
+    else if (mode & 0o020)
+      findings.push({
+        check: 'PSP-KEYS-009',
+        path: target,
+        evidence,
+        message: `mode ${octal(mode)} is group-writable: Debian's sshd accepts it only because group ${group} has no member but its owner; whoever joins the group can add keys`,
       })
     else if ((mode & 0o777 & ~recommended) !== 0 && recommended !== 0)
       findings.push({

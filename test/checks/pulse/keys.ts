@@ -166,15 +166,34 @@ export const BREAKS: PulseBreak[] = [
     ],
   },
   {
-    name: '~/.ssh writable by its group',
-    with: [{path: '/root/.ssh', type: 'dir', mode: 0o770}],
+    name: '~/.ssh writable by a group with other members',
+    with: [{path: '/root/.ssh', type: 'dir', mode: 0o770, group: 'pcp'}],
     fails: [
       {
         check: 'PSP-KEYS-008',
         path: '/root/.ssh',
         message:
-          /is writable by its group: sshd \(StrictModes\) refuses every key in \/root\/.ssh\/authorized_keys/,
+          /is writable by group pcp, which has members other than root: sshd \(StrictModes\) refuses every key in \/root\/.ssh\/authorized_keys/,
       },
+    ],
+  },
+  {
+    name: "authorized_keys writable by root's private group",
+    with: [{path: AK, mode: 0o620}],
+    fails: [
+      {
+        check: 'PSP-KEYS-009',
+        path: AK,
+        message:
+          /0620 is group-writable: Debian's sshd accepts it only because group root has no member but its owner/,
+      },
+    ],
+  },
+  {
+    name: 'the proxy line with host bits set in its from= network',
+    with: [rootKeysWith(DOC_FORM.replace('192.168.0.0/24', '192.168.0.10/24'))],
+    fails: [
+      atProxyLine('PSP-KEYS-004', /sshd refuses this line \(from= has 192.168.0.10\/24 has host bits set/),
     ],
   },
   {
