@@ -5,6 +5,7 @@ import path from 'node:path'
 import {describe, expect, it} from 'vitest'
 
 import {
+  analyzeKeys,
   fromMatchesEverything,
   fromProblem,
   keysFileFindings,
@@ -99,6 +100,14 @@ describe('authorized_keys findings of a file', () => {
     ])
   })
 
+  it('report a line whose expiry-time has passed: sshd refuses it', () => {
+    const line = (stamp: string) => `expiry-time="${stamp}",command="true",restrict ${ADMIN_KEY} contractor`
+    expect(found(line('20200101'))).toEqual(['PSP-KEYS-004:1'])
+    expect(found(line('29991231Z'))).toEqual([])
+    const [finding] = keysFileFindings(line('20200101'), '/f', {user: 'root', proxyKeys: NO_KEYS})
+    expect(finding?.message).toMatch(/^sshd refuses this line \(expired on 20200101\)/)
+  })
+
   it('keep cert-authority lines apart from plain lines of the same key', () => {
     expect(found(`${ADMIN_KEY} plain\ncert-authority ${ADMIN_KEY} ca`)).toEqual([])
   })
@@ -118,6 +127,58 @@ describe('authorized_keys findings of a file', () => {
     })
     expect(finding?.evidence).toMatch(/^SHA256:[A-Za-z0-9+/]{43}$/)
     expect(JSON.stringify(finding)).not.toContain(PROXY_KEY.split(' ')[1])
+  })
+})
+
+describe('authorized_keys findings of a host', () => {
+  const analyze = async (entries: string) => {
+    const host = new Host(new MemoryBackend(parseTreeSpec(`entries:\n${entries}`, 'keys'), 'keys'))
+    const outcome = await analyzeKeys(host)
+    return outcome.state === 'judged'
+      ? outcome.findings.map((f) => `${f.check} ${f.path}${f.line ? `:${f.line}` : ''}`)
+      : outcome.state
+  }
+  const PASSWD = `
+  - path: /etc/passwd
+    content: |
+      root:x:0:0:root:/root:/bin/bash
+      www-data:x:33:33:www-data:/var/www:/usr/sbin/nologin
+      backup:x:34:34:backup:/root:/usr/sbin/nologin
+  - path: /etc/group
+    content: |
+      root:x:0:
+      www-data:x:33:
+      backup:x:34:
+`
+
+  it("judge the real path of root's file as sshd does: Proxmox links it into /etc/pve/priv", async () => {
+    const found = await analyze(`${PASSWD}
+  - {path: /root, type: dir, mode: "0700"}
+  - {path: /root/.ssh, type: dir, mode: "0755"}
+  - {path: /root/.ssh/authorized_keys, target: /etc/pve/priv/authorized_keys}
+  - {path: /etc/pve/priv, type: dir, mode: "0770", group: www-data}
+  - {path: /etc/pve/priv/authorized_keys, mode: "0600", group: www-data, content: ${JSON.stringify(`${INSTALLER_FORM}\n`)}}
+`)
+    // /root/.ssh (0755) is not on the file's real path: sshd does not look at it.
+    expect(found).toEqual(['PSP-KEYS-008 /etc/pve/priv', 'PSP-KEYS-001 /root/.ssh/authorized_keys:1'])
+  })
+
+  it('read a file once when users share a home, and skip when there is none', async () => {
+    const shared = await analyze(`${PASSWD}
+  - {path: /root, type: dir, mode: "0700"}
+  - {path: /root/.ssh, type: dir, mode: "0700"}
+  - {path: /root/.ssh/authorized_keys, mode: "0600", content: ${JSON.stringify(`${INSTALLER_FORM}\n`)}}
+`)
+    expect(shared).toEqual(['PSP-KEYS-001 /root/.ssh/authorized_keys:1'])
+    expect(await analyze(PASSWD)).toBe('absent')
+  })
+
+  it('say sshd refuses a file that is not a regular file', async () => {
+    const found = await analyze(`${PASSWD}
+  - {path: /root/.ssh, type: dir, mode: "0700"}
+  - {path: /root/.ssh/authorized_keys, type: dir, mode: "0700"}
+`)
+    expect(found).toEqual(['PSP-KEYS-008 /root/.ssh/authorized_keys'])
   })
 })
 

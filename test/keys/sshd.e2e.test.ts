@@ -244,6 +244,7 @@ describe('keys lint against a real sshd (differential)', () => {
     'expiry-time="29991231",tunnel="1",no-touch-required',
     'NO-PTY,No-X11-Forwarding,COMMAND="true"',
     'from="127.0.0.1/32,10.1.2.0/24,!192.0.2.1"',
+    'expiry-time="20200101",command="true"',
   ]
   /** Ways the lines go wrong in the field (and ways that only look wrong). */
   const MUTATIONS: [string, (options: string) => string][] = [

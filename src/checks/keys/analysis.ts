@@ -31,10 +31,12 @@ export interface ProxyKeys {
   files: string[]
 }
 
-/** Whose file it is, for messages: `root`. */
 export interface KeysFileContext {
+  /** Whose file it is, for messages: `root`. */
   user: string
   proxyKeys: ProxyKeys
+  /** For expiry-time (default: now). */
+  nowMs?: number
 }
 
 const sshdRefusal = (entry: {key?: PublicKey}) =>
@@ -192,6 +194,7 @@ function proxyLineFindings(file: string, key: AuthorizedKey, user: string): Find
  */
 export function keysFileFindings(text: string, file: string, context: KeysFileContext): Finding[] {
   const {proxyKeys, user} = context
+  const nowSeconds = (context.nowMs ?? Date.now()) / 1000
   const findings: Finding[] = []
   /** Per key (and whether the line is a CA): the first line without a working from=, and the first for each from=. */
   const catchers = new Map<string, {all?: AuthorizedKey; byFrom: Map<string, AuthorizedKey>}>()
@@ -216,13 +219,16 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
       })
       continue
     }
-    const refused =
-      entry.refused ?? (entry.effective.from === undefined ? undefined : fromProblem(entry.effective.from))
+    const badFrom = entry.effective.from === undefined ? undefined : fromProblem(entry.effective.from)
+    const expiry = entry.effective.expiryTime
+    // A stamp without Z is in the server's time zone: read as UTC, it is off by at most a day.
+    const expired = expiry && expiry.epochSeconds < nowSeconds ? `expired on ${expiry.text}` : undefined
+    const refused = entry.refused ?? (badFrom ? `from= has ${badFrom}` : expired)
     if (refused) {
       findings.push({
         check: 'PSP-KEYS-004',
         ...at,
-        message: `sshd refuses this line (${entry.refused ? refused : `from= has ${refused}`}): ${sshdRefusal(entry)}`,
+        message: `sshd refuses this line (${refused}): ${sshdRefusal(entry)}`,
       })
       continue
     }
@@ -366,8 +372,13 @@ async function strictModesFindings(
       })
   }
   await judge(file, 'file', 0o600)
-  const home = path.posix.normalize(user.home)
-  for (let dir = path.posix.dirname(file); ; dir = path.posix.dirname(dir)) {
+  // sshd walks up the file's real path (Proxmox links root's file into /etc/pve/priv) to the real home.
+  const real = async (p: string) => {
+    const st = await host.stat(p, {follow: true})
+    return st.ok ? st.value.resolved : path.posix.normalize(p)
+  }
+  const home = await real(user.home)
+  for (let dir = path.posix.dirname(await real(file)); ; dir = path.posix.dirname(dir)) {
     // ~/.ssh should be 0700; the home directory and above only need to be safe from writes.
     await judge(dir, 'dir', dir === `${home}/.ssh` ? 0o700 : 0)
     if (dir === home || dir === '/') break
