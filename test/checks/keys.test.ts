@@ -173,6 +173,30 @@ describe('authorized_keys findings of a host', () => {
     expect(await analyze(PASSWD)).toBe('absent')
   })
 
+  it('leave the line checks undecided (UNKNOWN) on a file it cannot read, never passed', async () => {
+    const spec = parseTreeSpec(
+      `entries:\n${PASSWD}  - {path: /root/.ssh, type: dir, mode: "0700"}\n  - {path: /root/.ssh/authorized_keys, mode: "0600"}\n`,
+      'keys',
+    )
+    const backend = new MemoryBackend(spec, 'keys')
+    const denied = Object.assign(Object.create(backend) as MemoryBackend, {
+      readFile: async (p: string) => {
+        if (p === '/root/.ssh/authorized_keys') throw Object.assign(new Error('EACCES'), {code: 'EACCES'})
+        return backend.readFile(p)
+      },
+    })
+    const outcome = await analyzeKeys(new Host(denied))
+    expect(
+      outcome.state === 'judged' && outcome.findings.map((f) => [f.check, f.undecided, f.message]),
+    ).toEqual(
+      [1, 2, 3, 4, 5, 6, 7].map((n) => [
+        `PSP-KEYS-00${n}`,
+        true,
+        '/root/.ssh/authorized_keys: permission denied',
+      ]),
+    )
+  })
+
   it('say sshd refuses a file that is not a regular file', async () => {
     const found = await analyze(`${PASSWD}
   - {path: /root/.ssh, type: dir, mode: "0700"}

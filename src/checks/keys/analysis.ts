@@ -335,7 +335,8 @@ async function strictModesFindings(
     reported.add(target)
     const st = await host.stat(target, {follow: true})
     if (!st.ok) {
-      findings.push({check: 'PSP-KEYS-008', path: target, message: st.message, undecided: true})
+      for (const check of ['PSP-KEYS-008', 'PSP-KEYS-009'])
+        findings.push({check, path: target, message: st.message, undecided: true})
       return
     }
     const {mode, type} = st.value
@@ -386,6 +387,20 @@ async function strictModesFindings(
   return findings
 }
 
+/** The checks judged from a file's lines. */
+export const LINE_CHECKS = [
+  'PSP-KEYS-001',
+  'PSP-KEYS-002',
+  'PSP-KEYS-003',
+  'PSP-KEYS-004',
+  'PSP-KEYS-005',
+  'PSP-KEYS-006',
+  'PSP-KEYS-007',
+]
+
+const undecidedLines = (file: string, message: string): Finding[] =>
+  LINE_CHECKS.map((check) => ({check, path: file, message, undecided: true}))
+
 export interface KeysAnalysis {
   /** The authorized_keys files read, in the order of the users in passwd. */
   files: string[]
@@ -411,8 +426,9 @@ export const analyzeKeys = perHost(async (host: Host): Promise<Outcome<KeysAnaly
       findings.push(...(await strictModesFindings(host, file, user, settings.strictModes, reported)))
       const text = await host.readText(file)
       if (!text.ok) {
-        if (!findings.some((f) => f.path === file))
-          findings.push({check: 'PSP-KEYS-004', path: file, message: text.message, undecided: true})
+        // Not a regular file: PSP-KEYS-008 says sshd refuses it. Otherwise no line check can decide.
+        if (!findings.some((f) => f.path === file && !f.undecided))
+          findings.push(...undecidedLines(file, text.message))
         continue
       }
       findings.push(...keysFileFindings(text.value, file, {user: user.name, proxyKeys}))

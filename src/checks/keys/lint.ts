@@ -3,19 +3,8 @@ import type {Report, ReportResult} from '../../engine/model.js'
 import {summarize} from '../../engine/status.js'
 import type {Host} from '../../host/host.js'
 import type {Severity} from '../types.js'
-import {keysFileFindings, type ProxyKeys, proxyKeysFromText, readProxyKeys} from './analysis.js'
+import {keysFileFindings, LINE_CHECKS, type ProxyKeys, proxyKeysFromText, readProxyKeys} from './analysis.js'
 import {KEYS_CHECKS} from './catalogue.js'
-
-/** The checks `keys lint` runs: those judged from a file's lines alone (not modes, not the proxy's own key). */
-export const LINE_CHECKS = [
-  'PSP-KEYS-001',
-  'PSP-KEYS-002',
-  'PSP-KEYS-003',
-  'PSP-KEYS-004',
-  'PSP-KEYS-005',
-  'PSP-KEYS-006',
-  'PSP-KEYS-007',
-]
 
 export interface KeysLintOptions {
   /** Public key files (host paths) that are the proxy's; default: the proxy's keys under the root, if any. */
@@ -40,7 +29,7 @@ async function proxyKeysOf(host: Host, files: string[] | undefined): Promise<Pro
   return proxyKeysFromText(texts)
 }
 
-/** The line checks of PSP-KEYS on one authorized_keys file, as a report every format of verify renders. */
+/** The line checks of PSP-KEYS (LINE_CHECKS) on one authorized_keys file, as a report every format of verify renders. */
 export async function lintKeysFile(host: Host, file: string, options: KeysLintOptions): Promise<Report> {
   const text = await host.readText(file)
   if (!text.ok) throw new InputError(text.message)

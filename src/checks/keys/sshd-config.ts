@@ -48,6 +48,8 @@ export async function authorizedKeysSettings(host: Host): Promise<AuthorizedKeys
   const settings: AuthorizedKeysSettings = {files: DEFAULT_FILES, strictModes: true, sources: {}}
   const read = async (file: string, depth: number): Promise<void> => {
     const text = await host.readText(file)
+    // A config sshd would read but we cannot: no guess at what it says.
+    if (!text.ok && !text.missing) throw new Error(text.message)
     if (!text.ok || depth > MAX_INCLUDE_DEPTH) return
     const lines = text.value.split('\n')
     for (const [index, raw] of lines.entries()) {
