@@ -256,6 +256,12 @@ describe('authorized_keys analysis time', () => {
       const large = timeOf(lines(10_000).join('\n'))
       // Quadratic would be 100 times; 30 leaves room for a shared, noisy machine.
       expect(large / small).toBeLessThan(30)
+      const longest = Math.max(
+        ...keysFileFindings(lines(10_000).join('\n'), '/f', {user: 'root', proxyKeys: NO_KEYS}).map(
+          (f) => f.message.length,
+        ),
+      )
+      expect(longest).toBeLessThan(1000)
     }
   }, 120_000)
 })

@@ -46,15 +46,11 @@ const sshdRefusal = (entry: {key?: PublicKey}) =>
 function ipv6Bytes(text: string): number[] | undefined {
   if (isIP(text) !== 6) return undefined
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1]
-  const hex = v4
-    ? text.replace(
-        v4,
-        (() => {
-          const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number]
-          return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
-        })(),
-      )
-    : text
+  let hex = text
+  if (v4) {
+    const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number]
+    hex = `${text.slice(0, -v4.length)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  }
   const [head = '', tail] = hex.split('::')
   const words = (part: string) => (part === '' ? [] : part.split(':').map((w) => Number.parseInt(w, 16)))
   const left = words(head)
@@ -186,6 +182,9 @@ function proxyLineFindings(file: string, key: AuthorizedKey, user: string): Find
   return findings
 }
 
+/** How many shadowed lines a PSP-KEYS-006 message names. */
+const LISTED_LINES = 5
+
 /**
  * The findings of one authorized_keys file's text, linear in its lines. sshd tries the lines in
  * order and uses the first line with the key that authorises the connection; a line whose from= does
@@ -267,7 +266,11 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
       evidence: used.key.fingerprint,
       message:
         `sshd uses this line for the key, never ${later.length === 1 ? 'line' : 'lines'} ` +
-        later.map((l) => `${l.line} (with ${l.lacking.join(', ')})`).join(', ') +
+        later
+          .slice(0, LISTED_LINES)
+          .map((l) => `${l.line} (with ${l.lacking.join(', ')})`)
+          .join(', ') +
+        (later.length > LISTED_LINES ? ` and ${later.length - LISTED_LINES} more` : '') +
         ': the restrictions written there are not in force',
     })
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
