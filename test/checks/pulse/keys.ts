@@ -250,6 +250,27 @@ export const BREAKS: PulseBreak[] = [
     fails: [{check: 'PSP-KEYS-011', path: PUB, message: /is 100 days old: rotate it every 90 days/}],
   },
   {
+    name: "the proxy's key is 100 days old, its last rotation interrupted",
+    with: [
+      {path: PUB, mtime: '-100d'},
+      {
+        path: '/var/lib/pulse-sensor-proxy/ssh.d/rotation.json',
+        owner: 'pulse-sensor-proxy',
+        group: 'pulse-sensor-proxy',
+        mode: 0o600,
+        content: '{"stage": "pushed"}\n',
+      },
+    ],
+    fails: [
+      {
+        check: 'PSP-KEYS-011',
+        path: PUB,
+        message:
+          /100 days old: rotate it every 90 days \(.*rotation.json is there: a rotation is under way, or was interrupted\)/,
+      },
+    ],
+  },
+  {
     name: "the proxy's key is 200 days old",
     with: [{path: PUB, mtime: '-200d'}],
     fails: [
