@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto'
 import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {
@@ -15,6 +16,7 @@ import {
 import {authorizedKeysSettings, expandKeysFile} from '../../src/checks/keys/sshd-config.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
+import {fuzzTexts} from '../parsers/mutate.js'
 import {ADMIN_KEY, DOC_FORM, INSTALLER_FORM, OLD_PROXY_KEY, PROXY_KEY, RPC_FORM} from './pulse/keys.js'
 
 const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/authorized_keys')
@@ -203,6 +205,26 @@ describe('authorized_keys findings of a host', () => {
   - {path: /root/.ssh/authorized_keys, type: dir, mode: "0700"}
 `)
     expect(found).toEqual(['PSP-KEYS-008 /root/.ssh/authorized_keys'])
+  })
+})
+
+describe('authorized_keys findings of random and mutated files', () => {
+  it('never throw, stay on lines of the file, and never show a key', () => {
+    const seeds = [
+      `# nodes\n${DOC_FORM}\n${INSTALLER_FORM}\n${RPC_FORM}\n`,
+      `from="10.0.0.1/8,,::1",expiry-time="20200101",restrict ${ADMIN_KEY} a\ncert-authority ${ADMIN_KEY}\n`,
+    ]
+    fc.assert(
+      fc.property(fuzzTexts(seeds, 'from=",command!*/:restrict no-pty\n#'), (text) => {
+        const lines = text.split('\n').length
+        for (const f of keysFileFindings(text, '/f', {user: 'root', proxyKeys: PROXY_KEYS})) {
+          expect(f.line).toBeGreaterThanOrEqual(1)
+          expect(f.line).toBeLessThanOrEqual(lines)
+          expect(f.message).not.toContain(PROXY_KEY.split(' ')[1])
+        }
+      }),
+      {numRuns: 300},
+    )
   })
 })
 

@@ -39,6 +39,10 @@ export interface KeysFileContext {
   nowMs?: number
 }
 
+/** Key data quoted in a parser message, cut short: findings name keys by fingerprint, never by their data. */
+const shortenKeyData = (message: string) =>
+  message.replace(/([A-Za-z0-9+/]{12})[A-Za-z0-9+/=]{28,}/g, '$1...')
+
 const sshdRefusal = (entry: {key?: PublicKey}) =>
   entry.key ? `the key ${entry.key.fingerprint} never authenticates through it` : 'no key is read from it'
 
@@ -214,7 +218,7 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
       findings.push({
         check: 'PSP-KEYS-004',
         ...at,
-        message: `sshd ignores this line (${entry.message}): ${sshdRefusal(entry)}`,
+        message: `sshd ignores this line (${shortenKeyData(entry.message)}): ${sshdRefusal(entry)}`,
       })
       continue
     }
