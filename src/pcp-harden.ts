@@ -13,6 +13,7 @@ import ChecksList from './commands/checks/list.js'
 import TlsWrite from './commands/tls/write.js'
 import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
+import KeysLint from './commands/keys/lint.js'
 import Verify from './commands/verify.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
@@ -28,5 +29,6 @@ export const COMMANDS = {
   'tls:write': TlsWrite,
   'unit:lint': UnitLint,
   'unit:write': UnitWrite,
+  'keys:lint': KeysLint,
   verify: Verify,
 }

@@ -31,6 +31,7 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'tls:write',
       'unit:lint',
       'unit:write',
+      'keys:lint',
       'verify',
     ])
     expect(committed).toEqual(fresh)

@@ -17,6 +17,11 @@ export interface TreeEntry {
   group: string
   content?: string
   target?: string
+  /**
+   * Modification time: an ISO 8601 date (`2025-10-13`, `2025-10-13T12:00:00Z`) or days before the
+   * tree is built (`-100d`). Absent: when the tree is built.
+   */
+  mtime?: string
 }
 
 export interface TreeSpec {
@@ -40,7 +45,27 @@ export function parseMode(value: unknown, where: string): number {
   return Number.parseInt(text, 8)
 }
 
-/** Parse a tree description (YAML): `entries: [{path, type?, mode?, owner?, group?, content?, target?}]`. */
+const RELATIVE_MTIME = /^-(\d+)d$/
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/
+const DAY_MS = 86_400_000
+
+/** An entry's modification time in ms since the epoch (`-100d`: 100 days before `nowMs`), if it has one. */
+export function entryMtimeMs(entry: Pick<TreeEntry, 'mtime'>, nowMs: number): number | undefined {
+  if (entry.mtime === undefined) return undefined
+  const relative = RELATIVE_MTIME.exec(entry.mtime)
+  return relative ? nowMs - Number(relative[1]) * DAY_MS : Date.parse(entry.mtime)
+}
+
+function parseMtime(value: unknown, where: string): string {
+  const text = value instanceof Date ? value.toISOString() : String(value)
+  if (!RELATIVE_MTIME.test(text) && !(ISO_DATE.test(text) && !Number.isNaN(Date.parse(text))))
+    throw new TreeSpecError(
+      `${where}: mtime ${text} is neither an ISO date like 2025-10-13 nor days ago like -100d`,
+    )
+  return text
+}
+
+/** Parse a tree description (YAML): `entries: [{path, type?, mode?, owner?, group?, content?, target?, mtime?}]`. */
 export function parseTreeSpec(text: string, source: string): TreeSpec {
   const doc = parseYaml(text) as {entries?: unknown} | null
   if (!doc || !Array.isArray(doc.entries))
@@ -60,6 +85,7 @@ export function parseTreeSpec(text: string, source: string): TreeSpec {
       group: String(raw.group ?? raw.owner ?? 'root'),
       content: type === 'file' ? String(raw.content ?? '') : undefined,
       target: type === 'symlink' ? String(raw.target) : undefined,
+      ...(raw.mtime === undefined ? {} : {mtime: parseMtime(raw.mtime, where)}),
     }
   })
   return {entries}
@@ -104,14 +130,14 @@ export class MemoryBackend implements FsBackend {
     mtimeMs = Date.now(),
   ) {
     const ids = idResolver(spec)
-    const stat = (type: FileType, mode: number, uid: number, gid: number, size: number): RawStat => ({
-      type,
-      mode,
-      uid,
-      gid,
-      size,
-      mtimeMs,
-    })
+    const stat = (
+      type: FileType,
+      mode: number,
+      uid: number,
+      gid: number,
+      size: number,
+      entryMtime = mtimeMs,
+    ): RawStat => ({type, mode, uid, gid, size, mtimeMs: entryMtime})
     this.nodes.set('/', {stat: stat('dir', 0o755, 0, 0, 4096), children: new Set()})
     const ensureDir = (p: string) => {
       if (this.nodes.has(p)) return
@@ -125,7 +151,14 @@ export class MemoryBackend implements FsBackend {
       const size = content?.length ?? entry.target?.length ?? 4096
       const existing = this.nodes.get(entry.path)
       this.nodes.set(entry.path, {
-        stat: stat(entry.type, entry.mode, ids.uid(entry.owner), ids.gid(entry.group), size),
+        stat: stat(
+          entry.type,
+          entry.mode,
+          ids.uid(entry.owner),
+          ids.gid(entry.group),
+          size,
+          entryMtimeMs(entry, mtimeMs),
+        ),
         content,
         target: entry.target,
         children: existing?.children ?? new Set(),

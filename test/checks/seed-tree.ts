@@ -23,7 +23,7 @@ ${ACCOUNTS}
   - {path: /var/lib/${P}, type: dir, mode: "0750", owner: ${P}}
   - {path: /var/lib/${P}/ssh, type: dir, mode: "0700", owner: ${P}}
   - {path: /var/lib/${P}/ssh/id_ed25519, mode: "0600", owner: ${P}, content: "private\\n"}
-  - {path: /var/lib/${P}/ssh/id_ed25519.pub, mode: "0640", owner: ${P}, content: "ssh-ed25519 AAAA\\n"}
+  - {path: /var/lib/${P}/ssh/id_ed25519.pub, mode: "0640", owner: ${P}, content: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH7XxADo17SBmSlnA1Gnx3Hk/1Oit/sqdY/gOegFu8id pulse-sensor-proxy\\n"}
   - {path: /var/lib/${P}/ssh.d, type: dir, mode: "0750", owner: ${P}}
   - {path: /var/lib/${P}/ssh.d/next, type: dir, mode: "0750", owner: ${P}}
   - {path: /var/lib/${P}/ssh.d/prev, type: dir, mode: "0750", owner: ${P}}

@@ -1,9 +1,9 @@
 import {execFileSync} from 'node:child_process'
-import {chmod, lchown, mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {chmod, lchown, lutimes, mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {idResolver, parseTreeSpec, type TreeSpec} from '../../src/host/tree.js'
+import {entryMtimeMs, idResolver, parseTreeSpec, type TreeSpec} from '../../src/host/tree.js'
 
 /**
  * Build a host tree on disk from its description (path, type, mode, owner, content), since git
@@ -14,6 +14,7 @@ export async function buildTree(spec: TreeSpec | string, dir?: string): Promise<
   const root = dir ?? (await mkdtemp(path.join(tmpdir(), 'pcp-harden-tree-')))
   const ids = idResolver(tree)
   const asRoot = process.getuid?.() === 0
+  const now = Date.now()
   for (const entry of tree.entries) {
     const local = path.join(root, entry.path)
     await mkdir(path.dirname(local), {recursive: true})
@@ -28,6 +29,11 @@ export async function buildTree(spec: TreeSpec | string, dir?: string): Promise<
       ])
     if (asRoot) await lchown(local, ids.uid(entry.owner), ids.gid(entry.group))
     if (entry.type !== 'symlink') await chmod(local, entry.mode)
+  }
+  // After every entry is made: creating an entry changes its directory's mtime.
+  for (const entry of tree.entries) {
+    const mtime = entryMtimeMs(entry, now)
+    if (mtime !== undefined) await lutimes(path.join(root, entry.path), mtime / 1000, mtime / 1000)
   }
   return root
 }

@@ -22,6 +22,8 @@ ${ACCOUNTS}
   - {path: /etc/loop-b, target: loop-a}
   - {path: /etc/dangling, target: /nowhere}
   - {path: /run/app/app.sock, type: socket, mode: "0777"}
+  - {path: /var/lib/app/old.pub, content: "old\\n", mtime: -100d}
+  - {path: /var/lib/app/dated.pub, content: "dated\\n", mtime: "2025-10-13T12:00:00Z"}
 `
 
 const spec = parseTreeSpec(SPEC, 'host.test')
@@ -96,6 +98,27 @@ describe.each(['disk', 'memory'] as const)('Host over the %s backend', (kind) =>
     const names = await h.list('/etc/pcp/tls')
     expect(names.ok && names.value).toEqual(['odd.key', 'server.key'])
     expect((await h.user('pulse-sensor-proxy'))?.id).toBe(997)
+  })
+
+  it('gives entries the mtime the spec says, and others the time the tree was made', async () => {
+    const h = host()
+    const mtime = async (p: string) => {
+      const st = await h.stat(p)
+      return st.ok ? st.value.mtimeMs : Number.NaN
+    }
+    const days = (ms: number) => (Date.now() - ms) / 86_400_000
+    expect(days(await mtime('/var/lib/app/old.pub'))).toBeCloseTo(100, 1)
+    expect(await mtime('/var/lib/app/dated.pub')).toBe(Date.parse('2025-10-13T12:00:00Z'))
+    expect(days(await mtime('/etc/pcp/tls.conf'))).toBeLessThan(0.1)
+  })
+})
+
+describe('tree specs', () => {
+  it('refuse an mtime that is neither a date nor days ago', () => {
+    for (const mtime of ['yesterday', '100d', '-3w', '2025-13-45'])
+      expect(() => parseTreeSpec(`entries:\n  - {path: /a, mtime: "${mtime}"}\n`, 'spec')).toThrow(
+        `spec: entry 1: mtime ${mtime} is neither an ISO date`,
+      )
   })
 })
 

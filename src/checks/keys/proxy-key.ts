@@ -1,0 +1,63 @@
+import type {Host} from '../../host/host.js'
+import {parseAuthorizedKeys} from '../../parsers/authorized-keys.js'
+import {type Finding, type Outcome, perHost} from '../family.js'
+import {ACTIVE_KEY, PROXY_STATE_DIR} from './analysis.js'
+
+const DAY_MS = 86_400_000
+/** rotate-keys' journal: present while a rotation runs, and after one that was interrupted. */
+export const ROTATION_JOURNAL = `${PROXY_STATE_DIR}/ssh.d/rotation.json`
+/** Seed 004 "Key Rotation": recommended every 90 days, at least every 180. */
+export const ROTATE_RECOMMENDED_DAYS = 90
+export const ROTATE_REQUIRED_DAYS = 180
+
+export interface ProxyKeyAnalysis {
+  path: string
+  ageDays: number
+  type: string
+}
+
+/**
+ * The proxy's active key: its type and its age, the key file's mtime (rotation writes a new file;
+ * `chmod` and `chown` leave the mtime alone).
+ */
+export const analyzeProxyKey = perHost(async (host: Host): Promise<Outcome<ProxyKeyAnalysis>> => {
+  const st = await host.stat(ACTIVE_KEY, {follow: true})
+  if (!st.ok && st.missing) return {state: 'absent', reason: `${ACTIVE_KEY} not found`}
+  if (!st.ok) return {state: 'error', path: ACTIVE_KEY, message: st.message}
+  const text = await host.readText(ACTIVE_KEY)
+  if (!text.ok) return {state: 'error', path: ACTIVE_KEY, message: text.message}
+  const findings: Finding[] = []
+  const ageDays = Math.floor((Date.now() - st.value.mtimeMs) / DAY_MS)
+  const key = parseAuthorizedKeys(text.value).entries.find((e) => e.kind === 'key')
+  const type = key?.key.type ?? 'none'
+  if (!key)
+    findings.push({
+      check: 'PSP-KEYS-010',
+      path: ACTIVE_KEY,
+      message: 'the file holds no public key sshd can read',
+    })
+  else if (key.key.type !== 'ssh-ed25519')
+    findings.push({
+      check: 'PSP-KEYS-010',
+      path: ACTIVE_KEY,
+      evidence: `${key.key.type} ${key.key.bits} bits ${key.key.fingerprint}`,
+      message: `the proxy's key is ${key.key.type} (${key.key.bits} bits), not ed25519 as the hardening guide makes it`,
+    })
+  const age = {path: ACTIVE_KEY, evidence: `modified ${new Date(st.value.mtimeMs).toISOString()}`}
+  const rotating = (await host.exists(ROTATION_JOURNAL))
+    ? ` (${ROTATION_JOURNAL} is there: a rotation is under way, or was interrupted)`
+    : ''
+  if (ageDays > ROTATE_RECOMMENDED_DAYS)
+    findings.push({
+      check: 'PSP-KEYS-011',
+      ...age,
+      message: `the proxy's key is ${ageDays} days old: rotate it every ${ROTATE_RECOMMENDED_DAYS} days${rotating}`,
+    })
+  if (ageDays > ROTATE_REQUIRED_DAYS)
+    findings.push({
+      check: 'PSP-KEYS-012',
+      ...age,
+      message: `the proxy's key is ${ageDays} days old, past the ${ROTATE_REQUIRED_DAYS}-day limit of the hardening guide${rotating}`,
+    })
+  return {state: 'judged', path: ACTIVE_KEY, ageDays, type, findings}
+})

@@ -1,0 +1,69 @@
+import path from 'node:path'
+
+import {Args, Flags} from '@oclif/core'
+
+import {SEVERITIES, type Severity} from '../../checks/types.js'
+import {BaseCommand} from '../../cli/base.js'
+import {useColor} from '../../cli/color.js'
+import {EXIT_CODES} from '../../engine/model.js'
+import {REPORT_FORMATS, type ReportFormat} from '../../report/index.js'
+
+export default class KeysLint extends BaseCommand<typeof KeysLint> {
+  static override summary = 'Lint one authorized_keys file as sshd reads it'
+  static override description =
+    'Runs the line checks of verify (PSP-KEYS-001 to 007) on one file: lines sshd ignores or refuses, duplicates, ' +
+    "earlier weaker lines for the same key, and for the proxy's lines (comment pulse-sensor-proxy, the installer's " +
+    '# pulse-managed-key, or a key given with --proxy-key) from=, a forced command, the no-* restrictions and ' +
+    "stale keys. FILE and --proxy-key are paths under --root; by default the proxy's keys are the ones under " +
+    '/var/lib/pulse-sensor-proxy there, if any. Modes and owners are judged by verify (PSP-KEYS-008/009). ' +
+    'Exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad input).'
+  static override examples = [
+    '<%= config.bin %> keys lint --root /mnt/image /root/.ssh/authorized_keys',
+    '<%= config.bin %> keys lint --root /mnt/image /root/.ssh/authorized_keys --format nagios',
+    '<%= config.bin %> keys lint --root /mnt/image /root/.ssh/authorized_keys --proxy-key /var/lib/pulse-sensor-proxy/ssh/id_ed25519.pub --format json',
+  ]
+
+  static override args = {
+    file: Args.string({description: 'The authorized_keys file to lint', required: true}),
+  }
+  static override flags = {
+    'proxy-key': Flags.string({
+      description: "A public key file (.pub) of the proxy's, when the comment does not say so (repeatable)",
+      multiple: true,
+    }),
+    user: Flags.string({description: 'The account the file authorises (for messages)', default: 'root'}),
+    format: Flags.string({description: 'Output format', options: [...REPORT_FORMATS], default: 'text'}),
+    'fail-on': Flags.string({
+      description: 'Lowest severity whose failures change the exit status',
+      options: [...SEVERITIES],
+      default: 'low',
+    }),
+    verbose: Flags.boolean({char: 'v', description: 'Text: list passing results too', default: false}),
+  }
+
+  async run(): Promise<void> {
+    const {args} = await this.parse(KeysLint)
+    const {flags} = this
+    const host = await this.diskHost()
+    // Under the live root a relative path is the user's own; under another root it starts at that root.
+    const onLive = path.resolve(flags.root) === '/'
+    const hostPath = (p: string) => (onLive ? path.resolve(p) : p)
+    const {lintKeysFile} = await import('../../checks/keys/lint.js')
+    const {formatReport} = await import('../../report/index.js')
+    const report = await lintKeysFile(host, hostPath(args.file), {
+      proxyKeyFiles: flags['proxy-key']?.map(hostPath),
+      user: flags.user,
+      rootLabel: flags.root,
+      failOn: flags['fail-on'] as Severity,
+      tool: {name: this.config.name, version: this.config.version},
+    })
+    const format = flags.format as ReportFormat
+    process.stdout.write(
+      await formatReport(report, format, {
+        color: format === 'text' && useColor(process.stdout),
+        verbose: flags.verbose,
+      }),
+    )
+    process.exitCode = EXIT_CODES[report.summary.status]
+  }
+}
