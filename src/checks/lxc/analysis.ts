@@ -369,6 +369,7 @@ async function findConfigs(host: Host): Promise<{files: ConfigFile[]; unreadable
         undecided: true,
       })),
     )
+  const candidates: string[] = []
   for (const dir of dirs) {
     const names = await host.list(dir)
     if (!names.ok) {
@@ -376,22 +377,28 @@ async function findConfigs(host: Host): Promise<{files: ConfigFile[]; unreadable
       continue
     }
     found = true
-    for (const name of names.value) {
-      // pmxcfs keeps only <vmid>.conf here; `lxc lint` places the file it is given under its own name.
-      if (!name.endsWith('.conf')) continue
-      const file = `${dir}/${name}`
-      const st = await host.stat(file, {follow: true})
-      if (!st.ok) {
-        if (!st.missing) cannot(file, st.message)
-        continue
-      }
-      if (st.value.type !== 'file' || seen.has(st.value.resolved)) continue
-      seen.add(st.value.resolved)
-      const text = await host.readText(file)
-      if (text.ok) files.push({path: file, text: text.value})
-      else cannot(file, text.message)
-    }
+    // pmxcfs keeps only <vmid>.conf here; `lxc lint` places the file it is given under its own name.
+    candidates.push(...names.value.filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${n}`))
   }
+  // Looked up all at once (a node can hold hundreds of containers), then kept in listing order.
+  const stats = await Promise.all(candidates.map((file) => host.stat(file, {follow: true})))
+  const kept: string[] = []
+  candidates.forEach((file, index) => {
+    const st = stats[index] as Awaited<ReturnType<Host['stat']>>
+    if (!st.ok) {
+      if (!st.missing) cannot(file, st.message)
+      return
+    }
+    if (st.value.type !== 'file' || seen.has(st.value.resolved)) return
+    seen.add(st.value.resolved)
+    kept.push(file)
+  })
+  const texts = await Promise.all(kept.map((file) => host.readText(file)))
+  kept.forEach((file, index) => {
+    const text = texts[index] as Awaited<ReturnType<Host['readText']>>
+    if (text.ok) files.push({path: file, text: text.value})
+    else cannot(file, text.message)
+  })
   return found || unreadable.length > 0 ? {files, unreadable} : undefined
 }
 
