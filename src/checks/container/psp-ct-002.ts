@@ -31,6 +31,16 @@ export const check: Check = {
     for (const attr of APPARMOR_ATTRS) {
       const text = await host.readText(attr)
       if (!text.ok && text.missing) continue
+      // The kernel answers EINVAL when no security module provides the attribute.
+      if (!text.ok && /EINVAL/.test(text.message))
+        return [
+          {
+            status: 'fail',
+            path: attr,
+            message:
+              'the kernel has no AppArmor (reading the label fails with EINVAL): nothing confines the container',
+          },
+        ]
       if (!text.ok) return [{status: 'error', path: attr, message: text.message}]
       const {profile, mode} = parseAppArmorLabel(text.value)
       const evidence = text.value.replace(/\0/g, '').trim()
