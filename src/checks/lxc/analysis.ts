@@ -6,10 +6,9 @@ import {type Finding, type Outcome, perHost} from '../family.js'
 
 /** `/etc/pve/lxc` is pmxcfs's symlink to this node's `nodes/<node>/lxc`; every node's configs are under nodes/. */
 export const LXC_DIR = '/etc/pve/lxc'
-export const NODES_DIR = '/etc/pve/nodes'
-/** The proxy's socket directory on the host, and where the container expects it. */
-export const PROXY_SOCKET_DIR = '/run/pulse-sensor-proxy'
-export const CONTAINER_SOCKET_DIR = '/mnt/pulse-proxy'
+const NODES_DIR = '/etc/pve/nodes'
+/** The proxy's socket directory on the host. */
+const PROXY_SOCKET_DIR = '/run/pulse-sensor-proxy'
 /** Paths whose presence shows the proxy is installed on this host (its state, config, unit). */
 const PROXY_MARKERS = [
   '/var/lib/pulse-sensor-proxy',
@@ -22,7 +21,7 @@ const REPLICATION_CFG = '/etc/pve/replication.cfg'
 const HA_RESOURCES_CFG = '/etc/pve/ha/resources.cfg'
 
 /** The checks that judge one section of a config (the live one, the pending one, or a snapshot). */
-export const SECTION_CHECKS = [
+const SECTION_CHECKS = [
   'PSP-LXC-001',
   'PSP-LXC-002',
   'PSP-LXC-003',
@@ -32,11 +31,11 @@ export const SECTION_CHECKS = [
   'PSP-LXC-007',
   'PSP-LXC-008',
 ] as const
-export const SNAPSHOT_BLOCK_CHECK = 'PSP-LXC-009'
+const SNAPSHOT_BLOCK_CHECK = 'PSP-LXC-009'
 export const NO_MOUNT_CHECK = 'PSP-LXC-010'
-export const SNAPSHOT_CHECK = 'PSP-LXC-011'
+const SNAPSHOT_CHECK = 'PSP-LXC-011'
 
-/** Capabilities PVE's common LXC config drops (/usr/share/lxc/config/common.conf and pve's own). */
+/** Capabilities LXC's common.conf drops (/usr/share/lxc/config/common.conf, which PVE's container configs include). */
 const DEFAULT_CAP_DROP = ['mac_admin', 'mac_override', 'sys_module', 'sys_rawio', 'sys_time']
 
 export interface ConfigFile {
@@ -261,10 +260,7 @@ function snapshotBlocks(file: string, config: LxcConfig, context: LxcContext): F
 }
 
 /** Judge one container config: the live section, [pve:pending], and what snapshots would bring back. */
-export function judgeConfig(
-  file: ConfigFile,
-  context: LxcContext,
-): {findings: Finding[]; mountsProxy: boolean} {
+function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[]; mountsProxy: boolean} {
   const config = parseLxcConfig(file.text)
   const name = containerName(file.path, config)
   const live = judgeSection(config.main, true)
