@@ -78,6 +78,13 @@ describe('PSP-LXC on the real-world configs of the corpus', () => {
 })
 
 describe('PSP-LXC sections', () => {
+  it('reports lines PVE does not apply in the live and pending sections, not in snapshots', () => {
+    const text =
+      'unprivileged: 1\nlxc.cap.drop sys_admin\nlxc.rootfs.path: /x\n\n[pve:pending]\nlxc.idmap: u 0\n\n' +
+      '[old]\nunprivileged: 1\nlxc.cap.drop sys_admin\n'
+    expect(judge(text)).toEqual(['PSP-LXC-012 2', 'PSP-LXC-012 3', 'PSP-LXC-012 6'])
+  })
+
   it('reads nothing live from description lines', () => {
     expect(judge('#lxc.apparmor.profile%3A unconfined\n#unprivileged%3A 0\nunprivileged: 1\n')).toEqual([])
   })

@@ -39,7 +39,7 @@ describe('lxc lint on the real-world configs of the corpus', () => {
     expect(run.stderr).toBe('')
     const report = JSON.parse(run.stdout) as {root: string; results: JsonResult[]}
     expect(report.root).toBe(file)
-    expect(report.results.length).toBe(10)
+    expect(report.results.length).toBe(11)
     for (const r of report.results) expect(r.path).toBe(file)
     const privileged = ['lxc-2.conf', 'lxc-9.conf', 'lxc-15.conf'].includes(name)
     expect(run.code).toBe(privileged ? 2 : 0)

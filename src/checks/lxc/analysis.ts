@@ -34,6 +34,7 @@ const SECTION_CHECKS = [
 const SNAPSHOT_BLOCK_CHECK = 'PSP-LXC-009'
 export const NO_MOUNT_CHECK = 'PSP-LXC-010'
 const SNAPSHOT_CHECK = 'PSP-LXC-011'
+const UNREAD_LINE_CHECK = 'PSP-LXC-012'
 
 /** Capabilities LXC's common.conf drops (/usr/share/lxc/config/common.conf, which PVE's container configs include). */
 const DEFAULT_CAP_DROP = ['mac_admin', 'mac_override', 'sys_module', 'sys_rawio', 'sys_time']
@@ -259,6 +260,30 @@ function snapshotBlocks(file: string, config: LxcConfig, context: LxcContext): F
     }))
 }
 
+/**
+ * Lines of the live and pending sections that PVE does not apply as written (a missing separator,
+ * a key PVE refuses, a malformed id map or mount point): the setting the admin meant is not there.
+ * Snapshot sections are left alone: PVE never applies them, and rolling back rewrites the config.
+ */
+function unreadLines(file: ConfigFile, config: LxcConfig, name: string): Finding[] {
+  const headers = config.snapshots.map((s) => s.headerLine as number)
+  const pendingHeader = config.pending?.headerLine
+  const inSnapshot = (line: number) => {
+    const header = Math.max(-1, ...[...headers, pendingHeader ?? -1].filter((h) => h <= line))
+    return header !== -1 && header !== pendingHeader
+  }
+  const lines = file.text.split('\n')
+  return config.diagnostics
+    .filter((d) => d.severity === 'error' && !inSnapshot(d.line))
+    .map((d) => ({
+      check: UNREAD_LINE_CHECK,
+      path: file.path,
+      line: d.line,
+      message: `container ${name}: PVE does not apply this line: ${d.message}`,
+      evidence: (lines[d.line - 1] ?? '').trim(),
+    }))
+}
+
 /** Judge one container config: the live section, [pve:pending], and what snapshots would bring back. */
 function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[]; mountsProxy: boolean} {
   const config = parseLxcConfig(file.text)
@@ -292,7 +317,7 @@ function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[
         ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
       })
     }
-  findings.push(...snapshotBlocks(file.path, config, context))
+  findings.push(...snapshotBlocks(file.path, config, context), ...unreadLines(file, config, name))
   const mountsProxy = [config.main, ...(config.pending ? [config.pending] : [])].some(
     (s) => proxyMounts(s).length > 0,
   )
@@ -358,7 +383,7 @@ async function findConfigs(host: Host): Promise<{files: ConfigFile[]; unreadable
   let found = false
   const cannot = (p: string, message: string) =>
     unreadable.push(
-      ...[...SECTION_CHECKS, SNAPSHOT_BLOCK_CHECK, SNAPSHOT_CHECK].map((check) => ({
+      ...[...SECTION_CHECKS, SNAPSHOT_BLOCK_CHECK, SNAPSHOT_CHECK, UNREAD_LINE_CHECK].map((check) => ({
         check,
         path: p,
         message,

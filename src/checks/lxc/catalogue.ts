@@ -13,4 +13,5 @@ export const LXC_CHECKS: CatalogueEntry[] = [
   entry('PSP-LXC-009', ['proxmox-host'], () => import('./psp-lxc-009.js')),
   entry('PSP-LXC-010', ['proxmox-host'], () => import('./psp-lxc-010.js')),
   entry('PSP-LXC-011', ['proxmox-host'], () => import('./psp-lxc-011.js')),
+  entry('PSP-LXC-012', ['proxmox-host'], () => import('./psp-lxc-012.js')),
 ]

@@ -252,6 +252,19 @@ export const BREAKS: PulseBreak[] = [
     ],
   },
   {
+    name: 'lxc.cap.drop without its colon',
+    with: [pulse105('lxc.cap.drop: sys_admin\n', 'lxc.cap.drop sys_admin\n')],
+    fails: [
+      {
+        check: 'PSP-LXC-012',
+        path: C105,
+        line: 13,
+        message:
+          /container 105 \(pulse\): PVE does not apply this line: unable to parse config: lxc.cap.drop sys_admin/,
+      },
+    ],
+  },
+  {
     name: 'a snapshot that was unconfined',
     with: [pulse205('snaptime: 1760000000\n', 'snaptime: 1760000000\nlxc.apparmor.profile: unconfined\n')],
     fails: [
