@@ -124,6 +124,17 @@ describe('PSP-LXC sections', () => {
     expect(judge('unprivileged: 1\nlxc.mount.auto: proc:mixed cgroup:rw\n')).toEqual(['PSP-LXC-005 2'])
   })
 
+  it('reports the socket directory mounted a second time on another target (an older install)', () => {
+    const text =
+      'unprivileged: 1\nlxc.mount.entry: /run/pulse-sensor-proxy run/pulse-sensor-proxy none bind,create=dir 0 0\n' +
+      'mp0: /run/pulse-sensor-proxy,mp=/mnt/pulse-proxy/\n'
+    const [finding] = judgeConfigs([{path: '/etc/pve/lxc/100.conf', text}], NO_CONTEXT)
+    expect(finding).toMatchObject({check: 'PSP-LXC-008', line: 3})
+    expect(finding?.message).toMatch(
+      /mp0 mounts \/run\/pulse-sensor-proxy again, on \/mnt\/pulse-proxy \(first by lxc.mount.entry at line 2, on \/run\/pulse-sensor-proxy\): a leftover/,
+    )
+  })
+
   it('reports a duplicate proxy mount once per extra mount, a socket-file mount for each', () => {
     const text =
       'unprivileged: 1\nmp0: /run/pulse-sensor-proxy/,mp=/mnt/pulse-proxy\n' +

@@ -90,13 +90,14 @@ function proxyMounts(section: LxcSection): ProxyMount[] {
   const consider = (line: number, form: string, source: string, target: string) => {
     const host = normalizeHostPath(source)
     if (host !== PROXY_SOCKET_DIR && !host.startsWith(`${PROXY_SOCKET_DIR}/`)) return
-    mounts.push({line, form, source, target, directory: host === PROXY_SOCKET_DIR})
+    const inside = path.posix.normalize(target).replace(/(.)\/+$/, '$1')
+    mounts.push({line, form, source, target: inside, directory: host === PROXY_SOCKET_DIR})
   }
   for (const mp of section.mountpoints)
     if (mp.type === 'bind') consider(mp.line, mp.key, mp.volume, mp.path ?? '')
   for (const entry of section.mountEntries)
     if (entry.options.some((o) => o === 'bind' || o === 'rbind'))
-      consider(entry.line, 'lxc.mount.entry', entry.source, `/${entry.target.replace(/^\/+/, '')}`)
+      consider(entry.line, 'lxc.mount.entry', entry.source, `/${entry.target}`)
   return mounts.sort((a, b) => a.line - b.line)
 }
 
@@ -209,19 +210,21 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
           'restart and the container keeps the old one, so Pulse loses the proxy until the container restarts',
         evidence: `${m.form}: ${m.source} -> ${m.target}`,
       })
-  mounts.forEach((m, index) => {
-    const first = mounts.find((o, i) => i < index && o.target === m.target)
-    if (first)
-      findings.push({
-        check: 'PSP-LXC-008',
-        subject: `duplicate ${m.target}`,
-        line: m.line,
-        message:
-          `${m.form} mounts ${m.source} on ${m.target} again (first by ${first.form} at line ${first.line}): ` +
-          'two writers of the same mount (PVE for mpN, LXC for lxc.mount.entry), the later hides the earlier',
-        evidence: `${m.form}: ${m.source} -> ${m.target}`,
-      })
-  })
+  const directories = mounts.filter((m) => m.directory)
+  for (const m of directories.slice(1)) {
+    const first = directories[0] as ProxyMount
+    findings.push({
+      check: 'PSP-LXC-008',
+      subject: `duplicate ${m.form} ${m.target}`,
+      line: m.line,
+      message:
+        `${m.form} mounts ${PROXY_SOCKET_DIR} again, on ${m.target} (first by ${first.form} at line ${first.line}` +
+        (m.target === first.target
+          ? '): two writers of the same mount (PVE for mpN, LXC for lxc.mount.entry), the later hides the earlier'
+          : `, on ${first.target}): a leftover of an older install that gives the container a second way in`),
+      evidence: `${m.form}: ${m.source} -> ${m.target}`,
+    })
+  }
   return findings
 }
 

@@ -206,7 +206,14 @@ export const BREAKS: PulseBreak[] = [
   {
     name: 'the socket directory mounted twice',
     with: [pulse105(undefined, ENTRY)],
-    fails: [{check: 'PSP-LXC-008', path: C105, line: 14, message: /again \(first by mp0 at line 7\)/}],
+    fails: [
+      {
+        check: 'PSP-LXC-008',
+        path: C105,
+        line: 14,
+        message: /again, on \/mnt\/pulse-proxy \(first by mp0 at line 7\): two writers/,
+      },
+    ],
   },
   {
     name: 'mp0 in a container with snapshots',
