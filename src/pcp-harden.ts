@@ -14,6 +14,7 @@ import TlsWrite from './commands/tls/write.js'
 import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
 import KeysLint from './commands/keys/lint.js'
+import LxcLint from './commands/lxc/lint.js'
 import Verify from './commands/verify.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
@@ -30,5 +31,6 @@ export const COMMANDS = {
   'unit:lint': UnitLint,
   'unit:write': UnitWrite,
   'keys:lint': KeysLint,
+  'lxc:lint': LxcLint,
   verify: Verify,
 }

@@ -32,6 +32,7 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'unit:lint',
       'unit:write',
       'keys:lint',
+      'lxc:lint',
       'verify',
     ])
     expect(committed).toEqual(fresh)

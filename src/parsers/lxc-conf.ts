@@ -483,16 +483,20 @@ function parseFeatures(setting: LxcSetting): LxcFeatures {
 
 /** PVE::Tools::decode_text: %XX escapes, then UTF-8. */
 function decodeText(text: string): string {
+  // Most description lines have no escape: decoding would give the same string back.
+  if (!text.includes('%')) return text
   const bytes = Buffer.from(text, 'utf8')
-  const out: number[] = []
+  const out = Buffer.allocUnsafe(bytes.length)
+  const hexDigit = (b: number | undefined) =>
+    b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66))
+  let length = 0
   for (let i = 0; i < bytes.length; i++) {
-    const hex = bytes.subarray(i + 1, i + 3).toString('latin1')
-    if (bytes[i] === 0x25 && /^[0-9a-fA-F]{2}$/.test(hex)) {
-      out.push(Number.parseInt(hex, 16))
+    if (bytes[i] === 0x25 && hexDigit(bytes[i + 1]) && hexDigit(bytes[i + 2])) {
+      out[length++] = Number.parseInt(bytes.toString('latin1', i + 1, i + 3), 16)
       i += 2
-    } else out.push(bytes[i] as number)
+    } else out[length++] = bytes[i] as number
   }
-  return new TextDecoder('utf-8').decode(Uint8Array.from(out))
+  return new TextDecoder('utf-8').decode(out.subarray(0, length))
 }
 
 function newSection(name: string, headerLine?: number): LxcSection {
@@ -521,10 +525,12 @@ function interpretSection(section: LxcSection, diagnostics: LxcDiagnostic[]): vo
   const unprivileged = settings.unprivileged?.typed
   // PVE tests the value as Perl does: only an absent value, '' and '0' are false.
   section.privileged = unprivileged === undefined || unprivileged === '' || unprivileged === '0'
-  const byIndex = (prefix: string) =>
-    Object.values(settings)
-      .filter((s) => new RegExp(`^${prefix}\\d+$`).test(s.key))
+  const byIndex = (prefix: string) => {
+    const numbered = new RegExp(`^${prefix}\\d+$`)
+    return Object.values(settings)
+      .filter((s) => numbered.test(s.key))
       .sort((a, b) => Number(a.key.slice(prefix.length)) - Number(b.key.slice(prefix.length)))
+  }
   const report = (line: number, error: string | undefined) => {
     if (error !== undefined) diagnostics.push({line, severity: 'error', message: error})
   }

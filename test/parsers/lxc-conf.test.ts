@@ -344,3 +344,34 @@ describe('never throws, and every line is in the file', () => {
     )
   })
 })
+
+describe('description lines', () => {
+  /** PVE::Tools::decode_text as Perl does it, byte by byte: %XX escapes, then UTF-8. */
+  function decodeTextReference(text: string): string {
+    const bytes = Buffer.from(text, 'utf8')
+    const out: number[] = []
+    for (let i = 0; i < bytes.length; i++) {
+      const hex = bytes.subarray(i + 1, i + 3).toString('latin1')
+      if (bytes[i] === 0x25 && /^[0-9a-fA-F]{2}$/.test(hex)) {
+        out.push(Number.parseInt(hex, 16))
+        i += 2
+      } else out.push(bytes[i] as number)
+    }
+    return new TextDecoder('utf-8').decode(Uint8Array.from(out))
+  }
+
+  it('decode as the byte-by-byte reference does, escapes, broken escapes and UTF-8 included', () => {
+    const piece = fc.oneof(
+      fc.string({unit: fc.constantFrom('%', 'A', 'f', '3', 'z', 'é', '€', ' ', 'g')}),
+      fc.integer({min: 0, max: 255}).map((b) => `%${b.toString(16).padStart(2, '0')}`),
+      fc.string(),
+    )
+    fc.assert(
+      fc.property(fc.array(piece, {maxLength: 12}), (pieces) => {
+        const text = pieces.join('').replace(/\n/g, ' ')
+        expect(parseLxcConfig(`#${text}\n`).main.descriptionLines[0]?.text).toBe(decodeTextReference(text))
+      }),
+      {numRuns: 500},
+    )
+  })
+})

@@ -1,0 +1,435 @@
+import path from 'node:path'
+
+import type {Host} from '../../host/host.js'
+import {type LxcConfig, type LxcSection, parseLxcConfig} from '../../parsers/lxc-conf.js'
+import {type Finding, type Outcome, perHost} from '../family.js'
+
+/** `/etc/pve/lxc` is pmxcfs's symlink to this node's `nodes/<node>/lxc`; every node's configs are under nodes/. */
+export const LXC_DIR = '/etc/pve/lxc'
+const NODES_DIR = '/etc/pve/nodes'
+/** The proxy's socket directory on the host. */
+const PROXY_SOCKET_DIR = '/run/pulse-sensor-proxy'
+/** Paths whose presence shows the proxy is installed on this host (its state, config, unit). */
+const PROXY_MARKERS = [
+  '/var/lib/pulse-sensor-proxy',
+  '/etc/pulse-sensor-proxy',
+  '/etc/systemd/system/pulse-sensor-proxy.service',
+  '/lib/systemd/system/pulse-sensor-proxy.service',
+  '/usr/lib/systemd/system/pulse-sensor-proxy.service',
+]
+const REPLICATION_CFG = '/etc/pve/replication.cfg'
+const HA_RESOURCES_CFG = '/etc/pve/ha/resources.cfg'
+
+/** The checks that judge one section of a config (the live one, the pending one, or a snapshot). */
+const SECTION_CHECKS = [
+  'PSP-LXC-001',
+  'PSP-LXC-002',
+  'PSP-LXC-003',
+  'PSP-LXC-004',
+  'PSP-LXC-005',
+  'PSP-LXC-006',
+  'PSP-LXC-007',
+  'PSP-LXC-008',
+] as const
+const SNAPSHOT_BLOCK_CHECK = 'PSP-LXC-009'
+export const NO_MOUNT_CHECK = 'PSP-LXC-010'
+const SNAPSHOT_CHECK = 'PSP-LXC-011'
+const UNREAD_LINE_CHECK = 'PSP-LXC-012'
+
+/** Capabilities LXC's common.conf drops (/usr/share/lxc/config/common.conf, which PVE's container configs include). */
+const DEFAULT_CAP_DROP = ['mac_admin', 'mac_override', 'sys_module', 'sys_rawio', 'sys_time']
+
+export interface ConfigFile {
+  /** Host path, as first found. */
+  path: string
+  text: string
+}
+
+/** What the host around the configs says: whether the proxy runs here, and who needs snapshots. */
+export interface LxcContext {
+  /** The path that shows the proxy is installed on this host. */
+  proxyEvidence?: string
+  /** Container ids whose replication jobs or HA resources need snapshots or migration, with the reason. */
+  snapshotUsers: Map<string, string>
+}
+
+export interface LxcAnalysis {
+  /** Where the configs were looked for (or the one file linted). */
+  path: string
+  configs: number
+}
+
+/** A finding of one section, before it is placed in the live or the snapshot report. */
+interface SectionFinding {
+  check: (typeof SECTION_CHECKS)[number]
+  /** What the finding is about, to tell whether a snapshot repeats the live config or differs from it. */
+  subject: string
+  line?: number
+  message: string
+  evidence?: string
+}
+
+/** `/var/run` is a symlink to `/run` on every systemd host; trailing slashes change nothing. */
+function normalizeHostPath(p: string): string {
+  const clean = path.posix.normalize(p).replace(/(.)\/+$/, '$1')
+  return clean === '/var/run' || clean.startsWith('/var/run/') ? clean.slice(4) : clean
+}
+
+/** A bind mount of the host's proxy socket directory, or of something inside it. */
+interface ProxyMount {
+  line: number
+  form: string
+  source: string
+  target: string
+  /** The directory itself (what survives a proxy restart), not the socket file or another entry in it. */
+  directory: boolean
+}
+
+function proxyMounts(section: LxcSection): ProxyMount[] {
+  const mounts: ProxyMount[] = []
+  const consider = (line: number, form: string, source: string, target: string) => {
+    const host = normalizeHostPath(source)
+    if (host !== PROXY_SOCKET_DIR && !host.startsWith(`${PROXY_SOCKET_DIR}/`)) return
+    const inside = path.posix.normalize(target).replace(/(.)\/+$/, '$1')
+    mounts.push({line, form, source, target: inside, directory: host === PROXY_SOCKET_DIR})
+  }
+  for (const mp of section.mountpoints)
+    if (mp.type === 'bind') consider(mp.line, mp.key, mp.volume, mp.path ?? '')
+  for (const entry of section.mountEntries)
+    if (entry.options.some((o) => o === 'bind' || o === 'rbind'))
+      consider(entry.line, 'lxc.mount.entry', entry.source, `/${entry.target}`)
+  return mounts.sort((a, b) => a.line - b.line)
+}
+
+/** The risky settings of one section; `full` is false for [pve:pending], which holds only changed keys. */
+function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
+  const findings: SectionFinding[] = []
+  const unprivileged = section.settings.unprivileged
+  if (section.privileged && (full || unprivileged))
+    findings.push({
+      check: 'PSP-LXC-001',
+      subject: 'privileged',
+      ...(unprivileged ? {line: unprivileged.line} : {}),
+      message:
+        (unprivileged
+          ? `privileged container (unprivileged: ${unprivileged.value})`
+          : 'privileged container (no "unprivileged: 1", and PVE\'s default is privileged)') +
+        ': root in the container is root on the host, and so is a process that escapes it',
+      ...(unprivileged ? {evidence: `unprivileged: ${unprivileged.value}`} : {}),
+    })
+
+  const apparmor = section.raw
+    .filter((r) => r.applied && (r.key === 'lxc.apparmor.profile' || r.key === 'lxc.aa_profile'))
+    .at(-1)
+  if (apparmor?.value === 'unconfined')
+    findings.push({
+      check: 'PSP-LXC-002',
+      subject: 'apparmor',
+      line: apparmor.line,
+      message: `${apparmor.key}: unconfined turns AppArmor off for the container (PVE's generated profile confines it)`,
+      evidence: `${apparmor.key}${apparmor.separator === '=' ? ' =' : ':'} ${apparmor.value}`,
+    })
+
+  const reset = section.raw.filter((r) => r.key === 'lxc.cap.drop' && r.value === '').at(-1)
+  const kept = DEFAULT_CAP_DROP.filter((c) => !section.capDrop.includes(c))
+  if (reset && kept.length > 0)
+    findings.push({
+      check: 'PSP-LXC-003',
+      subject: 'cap.drop',
+      line: reset.line,
+      message:
+        'an empty lxc.cap.drop clears the capabilities PVE drops: the container keeps ' +
+        `${kept.join(', ')}${section.capDrop.length > 0 ? ` (it drops only ${section.capDrop.join(', ')})` : ''}`,
+      evidence: 'lxc.cap.drop:',
+    })
+
+  for (const rule of section.deviceRules) {
+    const all = rule.type === 'a' || (rule.major === '*' && rule.minor === '*')
+    if (!rule.allow || !all) continue
+    const what =
+      rule.type === 'a'
+        ? 'every device of the host (disks, /dev/mem, /dev/kmsg, ...)'
+        : rule.type === 'b'
+          ? 'every block device of the host (its disks)'
+          : 'every character device of the host (/dev/mem, /dev/kmsg, ...)'
+    const v1 = rule.key.startsWith('lxc.cgroup.')
+    findings.push({
+      check: 'PSP-LXC-004',
+      subject: `devices ${rule.key} ${rule.rule}`,
+      line: rule.line,
+      message:
+        `${rule.key}: ${rule.rule} lets the container open ${what}` +
+        (v1
+          ? ' (a cgroup v1 key: it applies when the host runs cgroup v1, use lxc.cgroup2.* and a narrower rule)'
+          : ''),
+      evidence: `${rule.key}: ${rule.rule}`,
+    })
+  }
+
+  const rw = section.raw.filter(
+    (r) =>
+      r.applied && r.key === 'lxc.mount.auto' && /(^|\s)(proc|sys|cgroup|cgroup-full):rw(\s|$)/.test(r.value),
+  )
+  for (const entry of rw) {
+    const mounts = entry.value.split(/\s+/).filter((m) => /^(proc|sys|cgroup|cgroup-full):rw$/.test(m))
+    if (!mounts.every((m) => section.mountAuto.includes(m))) continue
+    findings.push({
+      check: 'PSP-LXC-005',
+      subject: `mount.auto ${mounts.join(' ')}`,
+      line: entry.line,
+      message:
+        `lxc.mount.auto ${mounts.join(' ')} mounts the host's kernel interfaces writable in the container ` +
+        '(/proc/sys, /sys: kernel parameters, firmware, cgroups)',
+      evidence: `lxc.mount.auto: ${entry.value}`,
+    })
+  }
+
+  for (const map of section.idmaps) {
+    if (map.hostId !== 0 || map.count < 1) continue
+    const who = map.type === 'u' ? 'uid' : 'gid'
+    findings.push({
+      check: 'PSP-LXC-006',
+      subject: `idmap ${map.type}`,
+      line: map.line,
+      message:
+        `${map.key}: ${map.type} ${map.containerId} ${map.hostId} ${map.count} maps container ${who} ${map.containerId} ` +
+        `to the host's ${map.type === 'u' ? 'root user' : 'root group'}: an unprivileged container with a way back to host root`,
+      evidence: `${map.key}: ${map.type} ${map.containerId} ${map.hostId} ${map.count}`,
+    })
+  }
+
+  const mounts = proxyMounts(section)
+  for (const m of mounts)
+    if (!m.directory)
+      findings.push({
+        check: 'PSP-LXC-007',
+        subject: `socket-file ${m.source}`,
+        line: m.line,
+        message:
+          `${m.form} mounts ${m.source}, not the directory ${PROXY_SOCKET_DIR}: the proxy recreates its socket on every ` +
+          'restart and the container keeps the old one, so Pulse loses the proxy until the container restarts',
+        evidence: `${m.form}: ${m.source} -> ${m.target}`,
+      })
+  const directories = mounts.filter((m) => m.directory)
+  for (const m of directories.slice(1)) {
+    const first = directories[0] as ProxyMount
+    findings.push({
+      check: 'PSP-LXC-008',
+      subject: `duplicate ${m.form} ${m.target}`,
+      line: m.line,
+      message:
+        `${m.form} mounts ${PROXY_SOCKET_DIR} again, on ${m.target} (first by ${first.form} at line ${first.line}` +
+        (m.target === first.target
+          ? '): two writers of the same mount (PVE for mpN, LXC for lxc.mount.entry), the later hides the earlier'
+          : `, on ${first.target}): a leftover of an older install that gives the container a second way in`),
+      evidence: `${m.form}: ${m.source} -> ${m.target}`,
+    })
+  }
+  return findings
+}
+
+/** A container's id and name for messages: `100 (pulse)`. */
+function containerName(file: string, config: LxcConfig): string {
+  const id = path.posix.basename(file).replace(/\.conf$/, '')
+  const hostname = config.main.settings.hostname?.value
+  return hostname ? `${id} (${hostname})` : id
+}
+
+/** Host bind mounts (mpN) of a container whose snapshots, replication or HA need them gone. */
+function snapshotBlocks(file: string, config: LxcConfig, context: LxcContext): Finding[] {
+  const id = path.posix.basename(file).replace(/\.conf$/, '')
+  const uses = [
+    ...(config.snapshots.length > 0
+      ? [`it has snapshots (${config.snapshots.map((s) => s.name).join(', ')})`]
+      : config.main.settings.parent
+        ? [`it has snapshots (parent: ${config.main.settings.parent.value})`]
+        : []),
+    ...(context.snapshotUsers.has(id) ? [context.snapshotUsers.get(id) as string] : []),
+  ]
+  if (uses.length === 0) return []
+  return config.main.mountpoints
+    .filter((mp) => mp.type !== 'volume')
+    .map((mp) => ({
+      check: SNAPSHOT_BLOCK_CHECK,
+      path: file,
+      line: mp.line,
+      message:
+        `${mp.key} is a host path (${mp.volume}), and ${uses.join('; ')}: PVE refuses new snapshots and ` +
+        'snapshot-based migration of a container with a host bind mount' +
+        (proxyMounts(config.main).some((m) => m.line === mp.line)
+          ? `; lxc.mount.entry: ${PROXY_SOCKET_DIR} mnt/pulse-proxy none bind,create=dir 0 0 mounts the same without blocking them`
+          : ''),
+      evidence: `${mp.key}: ${config.main.settings[mp.key]?.value ?? mp.volume}`,
+    }))
+}
+
+/**
+ * Lines of the live and pending sections that PVE does not apply as written (a missing separator,
+ * a key PVE refuses, a malformed id map or mount point): the setting the admin meant is not there.
+ * Snapshot sections are left alone: PVE never applies them, and rolling back rewrites the config.
+ */
+function unreadLines(file: ConfigFile, config: LxcConfig, name: string): Finding[] {
+  const headers = config.snapshots.map((s) => s.headerLine as number)
+  const pendingHeader = config.pending?.headerLine
+  const inSnapshot = (line: number) => {
+    const header = Math.max(-1, ...[...headers, pendingHeader ?? -1].filter((h) => h <= line))
+    return header !== -1 && header !== pendingHeader
+  }
+  const lines = file.text.split('\n')
+  return config.diagnostics
+    .filter((d) => d.severity === 'error' && !inSnapshot(d.line))
+    .map((d) => ({
+      check: UNREAD_LINE_CHECK,
+      path: file.path,
+      line: d.line,
+      message: `container ${name}: PVE does not apply this line: ${d.message}`,
+      evidence: (lines[d.line - 1] ?? '').trim(),
+    }))
+}
+
+/** Judge one container config: the live section, [pve:pending], and what snapshots would bring back. */
+function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[]; mountsProxy: boolean} {
+  const config = parseLxcConfig(file.text)
+  const name = containerName(file.path, config)
+  const live = judgeSection(config.main, true)
+  const place = (f: SectionFinding, prefix: string): Finding => ({
+    check: f.check,
+    path: file.path,
+    ...(f.line === undefined ? {} : {line: f.line}),
+    message: `container ${name}${prefix}: ${f.message}`,
+    ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
+  })
+  const findings: Finding[] = live.map((f) => place(f, ''))
+  if (config.pending)
+    findings.push(
+      ...judgeSection(config.pending, false).map((f) =>
+        place(f, ' [pve:pending] (applied at the next start)'),
+      ),
+    )
+  const liveSubjects = new Set(live.map((f) => `${f.check} ${f.subject}`))
+  for (const snapshot of config.snapshots)
+    for (const f of judgeSection(snapshot, true)) {
+      if (liveSubjects.has(`${f.check} ${f.subject}`)) continue
+      findings.push({
+        check: SNAPSHOT_CHECK,
+        path: file.path,
+        line: f.line ?? (snapshot.headerLine as number),
+        message:
+          `container ${name} [snapshot ${snapshot.name}]: a rollback to this snapshot brings back what the live ` +
+          `config no longer has (${f.check}): ${f.message}`,
+        ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
+      })
+    }
+  findings.push(...snapshotBlocks(file.path, config, context), ...unreadLines(file, config, name))
+  const mountsProxy = [config.main, ...(config.pending ? [config.pending] : [])].some(
+    (s) => proxyMounts(s).length > 0,
+  )
+  return {findings, mountsProxy}
+}
+
+/** Every finding over a set of container configs. */
+export function judgeConfigs(files: readonly ConfigFile[], context: LxcContext): Finding[] {
+  const findings: Finding[] = []
+  let mounted = false
+  for (const file of files) {
+    const judged = judgeConfig(file, context)
+    findings.push(...judged.findings)
+    mounted ||= judged.mountsProxy
+  }
+  if (context.proxyEvidence && files.length > 0 && !mounted)
+    findings.push({
+      check: NO_MOUNT_CHECK,
+      path: LXC_DIR,
+      message:
+        `the proxy is installed here (${context.proxyEvidence}) but none of the ${files.length} container ` +
+        `configs mounts ${PROXY_SOCKET_DIR}: Pulse in a container here cannot reach it (and may keep SSH keys ` +
+        'inside the container, which the proxy exists to avoid)',
+    })
+  return findings
+}
+
+/** Replication jobs (`local: 100-0`) and HA resources (`ct: 100`): containers that need snapshots or migration. */
+async function snapshotUsers(host: Host): Promise<Map<string, string>> {
+  const users = new Map<string, string>()
+  const replication = await host.readText(REPLICATION_CFG)
+  if (replication.ok)
+    for (const m of replication.value.matchAll(/^local:\s*(\d+)-\d+\s*$/gm))
+      users.set(m[1] as string, `storage replication (${REPLICATION_CFG}) snapshots it`)
+  const ha = await host.readText(HA_RESOURCES_CFG)
+  if (ha.ok)
+    for (const m of ha.value.matchAll(/^ct:\s*(\d+)\s*$/gm)) {
+      const why = `HA (${HA_RESOURCES_CFG}) migrates it`
+      const known = users.get(m[1] as string)
+      users.set(m[1] as string, known ? `${known}; ${why}` : why)
+    }
+  return users
+}
+
+/** The host's view around the configs. */
+export async function lxcContext(host: Host): Promise<LxcContext> {
+  let proxyEvidence: string | undefined
+  for (const marker of PROXY_MARKERS)
+    if (await host.exists(marker)) {
+      proxyEvidence = marker
+      break
+    }
+  return {...(proxyEvidence ? {proxyEvidence} : {}), snapshotUsers: await snapshotUsers(host)}
+}
+
+/** Every container config under /etc/pve, each file once however many paths lead to it. */
+async function findConfigs(host: Host): Promise<{files: ConfigFile[]; unreadable: Finding[]} | undefined> {
+  const nodes = await host.list(NODES_DIR)
+  const dirs = [LXC_DIR, ...(nodes.ok ? nodes.value.map((n) => `${NODES_DIR}/${n}/lxc`) : [])]
+  const seen = new Set<string>()
+  const files: ConfigFile[] = []
+  const unreadable: Finding[] = []
+  let found = false
+  const cannot = (p: string, message: string) =>
+    unreadable.push(
+      ...[...SECTION_CHECKS, SNAPSHOT_BLOCK_CHECK, SNAPSHOT_CHECK, UNREAD_LINE_CHECK].map((check) => ({
+        check,
+        path: p,
+        message,
+        undecided: true,
+      })),
+    )
+  const candidates: string[] = []
+  for (const dir of dirs) {
+    const names = await host.list(dir)
+    if (!names.ok) {
+      if (!names.missing) cannot(dir, names.message)
+      continue
+    }
+    found = true
+    // pmxcfs keeps only <vmid>.conf here; `lxc lint` places the file it is given under its own name.
+    candidates.push(...names.value.filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${n}`))
+  }
+  // Looked up all at once (a node can hold hundreds of containers), then kept in listing order.
+  const stats = await Promise.all(candidates.map((file) => host.stat(file, {follow: true})))
+  const kept: string[] = []
+  candidates.forEach((file, index) => {
+    const st = stats[index] as Awaited<ReturnType<Host['stat']>>
+    if (!st.ok) {
+      if (!st.missing) cannot(file, st.message)
+      return
+    }
+    if (st.value.type !== 'file' || seen.has(st.value.resolved)) return
+    seen.add(st.value.resolved)
+    kept.push(file)
+  })
+  const texts = await Promise.all(kept.map((file) => host.readText(file)))
+  kept.forEach((file, index) => {
+    const text = texts[index] as Awaited<ReturnType<Host['readText']>>
+    if (text.ok) files.push({path: file, text: text.value})
+    else cannot(file, text.message)
+  })
+  return found || unreadable.length > 0 ? {files, unreadable} : undefined
+}
+
+/** Every container config of the host, judged once per host for every PSP-LXC check. */
+export const analyzeLxc = perHost(async (host: Host): Promise<Outcome<LxcAnalysis>> => {
+  const found = await findConfigs(host)
+  if (!found) return {state: 'absent', reason: `no container configs under ${LXC_DIR} or ${NODES_DIR}/*/lxc`}
+  const findings = [...found.unreadable, ...judgeConfigs(found.files, await lxcContext(host))]
+  return {state: 'judged', path: LXC_DIR, configs: found.files.length, findings}
+})
