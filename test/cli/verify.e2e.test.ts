@@ -135,8 +135,8 @@ describe('every format for the same results', () => {
     const run = await cli(['verify', '--sample', '--format', 'nagios'])
     expect(run.code).toBe(2)
     const [first, ...rest] = run.stdout.trimEnd().split('\n')
-    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 10 critical, 15 warning \| critical=10;;;0 warning=15;;;0 /)
-    expect(rest).toHaveLength(25)
+    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 13 critical, 19 warning \| critical=13;;;0 warning=19;;;0 /)
+    expect(rest).toHaveLength(32)
   })
 
   it('sarif and junit are produced with the same exit code', async () => {
