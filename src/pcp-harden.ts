@@ -10,6 +10,7 @@ import CertInit from './commands/cert/init.js'
 import CertIssue from './commands/cert/issue.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
+import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
@@ -22,5 +23,6 @@ export const COMMANDS = {
   'cert:issue': CertIssue,
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
+  'rotate-keys': RotateKeys,
   verify: Verify,
 }

@@ -28,6 +28,7 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'cert:issue',
       'checks:explain',
       'checks:list',
+      'rotate-keys',
       'verify',
     ])
     expect(committed).toEqual(fresh)
