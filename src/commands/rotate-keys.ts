@@ -17,7 +17,7 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
     'but the old key is left on some node, 2 failed (undone, or nothing changed), 3 bad input or another run holds the lock.'
   static override examples = [
     '<%= config.bin %> rotate-keys --dry-run --nodes pve1,pve2,pve3',
-    '<%= config.bin %> rotate-keys --root /mnt/image --dry-run --nodes 10.0.0.11,10.0.0.12:2222 --from 10.0.0.0/24',
+    '<%= config.bin %> rotate-keys --root /mnt/image --dry-run --nodes pve1,pve2:2222 --from 10.0.0.0/24',
     '<%= config.bin %> rotate-keys --rollback --dry-run --nodes pve1 --format json',
   ]
 

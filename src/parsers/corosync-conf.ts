@@ -31,6 +31,7 @@ export class CorosyncParseError extends Error {
 /** Parse corosync.conf text; throws CorosyncParseError (with the line) where corosync refuses the file. */
 export function parseCorosyncConf(text: string): CorosyncConfig {
   const stack: string[] = []
+  const opened: number[] = []
   const nodes: CorosyncNode[] = []
   let current: CorosyncNode | undefined
   text.split('\n').forEach((raw, index) => {
@@ -44,6 +45,7 @@ export function parseCorosyncConf(text: string): CorosyncConfig {
       if (item.slice(brace + 1).trim() !== '') throw new CorosyncParseError(line, 'text after "{"')
       if (name === '') throw new CorosyncParseError(line, 'a section without a name')
       stack.push(name)
+      opened.push(line)
       if (stack.length === 2 && stack[0] === 'nodelist' && name === 'node') {
         current = {line, keys: new Map()}
         nodes.push(current)
@@ -63,12 +65,13 @@ export function parseCorosyncConf(text: string): CorosyncConfig {
       if (stack.length === 0) throw new CorosyncParseError(line, 'a "}" that closes no section')
       if (stack.length === 2 && stack[0] === 'nodelist') current = undefined
       stack.pop()
+      opened.pop()
       return
     }
     throw new CorosyncParseError(line, `not a section, a key or a "}": ${item}`)
   })
   if (stack.length > 0)
-    throw new CorosyncParseError(text.split('\n').length, `section "${stack.at(-1)}" is not closed`)
+    throw new CorosyncParseError(opened.at(-1) as number, `section "${stack.at(-1)}" is not closed`)
   for (const node of nodes) {
     node.name = node.keys.get('name')?.value
     node.ring0Addr = node.keys.get('ring0_addr')?.value

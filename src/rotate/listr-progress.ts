@@ -1,4 +1,4 @@
-import {Listr} from 'listr2'
+import {Listr, ListrLogger} from 'listr2'
 
 import {type Node} from './exec.js'
 import {type NodeOutcome, type Progress, settle} from './progress.js'
@@ -9,7 +9,17 @@ import {type RendererName} from './renderer.js'
  * each failing on its own without stopping the others). Loaded only by the command's run().
  */
 export function listrProgress(renderer: RendererName, concurrency: number): Progress {
-  const options = {renderer, fallbackRenderer: 'simple', exitOnError: false, collectErrors: false} as const
+  // Progress and failures alike on standard output, beside the report: standard error stays for
+  // errors of the command itself.
+  const logger = new ListrLogger({toStderr: []})
+  const options = {
+    renderer,
+    fallbackRenderer: 'simple',
+    rendererOptions: {logger},
+    fallbackRendererOptions: {logger},
+    exitOnError: false,
+    collectErrors: false,
+  } as const
   return {
     async step(title, run) {
       let result: Awaited<ReturnType<typeof run>> | undefined
