@@ -1,6 +1,9 @@
 import {createHash} from 'node:crypto'
+import {mkdtemp, readdir, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 
-import {adminSshArgv, type Node, remoteScript, runTool, type SshSettings} from './exec.js'
+import {adminSshArgv, closeMasterArgv, type Node, remoteScript, runTool, type SshSettings} from './exec.js'
 import {editAuthorizedKeys, type KeysEdit} from './lines.js'
 
 /** Exit status of the read script when the file does not exist. */
@@ -105,5 +108,25 @@ export async function editRemote(
     if (run.exitCode === 0) return {...edit, now: {content: edit.content, exists: true}}
     if (run.exitCode !== CHANGED || attempt === 3) throw sshFailure(node, `writing ${file}`, run)
     before = undefined
+  }
+}
+
+/**
+ * Run `body` with the admin's connections shared per node (ssh ControlMaster, sockets in a fresh
+ * 0700 directory); every shared connection is closed afterwards, whatever happened.
+ */
+export async function withSharedConnections<T>(
+  ssh: SshSettings,
+  body: (shared: SshSettings) => Promise<T>,
+): Promise<T> {
+  const controlDir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-ssh-'))
+  try {
+    return await body({...ssh, controlDir})
+  } finally {
+    const sockets = await readdir(controlDir).catch(() => [])
+    await Promise.all(
+      sockets.map((name) => runTool(closeMasterArgv(path.join(controlDir, name)), {timeoutMs: 10_000})),
+    )
+    await rm(controlDir, {recursive: true, force: true})
   }
 }
