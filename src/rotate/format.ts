@@ -17,6 +17,7 @@ export function formatRotateReport(report: RotateReport, format: 'text' | 'json'
     lines.push(report.action === 'dry-run' ? 'local moves:' : 'local:')
     for (const move of report.local) lines.push(`  ${move}`)
   }
-  for (const diff of report.diffs ?? []) lines.push(diff.diff.replace(/\n$/, '').replace(/^=+\n/, ''))
+  for (const diff of report.diffs ?? [])
+    lines.push(diff.diff.replace(/\n$/, '').replace(/^Index: .*\n=+\n/, ''))
   return `${lines.join('\n')}\n`
 }

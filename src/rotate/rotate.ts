@@ -94,6 +94,13 @@ async function verifyNode(ctx: RotateContext, node: Node, keyFile: string): Prom
   }
 }
 
+/** How steps name the key being made active and the one it replaces. */
+function names(journal: Journal): {incoming: string; outgoing: string} {
+  return journal.kind === 'rollback'
+    ? {incoming: 'previous key', outgoing: 'rolled-back key'}
+    : {incoming: 'new key', outgoing: 'old key'}
+}
+
 function keyOf(publicLine: string): string {
   const key = readPublicKey(publicLine)
   if (!key) throw new Error(`not a public key: ${publicLine}`)
@@ -124,10 +131,13 @@ async function undo(
   action: RotateReport['action'],
 ): Promise<RotateReport> {
   const removed = journal.newKey
-    ? await ctx.progress.nodes('Undo: remove the new key from every node', ctx.nodes, (node) =>
-        edit({...ctx, known: undefined}, node, journal.authorizedKeys, {
-          removeKeyIds: [keyOf(journal.newKey as string)],
-        }),
+    ? await ctx.progress.nodes(
+        `Undo: remove the ${names(journal).incoming} from every node`,
+        ctx.nodes,
+        (node) =>
+          edit({...ctx, known: undefined}, node, journal.authorizedKeys, {
+            removeKeyIds: [keyOf(journal.newKey as string)],
+          }),
       )
     : []
   const local: string[] = []
@@ -172,12 +182,12 @@ async function finish(
   const local: string[] = []
   if (journal.phase === 'swap') {
     await ctx.progress.step(
-      `Swap: ${ctx.store.hostPath(SLOTS.active)} becomes ${ctx.store.hostPath(SLOTS.prev)}, the new key becomes active`,
+      `Swap: ${ctx.store.hostPath(SLOTS.active)} becomes ${ctx.store.hostPath(SLOTS.prev)}, the ${names(journal).incoming} becomes active`,
       () => ctx.store.switchTo(keyOf(newKey), keyOf(journal.oldKey)),
     )
     local.push(
       `${ctx.store.hostPath(SLOTS.active)} -> ${ctx.store.hostPath(SLOTS.prev)}`,
-      `new key -> ${ctx.store.hostPath(SLOTS.active)}`,
+      `${names(journal).incoming} -> ${ctx.store.hostPath(SLOTS.active)}`,
     )
     journal = {...journal, phase: 'retire'}
     const owner = await ctx.store.active()
@@ -198,7 +208,7 @@ async function finish(
     }))
   } else {
     const outcomes = await ctx.progress.nodes(
-      'Retire: remove the old key from every node',
+      `Retire: remove the ${names(journal).outgoing} from every node`,
       ctx.nodes,
       (node) => edit(ctx, node, journal.authorizedKeys, {removeKeyIds: retire}),
     )
@@ -209,7 +219,7 @@ async function finish(
         .map((o) => ({
           node: o.node.label,
           status: 'ok' as const,
-          message: 'new key active, old key removed',
+          message: `${names(journal).incoming} active, ${names(journal).outgoing} removed`,
         })),
       ...leftOver,
     ]
@@ -294,14 +304,14 @@ async function pushAndVerify(
   action: RotateReport['action'],
 ): Promise<RotateReport | undefined> {
   const pushed = await ctx.progress.nodes(
-    `Push: add the new key's line to ${journal.authorizedKeys}`,
+    `Push: add the ${names(journal).incoming}'s line to ${journal.authorizedKeys}`,
     ctx.nodes,
     (node) => edit(ctx, node, journal.authorizedKeys, {add: journal.line, removeKeyIds: []}),
   )
   if (pushed.some((o) => !o.ok)) return undo(ctx, journal, failed(pushed, 'push'), action)
   const keyFile = ctx.store.disk(`${SLOTS[slot]}/${KEY_FILE}`)
   const verified = await ctx.progress.nodes(
-    'Verify: connect with the new key as the proxy does',
+    `Verify: connect with the ${names(journal).incoming} as the proxy does`,
     ctx.nodes,
     (node) => verifyNode(ctx, node, keyFile),
   )
