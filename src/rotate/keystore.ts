@@ -67,6 +67,12 @@ export class KeyStore {
     }
   }
 
+  /** Refuse a --key-dir that is not a directory (before the lock is taken in it). */
+  async checkKeyDir(): Promise<void> {
+    const st = await lstat(this.disk('.')).catch(() => undefined)
+    if (!st?.isDirectory()) throw new InputError(`${this.keyDir}: no such directory under --root`)
+  }
+
   /** The active key, which must be there: bad input otherwise. */
   async active(): Promise<SlotKey & {uid: number; gid: number}> {
     const found = await this.read('active')
@@ -212,6 +218,8 @@ export interface Journal {
   oldKey: string
   /** Keys whose lines are removed from every node once the new key is active. */
   retire: string[]
+  /** --keep-old: the retire step leaves them (a resumed run keeps to what the first run was told). */
+  keepOld: boolean
 }
 
 async function exists(file: string): Promise<boolean> {

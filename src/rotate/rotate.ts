@@ -196,7 +196,7 @@ async function finish(
   const retire = journal.retire.map(keyOf).filter((id) => id !== keyOf(newKey))
   let nodes: NodeReport[]
   let leftOver: NodeReport[] = []
-  if (ctx.keepOld && journal.kind === 'rotate') {
+  if (journal.keepOld && journal.kind === 'rotate') {
     await ctx.progress.skipped(
       'Retire the old key',
       '--keep-old: the old key stays on every node until a later run',
@@ -268,7 +268,8 @@ async function withLock(
   ctx: RotateContext,
   body: (notes: string[]) => Promise<RotateReport>,
 ): Promise<RotateReport> {
-  await ctx.store.active()
+  // Not the active key yet: a run killed between the swap's renames leaves none until resumed.
+  await ctx.store.checkKeyDir()
   const lock = await takeLock(ctx.store.lockPath, ctx.store.hostPath(LOCK_FILE))
   try {
     const notes =
@@ -293,6 +294,7 @@ function newJournal(ctx: RotateContext, kind: Journal['kind'], old: SlotKey, ret
     line: '',
     oldKey: old.publicLine,
     retire,
+    keepOld: ctx.keepOld,
   }
 }
 
@@ -391,7 +393,7 @@ export async function rollbackKeys(options: RotateContext): Promise<RotateReport
     if (undone) return undone
     journal = {...journal, phase: 'swap'}
     await ctx.store.writeJournal(journal, active.uid, active.gid)
-    return finish({...ctx, keepOld: false}, journal, 'rollback')
+    return finish(ctx, journal, 'rollback')
   })
 }
 

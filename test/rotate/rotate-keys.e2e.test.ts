@@ -1,5 +1,5 @@
 import {type ChildProcessWithoutNullStreams, execFileSync, spawn} from 'node:child_process'
-import {writeFileSync} from 'node:fs'
+import {renameSync, writeFileSync} from 'node:fs'
 import {createHash} from 'node:crypto'
 import {chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
@@ -279,6 +279,32 @@ describe('rotate-keys with real sshd nodes', () => {
     await first.exited
   }, 60_000)
 
+  it('--keep-old leaves the old key on every node; the next rotation removes it', async () => {
+    const original = await publicLine('ssh')
+    const kept = await rotate('--keep-old')
+    expect(kept.code).toBe(0)
+    expect(JSON.parse(kept.stdout).nodes).toEqual(
+      nodes.map((n) => ({
+        node: n.target,
+        status: 'kept-old',
+        message: 'new key active; old key kept (--keep-old)',
+      })),
+    )
+    const first = await publicLine('ssh')
+    for (const content of await authorizedKeysOf()) {
+      expect(content.toString()).toContain(original.split(' ')[1])
+      expect(content.toString()).toContain(first.split(' ')[1])
+    }
+    expect((await rotate()).code).toBe(0)
+    const second = await publicLine('ssh')
+    for (const content of await authorizedKeysOf()) {
+      const text = content.toString()
+      expect([original, first].some((k) => text.includes(k.split(' ')[1] as string))).toBe(false)
+      expect(text).toContain(second.split(' ')[1])
+    }
+    await expectActiveKeyWorks()
+  }, 90_000)
+
   it('--rollback after a rotation restores the previous key on every node', async () => {
     const oldLine = await publicLine('ssh')
     expect((await rotate()).code).toBe(0)
@@ -292,6 +318,28 @@ describe('rotate-keys with real sshd nodes', () => {
     for (const content of await authorizedKeysOf())
       expect(content.toString()).not.toContain(rotated.split(' ')[1])
     await expectActiveKeyWorks()
+  }, 90_000)
+
+  it('killed between the renames of the swap (no ssh/ at all): the rerun finishes the rotation', async () => {
+    const oldLine = await publicLine('ssh')
+    const run = harness()
+    for (const step of ['Preflight', 'Stage', 'Push', 'Verify', 'Swap']) {
+      expect(await run.next()).toMatch(new RegExp(`^step: ${step}`))
+      if (step !== 'Swap') run.continue()
+    }
+    run.kill()
+    await run.exited
+    // As left by a kill after `ssh -> ssh.d/swap` and before `ssh.d/next -> ssh`.
+    const newLine = await publicLine('ssh')
+    renameSync(slot('ssh'), slot('ssh.d/next'))
+    renameSync(slot('ssh.d/prev'), slot('ssh.d/swap'))
+    const rerun = await rotate()
+    expect(rerun.stderr).toBe('')
+    expect(rerun.code).toBe(0)
+    expect([await publicLine('ssh'), await publicLine('ssh.d/prev')]).toEqual([newLine, oldLine])
+    await expectActiveKeyWorks()
+    for (const content of await authorizedKeysOf())
+      expect(content.toString()).not.toContain(oldLine.split(' ')[1])
   }, 90_000)
 
   describe('SIGKILL after each step, then a rerun: the active key works on every node', () => {
