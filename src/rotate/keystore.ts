@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import {constants} from 'node:fs'
-import {chown, lstat, mkdir, open, readFile, rename, rm} from 'node:fs/promises'
+import {chown, lstat, mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {InputError} from '../engine/errors.js'
@@ -11,6 +11,8 @@ import {PROXY_COMMENT, readPublicKey} from './lines.js'
 
 export const KEY_FILE = 'id_ed25519'
 export const DEFAULT_KEY_DIR = '/var/lib/pulse-sensor-proxy'
+/** The directory a new key is made in, in ssh.d, before it is renamed to ssh.d/next. */
+const STAGING_PREFIX = '.next-'
 /** The lock of a run, beside ssh/ (not in ssh.d, which a failed preflight must not create). */
 export const LOCK_FILE = '.rotate-keys.lock'
 
@@ -102,7 +104,7 @@ export class KeyStore {
    */
   async stage(uid: number, gid: number, timeoutMs: number): Promise<SlotKey> {
     await this.discard('next')
-    const temp = this.disk(`ssh.d/.next-${randomBytes(6).toString('hex')}`)
+    const temp = this.disk(`ssh.d/${STAGING_PREFIX}${randomBytes(6).toString('hex')}`)
     await mkdir(temp, {mode: 0o700})
     try {
       const file = path.join(temp, KEY_FILE)
@@ -121,8 +123,13 @@ export class KeyStore {
     return staged
   }
 
+  /** Remove a slot; discarding `next` also removes what a run killed while staging left (`.next-*`). */
   async discard(slot: Slot): Promise<void> {
     await rm(this.disk(SLOTS[slot]), {recursive: true, force: true})
+    if (slot !== 'next') return
+    const names = await readdir(this.disk('ssh.d')).catch(() => [])
+    for (const name of names.filter((n) => n.startsWith(STAGING_PREFIX)))
+      await rm(this.disk(`ssh.d/${name}`), {recursive: true, force: true})
   }
 
   /**

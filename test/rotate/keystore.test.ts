@@ -76,6 +76,16 @@ describe('KeyStore.switchTo', () => {
   })
 })
 
+describe('KeyStore.discard', () => {
+  it('discarding next also removes the directory a run killed while staging left', async () => {
+    keyIn('next')
+    keyIn('prev')
+    mkdirSync(store.disk('ssh.d/.next-0a1b2c'))
+    await store.discard('next')
+    expect(readdirSync(store.disk('ssh.d'))).toEqual(['prev'])
+  })
+})
+
 describe('KeyStore.stage', () => {
   it("makes an OpenSSH ed25519 key in ssh.d/next, 0600 and the active key's owner, in a 0700 directory", async () => {
     const staged = await store.stage(4242, 4243, 20_000)
