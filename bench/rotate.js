@@ -7,7 +7,7 @@
 // (--ssh-option KexAlgorithms=...) to show the tool's own scaling. Needs root (each node has its own /root in a private mount namespace) and
 // the built CLI: `npm run build && node --import tsx bench/rotate.js` (tsx loads the test
 // helper that starts the real sshd nodes).
-import {spawnSync} from 'node:child_process'
+import {execFile} from 'node:child_process'
 import {chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -46,7 +46,7 @@ try {
   writeFileSync(knownHosts, nodes.map((n) => readFileSync(n.knownHosts, 'utf8')).join(''))
 
   /** A fresh proxy host and fresh authorized_keys on the nodes used, then one timed rotation. */
-  const rotateOn = (count, extra) => {
+  const rotateOn = async (count, extra) => {
     const root = path.join(dir, 'root')
     rmSync(root, {recursive: true, force: true})
     cpSync(template, root, {recursive: true})
@@ -79,10 +79,15 @@ try {
       ...extra,
     ]
     const start = process.hrtime.bigint()
-    const run = spawnSync(process.execPath, args, {encoding: 'utf8'})
+    // Not spawnSync: the nodes' sshd log to pipes this process must keep reading, or they block.
+    const run = await new Promise((resolve) =>
+      execFile(process.execPath, args, {maxBuffer: 16 << 20}, (error, stdout, stderr) =>
+        resolve({code: error ? error.code : 0, stdout, stderr}),
+      ),
+    )
     const ms = Number(process.hrtime.bigint() - start) / 1e6
-    if (run.status !== 0)
-      throw new Error(`rotate-keys on ${count} node(s) exited ${run.status}\n${run.stdout}${run.stderr}`)
+    if (run.code !== 0)
+      throw new Error(`rotate-keys on ${count} node(s) exited ${run.code}\n${run.stdout}${run.stderr}`)
     return ms
   }
 
@@ -99,7 +104,8 @@ try {
     const samples = {1: [], [NODES]: []}
     for (let i = 0; i < warmup + runs; i++) {
       for (const count of i % 2 ? [1, NODES] : [NODES, 1]) {
-        const ms = rotateOn(count, extra)
+        const ms = await rotateOn(count, extra)
+        process.stderr.write(`  ${name}, ${count} node(s): ${ms.toFixed(0)} ms\n`)
         if (i >= warmup) samples[count].push(ms)
       }
     }
