@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {open, readFile, rm} from 'node:fs/promises'
+import {link, open, readFile, rm} from 'node:fs/promises'
 
 import {InputError} from '../engine/errors.js'
 
@@ -33,31 +33,40 @@ export interface Lock {
 }
 
 /**
- * Take the lock file (O_CREAT|O_EXCL): a second run refuses while the first runs; a lock whose
+ * Take the lock file (made whole, by link): a second run refuses while the first runs; a lock whose
  * process is gone (killed) is stale and taken over, and said so.
  */
 export async function takeLock(file: string, shownAs: string): Promise<Lock> {
   let staleFrom: number | undefined
   for (let attempt = 0; attempt < 2; attempt++) {
+    // The lock appears whole or not at all: written to a temporary file, then linked into place
+    // (link fails if the lock exists), so no run ever reads a lock that is still empty.
+    const temp = `${file}.${process.pid}.tmp`
+    const holder: Holder = {pid: process.pid, start: (await startOf(process.pid)) ?? ''}
+    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600)
     try {
-      const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600)
-      const holder: Holder = {pid: process.pid, start: (await startOf(process.pid)) ?? ''}
       await handle.writeFile(`${JSON.stringify(holder)}\n`)
       await handle.sync()
+    } finally {
       await handle.close()
+    }
+    try {
+      await link(temp, file)
       return {staleFrom, release: () => rm(file, {force: true})}
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    } finally {
+      await rm(temp, {force: true})
     }
-    let holder: Holder | undefined
+    let found: Holder | undefined
     try {
-      holder = JSON.parse(await readFile(file, 'utf8')) as Holder
+      found = JSON.parse(await readFile(file, 'utf8')) as Holder
     } catch {
-      holder = undefined
+      found = undefined
     }
-    if (holder && typeof holder.pid === 'number' && (await alive(holder)))
-      throw new InputError(`${shownAs}: another rotate-keys run (pid ${holder.pid}) holds the lock`)
-    staleFrom = holder?.pid
+    if (found && typeof found.pid === 'number' && (await alive(found)))
+      throw new InputError(`${shownAs}: another rotate-keys run (pid ${found.pid}) holds the lock`)
+    staleFrom = found?.pid
     await rm(file, {force: true})
   }
   throw new InputError(`${shownAs}: the lock was taken by another run while a stale one was removed`)
