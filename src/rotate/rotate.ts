@@ -62,6 +62,7 @@ export interface RotateReport {
   diffs?: {node: string; diff: string}[]
 }
 
+/** A report of success, with whatever else is given. */
 const ok = (summary: string, rest: Partial<RotateReport>): RotateReport => ({
   action: 'rotate',
   status: 'ok',
@@ -79,7 +80,7 @@ function failed(outcomes: NodeOutcome<unknown>[], step: string): NodeReport[] {
     .map((o) => ({node: o.node.label, status: 'failed', message: `${step}: ${(o as {error: string}).error}`}))
 }
 
-/** Connect as the proxy would, with the key in `slot`: the forced command must exit 0 and print JSON. */
+/** Connect as the proxy would, with only this private key: the forced command must exit 0 and print JSON. */
 async function verifyNode(ctx: RotateContext, node: Node, keyFile: string): Promise<void> {
   const run = await runTool(proxySshArgv(node, ctx.ssh, keyFile), {timeoutMs: ctx.timeoutMs})
   if (run.timedOut) throw new NodeError('timed out')
@@ -264,6 +265,7 @@ async function resume(ctx: RotateContext, journal: Journal): Promise<RotateRepor
   return {...report, notes: [note, ...report.notes]}
 }
 
+/** Run `body` holding the lock (a stale one taken over and said so in the notes); always released. */
 async function withLock(
   ctx: RotateContext,
   body: (notes: string[]) => Promise<RotateReport>,
@@ -321,6 +323,7 @@ async function pushAndVerify(
   return undefined
 }
 
+/** The report of a preflight that some node failed (nothing changed), or undefined when all answered. */
 function preflightFailure(
   outcomes: NodeOutcome<unknown>[],
   action: RotateReport['action'],
@@ -481,6 +484,7 @@ export async function planRotation(ctx: RotateContext, rollback: boolean): Promi
   }
 }
 
+/** The content with the line appended (after a newline ending its last line if it had none). */
 function appendLine(content: Buffer, line: string): {content: Buffer} {
   const last = content.at(-1)
   return {
