@@ -15,6 +15,7 @@ import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
 import KeysLint from './commands/keys/lint.js'
 import LxcLint from './commands/lxc/lint.js'
+import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
@@ -32,5 +33,6 @@ export const COMMANDS = {
   'unit:write': UnitWrite,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
+  'rotate-keys': RotateKeys,
   verify: Verify,
 }

@@ -33,6 +33,7 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'unit:write',
       'keys:lint',
       'lxc:lint',
+      'rotate-keys',
       'verify',
     ])
     expect(committed).toEqual(fresh)

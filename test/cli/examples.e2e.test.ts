@@ -1,4 +1,5 @@
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {execFileSync} from 'node:child_process'
+import {mkdir, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -16,9 +17,27 @@ import {cli, REPO} from './run-cli.js'
  */
 let image: string
 let cwd: string
+/** A proxy host with real keys for rotate-keys (the seed tree's key files are placeholders). */
+let proxyHost: string
 
 beforeAll(async () => {
   image = await buildTree(parseTreeSpec(SEED_TREE, 'seed'))
+  proxyHost = await mkdtemp(path.join(tmpdir(), 'pcp-harden-examples-proxy-'))
+  for (const slot of ['ssh', 'ssh.d/prev']) {
+    const dir = path.join(proxyHost, 'var/lib/pulse-sensor-proxy', slot)
+    await mkdir(dir, {recursive: true, mode: 0o700})
+    execFileSync('ssh-keygen', [
+      '-q',
+      '-t',
+      'ed25519',
+      '-N',
+      '',
+      '-C',
+      'pulse-sensor-proxy',
+      '-f',
+      `${dir}/id_ed25519`,
+    ])
+  }
   cwd = await mkdtemp(path.join(tmpdir(), 'pcp-harden-examples-'))
   // The file examples name in the current directory.
   await writeFile(path.join(cwd, 'pmcd.conf'), '[access]\nallow "local:*" : all;\n')
@@ -30,6 +49,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await removeTree(image)
+  await rm(proxyHost, {recursive: true, force: true})
   await rm(cwd, {recursive: true, force: true})
 })
 
@@ -67,6 +87,17 @@ describe('documented examples run as written', async () => {
     // Examples that audit "/" audit a seed tree here: the test machine is not a PCP host.
     const onRoot = args[0] === 'verify' && !args.includes('--root') && !args.includes('--sample')
     const onLiveRoot = onRoot || (['access', 'tls'].includes(args[0] ?? '') && !args.includes('--root'))
+    if (args[0] === 'rotate-keys') {
+      // A dry run still reaches every node at preflight, and the example nodes (pve1, ...) do not
+      // exist here: it must read the proxy host, then stop before changing anything, naming them.
+      // test/rotate/rotate-keys.e2e.test.ts runs dry runs against real sshd nodes.
+      const rootless = args.filter((w, i) => w !== '--root' && args[i - 1] !== '--root')
+      const run = await cli([...rootless, '--root', proxyHost], {cwd})
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(2)
+      expect(run.stdout).toMatch(/nothing changed: pve1: preflight: .*Could not resolve hostname pve1/)
+      return
+    }
     const run = await cli(onLiveRoot ? [...args, '--root', image] : args, {cwd})
     expect(run.stderr).toBe('')
     expect([0, 1, 2]).toContain(run.code)

@@ -1,0 +1,130 @@
+import path from 'node:path'
+
+import {Flags} from '@oclif/core'
+
+import {BaseCommand, dryRunFlag} from '../cli/base.js'
+import {InputError} from '../engine/errors.js'
+
+export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
+  static override summary = "Rotate pulse-sensor-proxy's SSH key on every cluster node, safely"
+  static override description =
+    "Seed 004's staged rotation as one command: preflight (a lock, the active key, every node reachable with the " +
+    'admin identity), stage a new ed25519 key in ssh.d/next, push its restricted line (from=, the forced command, ' +
+    'no forwarding, no pty) to every node with an atomic remote replace, verify it as the proxy connects, swap ' +
+    'ssh/ and ssh.d/next locally, then remove the old key from every node. A failure on any node removes the new ' +
+    'key everywhere and keeps the active one. --rollback makes ssh.d/prev active again; an interrupted run is ' +
+    'finished or undone by the next one (journal ssh.d/rotation.json). --dry-run only reads. Exit: 0 done, 1 done ' +
+    'but the old key is left on some node, 2 failed (undone, or nothing changed), 3 bad input or another run holds the lock.'
+  static override examples = [
+    '<%= config.bin %> rotate-keys --dry-run --nodes pve1,pve2,pve3',
+    '<%= config.bin %> rotate-keys --root /mnt/image --dry-run --nodes pve1,pve2:2222 --from 10.0.0.0/24',
+    '<%= config.bin %> rotate-keys --rollback --dry-run --nodes pve1 --format json',
+  ]
+
+  static override flags = {
+    nodes: Flags.string({
+      description:
+        "Nodes as host[:port],... (repeatable) [default: the cluster's members from /etc/pve/corosync.conf, else /etc/pve/.members]",
+      multiple: true,
+    }),
+    'key-dir': Flags.string({
+      description: "The proxy's state directory (a host path): ssh/id_ed25519 is the active key",
+      default: '/var/lib/pulse-sensor-proxy',
+    }),
+    'authorized-keys': Flags.string({
+      description: "The authorized_keys file on every node (root's)",
+      default: '/root/.ssh/authorized_keys',
+    }),
+    'forced-command': Flags.string({
+      description: 'The command the key may run on a node',
+      default: 'sensors -j',
+    }),
+    from: Flags.string({
+      description:
+        "Source addresses/CIDR of the line's from= (repeatable) [default: allowed_source_subnets of /etc/pulse-sensor-proxy/config.yaml; when empty, this machine's own addresses /32 and /128]",
+      multiple: true,
+    }),
+    identity: Flags.string({
+      description: "The admin's SSH private key [default: ssh's own (~/.ssh/id_ed25519, ...) and the agent]",
+    }),
+    'known-hosts': Flags.string({description: "A known_hosts file to use instead of the user's own"}),
+    'ssh-option': Flags.string({description: 'An extra ssh option K=V (repeatable)', multiple: true}),
+    'insecure-accept-new-host-keys': Flags.boolean({
+      description: 'StrictHostKeyChecking=accept-new instead of yes (trust nodes never seen before)',
+      default: false,
+    }),
+    'connect-timeout': Flags.integer({description: 'Seconds ssh waits to connect', default: 10, min: 1}),
+    timeout: Flags.integer({description: 'Seconds every ssh run may take, per node', default: 60, min: 1}),
+    concurrency: Flags.integer({description: 'Nodes handled at once', default: 8, min: 1}),
+    'keep-old': Flags.boolean({
+      description: 'Leave the old key on the nodes until a later run',
+      default: false,
+    }),
+    rollback: Flags.boolean({
+      description: 'Make ssh.d/prev active again and remove the rolled-back key',
+      default: false,
+    }),
+    format: Flags.string({description: 'Output format', options: ['text', 'json'], default: 'text'}),
+    'dry-run': dryRunFlag,
+  }
+
+  async run(): Promise<void> {
+    const {flags} = this
+    const host = await this.diskHost()
+    const {clusterNodes, parseNodeList, sourceSubnets} = await import('../rotate/nodes.js')
+    const {KeyStore} = await import('../rotate/keystore.js')
+    const {rotateKeys, rollbackKeys, planRotation} = await import('../rotate/rotate.js')
+    const {chooseRenderer} = await import('../rotate/renderer.js')
+    const {listrProgress} = await import('../rotate/listr-progress.js')
+    const {formatRotateReport} = await import('../rotate/format.js')
+    const {withSharedConnections} = await import('../rotate/remote.js')
+    for (const option of flags['ssh-option'] ?? [])
+      if (!/^[A-Za-z]+=\S/.test(option)) throw new InputError(`--ssh-option ${option}: not K=V`)
+    if (!path.posix.isAbsolute(flags['key-dir']))
+      throw new InputError(`--key-dir ${flags['key-dir']}: not an absolute path`)
+    if (!path.posix.isAbsolute(flags['authorized-keys']))
+      throw new InputError(`--authorized-keys ${flags['authorized-keys']}: not an absolute path`)
+    const nodes = flags.nodes ? parseNodeList(flags.nodes) : (await clusterNodes(host)).nodes
+    const renderer = chooseRenderer({
+      format: flags.format,
+      dryRun: flags['dry-run'],
+      tty: Boolean(process.stdout.isTTY),
+    })
+    const ssh = {
+      identity: flags.identity,
+      knownHosts: flags['known-hosts'],
+      options: [
+        ...(flags['insecure-accept-new-host-keys'] ? ['StrictHostKeyChecking=accept-new'] : []),
+        ...(flags['ssh-option'] ?? []),
+      ],
+      connectTimeout: flags['connect-timeout'],
+    }
+    const ctx = {
+      store: new KeyStore(path.resolve(flags.root), path.posix.normalize(flags['key-dir'])),
+      nodes,
+      ssh,
+      authorizedKeys: flags['authorized-keys'],
+      forcedCommand: flags['forced-command'],
+      from: await sourceSubnets(host, flags.from ?? []),
+      timeoutMs: flags.timeout * 1000,
+      keepOld: flags['keep-old'],
+      progress: listrProgress(renderer, flags.concurrency),
+    }
+    let report
+    try {
+      report = await withSharedConnections(ssh, (shared) => {
+        const run = {...ctx, ssh: shared}
+        return flags['dry-run']
+          ? planRotation(run, flags.rollback)
+          : flags.rollback
+            ? rollbackKeys(run)
+            : rotateKeys(run)
+      })
+    } catch (error) {
+      if (error instanceof InputError) throw error
+      throw new InputError(`rotate-keys: ${(error as Error).message}`)
+    }
+    process.stdout.write(formatRotateReport(report, flags.format as 'json' | 'text'))
+    process.exitCode = report.exitCode
+  }
+}
