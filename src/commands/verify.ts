@@ -1,18 +1,16 @@
-import {readFile, writeFile} from 'node:fs/promises'
+import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
-import {PROFILES, type Profile, SEVERITIES, type Severity} from '../checks/types.js'
+import {PROFILES, type Profile} from '../checks/types.js'
 import {BaseCommand} from '../cli/base.js'
-import {useColor} from '../cli/color.js'
+import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
 import {InputError} from '../engine/errors.js'
-import {EXIT_CODES} from '../engine/model.js'
 import {detectProfiles} from '../engine/profiles.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
 import type {Host} from '../host/host.js'
-import {formatReport, REPORT_FORMATS, type ReportFormat} from '../report/index.js'
 
 export default class Verify extends BaseCommand<typeof Verify> {
   static override summary = 'Audit a PCP collector or Pulse sensor-proxy host'
@@ -36,23 +34,9 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }),
     check: Flags.string({description: 'Run only this check id (repeatable)', multiple: true}),
     skip: Flags.string({description: 'Do not run this check id (repeatable)', multiple: true}),
-    format: Flags.string({description: 'Output format', options: [...REPORT_FORMATS], default: 'text'}),
-    output: Flags.string({
-      char: 'o',
-      description: 'Write the report to this file instead of standard output',
-    }),
-    'fail-on': Flags.string({
-      description: 'Lowest severity whose failures change the exit status',
-      options: [...SEVERITIES],
-      default: 'low',
-    }),
+    ...reportFlags,
     waivers: Flags.string({
       description: `Waivers file (YAML) [default: <root>${DEFAULT_WAIVERS_PATH} if present]`,
-    }),
-    verbose: Flags.boolean({
-      char: 'v',
-      description: 'Text: list passing and skipped results too',
-      default: false,
     }),
   }
 
@@ -68,26 +52,12 @@ export default class Verify extends BaseCommand<typeof Verify> {
       profiles,
       only: flags.check,
       skip: flags.skip,
-      failOn: flags['fail-on'] as Severity,
+      failOn: failOnOf(flags),
       waivers: await this.loadWaivers(host),
       now: new Date(),
       tool: {name: this.config.name, version: this.config.version},
     })
-    const format = flags.format as ReportFormat
-    const color = format === 'text' && !flags.output && useColor(process.stdout)
-    const text = await formatReport(report, format, {color, verbose: flags.verbose})
-    if (flags.output) {
-      try {
-        await writeFile(flags.output, text)
-      } catch (error) {
-        throw new InputError(
-          `--output ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-        )
-      }
-    } else {
-      process.stdout.write(text)
-    }
-    process.exitCode = EXIT_CODES[report.summary.status]
+    await emitReport(report, flags)
   }
 
   /** --waivers names a local file that must exist; the default lives under the root and is optional. */

@@ -1,12 +1,7 @@
-import path from 'node:path'
-
 import {Args, Flags} from '@oclif/core'
 
-import {SEVERITIES, type Severity} from '../../checks/types.js'
 import {BaseCommand} from '../../cli/base.js'
-import {useColor} from '../../cli/color.js'
-import {EXIT_CODES} from '../../engine/model.js'
-import {REPORT_FORMATS, type ReportFormat} from '../../report/index.js'
+import {emitReport, failOnOf, fileOnHost, reportFlags} from '../../cli/report.js'
 
 export default class KeysLint extends BaseCommand<typeof KeysLint> {
   static override summary = 'Lint one authorized_keys file as sshd reads it'
@@ -32,38 +27,21 @@ export default class KeysLint extends BaseCommand<typeof KeysLint> {
       multiple: true,
     }),
     user: Flags.string({description: 'The account the file authorises (for messages)', default: 'root'}),
-    format: Flags.string({description: 'Output format', options: [...REPORT_FORMATS], default: 'text'}),
-    'fail-on': Flags.string({
-      description: 'Lowest severity whose failures change the exit status',
-      options: [...SEVERITIES],
-      default: 'low',
-    }),
-    verbose: Flags.boolean({char: 'v', description: 'Text: list passing results too', default: false}),
+    ...reportFlags,
   }
 
   async run(): Promise<void> {
     const {args} = await this.parse(KeysLint)
     const {flags} = this
     const host = await this.diskHost()
-    // Under the live root a relative path is the user's own; under another root it starts at that root.
-    const onLive = path.resolve(flags.root) === '/'
-    const hostPath = (p: string) => (onLive ? path.resolve(p) : p)
     const {lintKeysFile} = await import('../../checks/keys/lint.js')
-    const {formatReport} = await import('../../report/index.js')
-    const report = await lintKeysFile(host, hostPath(args.file), {
-      proxyKeyFiles: flags['proxy-key']?.map(hostPath),
+    const report = await lintKeysFile(host, fileOnHost(host, args.file), {
+      proxyKeyFiles: flags['proxy-key']?.map((p) => fileOnHost(host, p)),
       user: flags.user,
       rootLabel: flags.root,
-      failOn: flags['fail-on'] as Severity,
+      failOn: failOnOf(flags),
       tool: {name: this.config.name, version: this.config.version},
     })
-    const format = flags.format as ReportFormat
-    process.stdout.write(
-      await formatReport(report, format, {
-        color: format === 'text' && useColor(process.stdout),
-        verbose: flags.verbose,
-      }),
-    )
-    process.exitCode = EXIT_CODES[report.summary.status]
+    await emitReport(report, flags)
   }
 }
