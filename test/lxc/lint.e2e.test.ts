@@ -65,7 +65,7 @@ describe('lxc lint under --root', () => {
     expect(run.stdout).toContain('PSP-LXC-011')
   })
 
-  it('is bad input when the file is missing or not absolute under a root', async () => {
+  it('is bad input when the file is missing; under a root a relative path starts at the root', async () => {
     const missing = await cli(['lxc', 'lint', '--root', image, '/etc/pve/lxc/999.conf'])
     expect([missing.code, missing.stderr.trim()]).toEqual([
       3,
@@ -74,6 +74,10 @@ describe('lxc lint under --root', () => {
     expect(missing.stderr.trim().split('\n')).toHaveLength(1)
     const relative = await cli(['lxc', 'lint', '--root', image, '105.conf'])
     expect(relative.code).toBe(3)
-    expect(relative.stderr).toMatch(/105.conf: give the config's absolute path/)
+    expect(relative.stderr).toMatch(/^pcp-harden: error: \/105.conf: not found$/m)
+    const fromRoot = await cli(['lxc', 'lint', '--root', image, 'etc/pve/lxc/105.conf', '--format', 'json'])
+    const absolute = await cli(['lxc', 'lint', '--root', image, '/etc/pve/lxc/105.conf', '--format', 'json'])
+    expect(fromRoot.stderr).toBe('')
+    expect(JSON.parse(fromRoot.stdout).results).toEqual(JSON.parse(absolute.stdout).results)
   })
 })
