@@ -55,4 +55,9 @@ export interface CheckMeta {
 
 export interface Check extends CheckMeta {
   run(host: Host): Promise<CheckResult[]>
+  /**
+   * Begin work that waits on another program (systemd-analyze), resolving once it is under way, so
+   * that it runs while the other checks judge. The engine calls it before any run(); run() uses it.
+   */
+  start?(host: Host): Promise<void>
 }

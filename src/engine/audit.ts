@@ -57,6 +57,8 @@ async function runOne(check: Check, host: Host): Promise<CheckResult[]> {
 /** Run the selected checks against a host and build the report every format renders. */
 export async function runAudit(host: Host, options: AuditOptions): Promise<Report> {
   const checks = options.checks ?? (await Promise.all(selectChecks(options).map((entry) => entry.load())))
+  // A failure to start is the check's to report when it runs.
+  await Promise.all(checks.map((check) => check.start?.(host).catch(() => undefined)))
   const outcomes = await Promise.all(checks.map((check) => runOne(check, host)))
 
   const active = options.waivers.filter((w) => !isExpired(w, options.now))

@@ -4,7 +4,7 @@ import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 import {Host} from '../host/host.js'
-import {MemoryBackend, parseTreeSpec} from '../host/tree.js'
+import {MemoryBackend, parseTreeSpec, treeSpecFromData} from '../host/tree.js'
 
 export const SAMPLE_LABEL = '<sample>'
 
@@ -22,8 +22,18 @@ export function sampleSpecPath(): string {
   throw new Error('the bundled sample host (sample/host.yaml) is missing from this installation')
 }
 
-/** The sample host: a Proxmox node with PCP and the Pulse proxy, built in memory from its description. */
+/**
+ * The sample host: a Proxmox node with PCP and the Pulse proxy, built in memory from its description.
+ * The build turns sample/host.yaml into dist/sample-host.json (scripts/sample-json.js) so that a
+ * run of the bundle skips the YAML parser; from the sources, the YAML is read.
+ */
 export async function sampleHost(now = Date.now()): Promise<Host> {
-  const text = await readFile(sampleSpecPath(), 'utf8')
-  return new Host(new MemoryBackend(parseTreeSpec(text, 'sample/host.yaml'), SAMPLE_LABEL, now))
+  const prebuilt = path.join(path.dirname(fileURLToPath(import.meta.url)), SAMPLE_JSON)
+  const spec = existsSync(prebuilt)
+    ? treeSpecFromData(JSON.parse(await readFile(prebuilt, 'utf8')), 'sample/host.yaml')
+    : parseTreeSpec(await readFile(sampleSpecPath(), 'utf8'), 'sample/host.yaml')
+  return new Host(new MemoryBackend(spec, SAMPLE_LABEL, now))
 }
+
+/** The name of the build's JSON copy of the sample, beside the bundle in dist/. */
+export const SAMPLE_JSON = 'sample-host.json'

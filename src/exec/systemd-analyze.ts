@@ -1,3 +1,4 @@
+import {execFile} from 'node:child_process'
 import {existsSync} from 'node:fs'
 
 /** Where Debian (/usr/bin, /bin through the merged /usr) and others install systemd-analyze. */
@@ -38,20 +39,29 @@ export function parseExposure(output: string, unit: string): Exposure | undefine
   return match ? {score: Number(match[1]), rating: match[2] as string} : undefined
 }
 
-/** Run systemd-analyze with a bounded time; never asks a running manager. */
-export async function runSystemdAnalyze(
+/**
+ * Run systemd-analyze with a bounded time; never asks a running manager. Node's own execFile, not
+ * execa: this runs inside `verify`, whose start-up time bench/startup.js holds, and loading execa
+ * there costs more than the call itself.
+ */
+export function runSystemdAnalyze(
   command: string,
   args: string[],
+  onStart?: () => void,
 ): Promise<{exitCode: number; output: string}> {
-  const {execa} = await import('execa')
-  const run = await execa(command, args, {
-    reject: false,
-    timeout: 30_000,
-    all: true,
-    stdin: 'ignore',
-    env: {SYSTEMD_COLORS: '0', SYSTEMD_PAGER: ''},
+  return new Promise((resolve) => {
+    const child = execFile(
+      command,
+      args,
+      {timeout: 30_000, maxBuffer: 4 * 1024 * 1024, env: {SYSTEMD_COLORS: '0', SYSTEMD_PAGER: ''}},
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0
+        resolve({exitCode: code, output: `${stdout}${stderr}`})
+      },
+    )
+    child.stdin?.end()
+    onStart?.()
   })
-  return {exitCode: run.exitCode ?? -1, output: String(run.all ?? '')}
 }
 
 /** The exposure score of `unit` under `root` (offline), or the output when systemd-analyze gave none. */
@@ -59,9 +69,10 @@ export async function securityScore(
   binary: string,
   root: string,
   unit: string,
+  onStart?: () => void,
 ): Promise<{exposure: Exposure} | {output: string}> {
   const [command, args] = securityArgv(binary, root, unit)
-  const {output} = await runSystemdAnalyze(command, args)
+  const {output} = await runSystemdAnalyze(command, args, onStart)
   const exposure = parseExposure(output, unit)
   return exposure ? {exposure} : {output}
 }

@@ -67,7 +67,12 @@ function parseMtime(value: unknown, where: string): string {
 
 /** Parse a tree description (YAML): `entries: [{path, type?, mode?, owner?, group?, content?, target?, mtime?}]`. */
 export function parseTreeSpec(text: string, source: string): TreeSpec {
-  const doc = parseYaml(text) as {entries?: unknown} | null
+  return treeSpecFromData(parseYaml(text), source)
+}
+
+/** A tree description already read from YAML (or from JSON made from it), checked entry by entry. */
+export function treeSpecFromData(data: unknown, source: string): TreeSpec {
+  const doc = data as {entries?: unknown} | null
   if (!doc || !Array.isArray(doc.entries))
     throw new TreeSpecError(`${source}: expected a list under "entries"`)
   const entries = doc.entries.map((raw: Record<string, unknown>, index: number): TreeEntry => {

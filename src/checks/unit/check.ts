@@ -19,9 +19,15 @@ export function targetCheck<T extends {fragment: string}>(
   analyzer: Analyzer<T>,
   pass: (analysis: T & {findings: Finding[]}) => string,
   perFile: boolean,
+  starter?: (target: UnitTarget) => (host: Host) => Promise<void>,
 ): UnitCheck {
-  const build = (target: UnitTarget) =>
-    familyCheck(meta, analyzer(target), (analysis) => ({path: analysis.fragment, message: pass(analysis)}))
+  const build = (target: UnitTarget): Check => ({
+    ...familyCheck(meta, analyzer(target), (analysis) => ({
+      path: analysis.fragment,
+      message: pass(analysis),
+    })),
+    ...(starter ? {start: starter(target)} : {}),
+  })
   return {...build(PROXY_UNIT), forTarget: build, perFile}
 }
 

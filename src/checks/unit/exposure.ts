@@ -1,10 +1,11 @@
-import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {rm} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {type Exposure, securityScore, systemdAnalyzeBinary} from '../../exec/systemd-analyze.js'
 import type {Host} from '../../host/host.js'
-import {type Outcome, perHost} from '../family.js'
+import type {Outcome} from '../family.js'
 import {type UnitAnalysis, unitAnalyzer, type UnitTarget} from './analysis.js'
 
 /**
@@ -25,36 +26,44 @@ export interface ExposureAnalysis {
  * for its offline exposure score. The files are read through the host view, so a root on disk, the
  * running machine and a tree in memory are scored alike, and nothing outside the root is followed.
  */
-async function scoreUnit(analysis: UnitAnalysis, name: string): Promise<Exposure | {output: string}> {
+async function scoreUnit(
+  analysis: UnitAnalysis,
+  name: string,
+  onStart: () => void,
+): Promise<Exposure | {output: string}> {
   const binary = systemdAnalyzeBinary() as string
-  const scratch = await mkdtemp(path.join(tmpdir(), 'pcp-harden-unit-'))
+  const scratch = mkdtempSync(path.join(tmpdir(), 'pcp-harden-unit-'))
   try {
     const unitDir = path.join(scratch, 'etc/systemd/system')
     const dropInDir = path.join(unitDir, `${name}.d`)
-    await mkdir(dropInDir, {recursive: true})
+    mkdirSync(dropInDir, {recursive: true})
     const [main, ...dropIns] = analysis.texts
-    await writeFile(path.join(unitDir, name), main?.text ?? '')
-    for (const dropIn of dropIns)
-      await writeFile(path.join(dropInDir, path.basename(dropIn.path)), dropIn.text)
-    const result = await securityScore(binary, scratch, name)
+    writeFileSync(path.join(unitDir, name), main?.text ?? '')
+    for (const dropIn of dropIns) writeFileSync(path.join(dropInDir, path.basename(dropIn.path)), dropIn.text)
+    const result = await securityScore(binary, scratch, name, onStart)
     return 'exposure' in result ? result.exposure : result
   } finally {
     await rm(scratch, {recursive: true, force: true})
   }
 }
 
-const exposures = new WeakMap<UnitTarget, (host: Host) => Promise<Outcome<ExposureAnalysis>>>()
+/** One scoring of a target's unit on one host: started once, awaited by the check. */
+interface Scoring {
+  /** Resolves once systemd-analyze runs (or once it is clear it will not). */
+  started: Promise<void>
+  outcome: Promise<Outcome<ExposureAnalysis>>
+}
 
-/** The exposure score of a target's unit, memoized per host. */
-export function exposureAnalyzer(target: UnitTarget): (host: Host) => Promise<Outcome<ExposureAnalysis>> {
-  let analyze = exposures.get(target)
-  if (!analyze) {
-    analyze = perHost(async (host): Promise<Outcome<ExposureAnalysis>> => {
+function score(target: UnitTarget, host: Host): Scoring {
+  let markStarted = () => {}
+  const started = new Promise<void>((resolve) => (markStarted = resolve))
+  const outcome = (async (): Promise<Outcome<ExposureAnalysis>> => {
+    try {
       const unit = await unitAnalyzer(target)(host)
       if (unit.state !== 'judged') return unit
       if (!systemdAnalyzeBinary())
         return {state: 'absent', reason: 'systemd-analyze is not installed here: no exposure score'}
-      const scored = await scoreUnit(unit, target.name)
+      const scored = await scoreUnit(unit, target.name, markStarted)
       if ('output' in scored)
         return {
           state: 'error',
@@ -73,8 +82,40 @@ export function exposureAnalyzer(target: UnitTarget): (host: Host) => Promise<Ou
             ]
           : []
       return {state: 'judged', findings, fragment: unit.fragment, exposure: scored, name: target.name}
-    })
-    exposures.set(target, analyze)
+    } finally {
+      markStarted()
+    }
+  })()
+  return {started, outcome}
+}
+
+const scorings = new WeakMap<UnitTarget, (host: Host) => Scoring>()
+
+function scoringOf(target: UnitTarget): (host: Host) => Scoring {
+  let of = scorings.get(target)
+  if (!of) {
+    const byHost = new WeakMap<Host, Scoring>()
+    of = (host) => {
+      let scoring = byHost.get(host)
+      if (!scoring) {
+        scoring = score(target, host)
+        byHost.set(host, scoring)
+      }
+      return scoring
+    }
+    scorings.set(target, of)
   }
-  return analyze
+  return of
+}
+
+/** The exposure score of a target's unit, memoized per host. */
+export function exposureAnalyzer(target: UnitTarget): (host: Host) => Promise<Outcome<ExposureAnalysis>> {
+  const of = scoringOf(target)
+  return (host) => of(host).outcome
+}
+
+/** Start scoring a target's unit: resolves once systemd-analyze runs, so it overlaps the other checks. */
+export function exposureStarter(target: UnitTarget): (host: Host) => Promise<void> {
+  const of = scoringOf(target)
+  return (host) => of(host).started
 }

@@ -1,5 +1,5 @@
 import {targetCheck} from './check.js'
-import {EXPOSURE_THRESHOLD, exposureAnalyzer} from './exposure.js'
+import {EXPOSURE_THRESHOLD, exposureAnalyzer, exposureStarter} from './exposure.js'
 
 export const check = targetCheck(
   {
@@ -27,4 +27,5 @@ export const check = targetCheck(
   ({exposure, name}) =>
     `systemd-analyze security rates ${name} ${exposure.score.toFixed(1)} ${exposure.rating} (at most ${EXPOSURE_THRESHOLD} passes)`,
   true,
+  exposureStarter,
 )
