@@ -73,7 +73,9 @@ describe('the README', () => {
   it('shows the rotate-keys timer exactly as unit write renders it', async () => {
     const readme = await readFile(path.join(REPO, 'README.md'), 'utf8')
     const {renderTemplate} = await import('../../src/render/templates.js')
-    expect(readme).toContain(`\`\`\`ini\n${renderTemplate('pulse-sensor-proxy-rotate-keys.timer.eta', {})}\`\`\``)
+    expect(readme).toContain(
+      `\`\`\`ini\n${renderTemplate('pulse-sensor-proxy-rotate-keys.timer.eta', {})}\`\`\``,
+    )
   })
 
   it('lists every check of the catalogue with its severity', async () => {
