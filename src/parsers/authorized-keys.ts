@@ -172,8 +172,16 @@ const RSA_MIN_BITS = 1024
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
 const isCSpace = (c: string) => c === ' ' || (c >= '\t' && c <= '\r')
 
+const CANONICAL_BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
+
 /** OpenBSD `b64_pton`: whitespace skipped, exact padding, no stray bits, nothing but whitespace after. */
 function decodeBase64(text: string): Buffer | undefined {
+  // The common case, canonical base64, through Node's decoder: what encodes back to the same text
+  // is what b64_pton reads from it (10,000-line files, see bench/scale.js).
+  if (text.length % 4 === 0 && CANONICAL_BASE64.test(text)) {
+    const fast = Buffer.from(text, 'base64')
+    if (fast.toString('base64') === text) return fast
+  }
   const out: number[] = []
   let state = 0
   let slop = 0
@@ -377,11 +385,16 @@ export function parsePublicKey(declaredType: string, data: string): PublicKey | 
     return {error: `key data is a ${type} key, the line says ${declaredType}`}
   const canonical = cls.certificate ? blob : Buffer.concat(key.canonical)
   const name = canonical.subarray(4, 4 + canonical.readUInt32BE(0)).toString('latin1')
+  let fingerprint: string | undefined
   return {
     declaredType,
     type,
     id: `${name} ${canonical.toString('base64')}`,
-    fingerprint: `SHA256:${createHash('sha256').update(canonical).digest('base64').replace(/=+$/, '')}`,
+    // Hashed when first asked for: findings name few keys of a 10,000-line file (bench/scale.js).
+    get fingerprint() {
+      fingerprint ??= `SHA256:${createHash('sha256').update(canonical).digest('base64').replace(/=+$/, '')}`
+      return fingerprint
+    },
     bits: key.bits,
     certificate: cls.certificate,
   }
@@ -650,11 +663,22 @@ function explainNoKey(s: string, stop: number): {message: string; key?: PublicKe
   return {message: 'error' in afterOptions ? afterOptions.error : `'${expected}' is not a key`}
 }
 
+/** What a line without options allows, shared (and frozen) by every such line of a file. */
+const NO_OPTIONS = deepFreeze(parseOptions(''))
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner)
+    Object.freeze(value)
+  }
+  return value
+}
+
 /** One line as `auth_check_authkey_line` reads it (the caller has dropped blank and comment lines). */
 function parseKeyLine(s: string, line: number, text: string): AuthorizedKey | IgnoredLine {
   const bare = readKey(s, 0)
   if ('key' in bare) {
-    const {options, effective} = parseOptions('')
+    const {options, effective} = NO_OPTIONS
     return {kind: 'key', line, text, options, effective, key: bare.key, comment: s.slice(bare.next).trimEnd()}
   }
   const stop = optionsEnd(s)

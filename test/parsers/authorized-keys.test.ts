@@ -364,3 +364,26 @@ describe('never throws, and every line is in the file', () => {
     )
   })
 })
+
+describe('key data is read as b64_pton reads it', () => {
+  const ED25519 = 'AAAAC3NzaC1lZDI1NTE5AAAAIIjzxOwZJZrohlLKIdScoL3z2GRks6q6Gom77ZfwCfhG'
+
+  it('accepts canonical base64 and the same data with whitespace inside', () => {
+    const plain = parsePublicKey('ssh-ed25519', ED25519)
+    expect(plain).toMatchObject({fingerprint: expect.stringMatching(/^SHA256:/)})
+    expect(parsePublicKey('ssh-ed25519', `${ED25519.slice(0, 20)}\n${ED25519.slice(20)}`)).toEqual(plain)
+  })
+
+  it('refuses stray bits before the padding and a missing pad, which a lenient decoder would take', () => {
+    const ECDSA =
+      'AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBHeNXw3p3Z/rnjIkJsSMhsKVPkF5wKAdCnKr18p5bGBrT8Mwc9xzAJUV96MnktGeF3jkQnbCROWFgJHc2D7oIWQ='
+    expect(parsePublicKey('ecdsa-sha2-nistp256', ECDSA)).toMatchObject({fingerprint: expect.any(String)})
+    const stray = ECDSA.replace(/Q=$/, 'R=')
+    expect(Buffer.from(stray, 'base64')).toEqual(Buffer.from(ECDSA, 'base64'))
+    expect(parsePublicKey('ecdsa-sha2-nistp256', stray)).toEqual({error: 'key data is not valid base64'})
+    expect(parsePublicKey('ecdsa-sha2-nistp256', ECDSA.slice(0, -1))).toEqual({
+      error: 'key data is not valid base64',
+    })
+    expect(parsePublicKey('ssh-ed25519', `${ED25519}=`)).toEqual({error: 'key data is not valid base64'})
+  })
+})

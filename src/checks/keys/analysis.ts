@@ -206,8 +206,10 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
   for (const entry of parseAuthorizedKeys(text).entries) {
     if (entry.kind === 'comment') continue
     const proxy = belongsToProxy(entry, proxyKeys)
-    const evidence = entry.key?.fingerprint
-    const at = {path: file, line: entry.line, ...(evidence ? {evidence} : {})}
+    const key = entry.key
+    const at: {path: string; line: number; evidence?: string} = {path: file, line: entry.line}
+    // The fingerprint is hashed when a finding copies it, not for every line of a large file.
+    if (key) Object.defineProperty(at, 'evidence', {get: () => key.fingerprint, enumerable: true})
     if (proxy && staleProxyKey(entry, proxyKeys))
       findings.push({
         check: 'PSP-KEYS-007',
