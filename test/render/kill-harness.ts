@@ -6,22 +6,10 @@
  * the harness prints the step's name on a line and blocks in a synchronous read of stdin: one byte
  * from the parent continues, end of input (the parent is gone) exits with status 2. `done` ends it.
  */
-import {readFileSync, readSync, writeSync} from 'node:fs'
+import {readFileSync, writeSync} from 'node:fs'
 
 import {applyPlan, type DirChange, type FileChange, planChanges} from '../../src/render/writer.js'
-
-function waitForParent(): void {
-  const byte = Buffer.alloc(1)
-  for (;;) {
-    try {
-      if (readSync(0, byte) === 0) process.exit(2)
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
-    }
-  }
-}
+import {waitForParent} from '../helpers/wait-for-parent.js'
 
 const specPath = process.argv[2]
 if (specPath === undefined) throw new Error('usage: kill-harness.ts SPEC.json')

@@ -4,25 +4,13 @@
  * After each step (preflight, stage, push, verify, swap, retire) it prints `step: TITLE` and blocks
  * in a synchronous read of stdin: one byte continues, end of input exits with status 2. `done` ends it.
  */
-import {readFileSync, readSync, writeSync} from 'node:fs'
+import {readFileSync, writeSync} from 'node:fs'
 
 import {KeyStore} from '../../src/rotate/keystore.js'
 import {parseNodeList} from '../../src/rotate/nodes.js'
 import {type Progress, silentProgress} from '../../src/rotate/progress.js'
 import {rotateKeys} from '../../src/rotate/rotate.js'
-
-function waitForParent(): void {
-  const byte = Buffer.alloc(1)
-  for (;;) {
-    try {
-      if (readSync(0, byte) === 0) process.exit(2)
-      return
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10)
-    }
-  }
-}
+import {waitForParent} from '../helpers/wait-for-parent.js'
 
 const specPath = process.argv[2]
 if (specPath === undefined) throw new Error('usage: kill-harness.ts SPEC.json')
