@@ -206,20 +206,19 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
   for (const entry of parseAuthorizedKeys(text).entries) {
     if (entry.kind === 'comment') continue
     const proxy = belongsToProxy(entry, proxyKeys)
-    const key = entry.key
-    const at: {path: string; line: number; evidence?: string} = {path: file, line: entry.line}
-    // The fingerprint is hashed when a finding copies it, not for every line of a large file.
-    if (key) Object.defineProperty(at, 'evidence', {get: () => key.fingerprint, enumerable: true})
+    // Where a finding of this line points; the fingerprint is hashed only when a finding is made,
+    // not for every line of a large file.
+    const at = () => ({path: file, line: entry.line, ...(entry.key ? {evidence: entry.key.fingerprint} : {})})
     if (proxy && staleProxyKey(entry, proxyKeys))
       findings.push({
         check: 'PSP-KEYS-007',
-        ...at,
+        ...at(),
         message: `a key marked as the proxy's that is none of its current keys (${proxyKeys.files.join(', ')}): a stale key left by an earlier install or rotation`,
       })
     if (entry.kind === 'ignored') {
       findings.push({
         check: 'PSP-KEYS-004',
-        ...at,
+        ...at(),
         message: `sshd ignores this line (${shortenKeyData(entry.message)}): ${sshdRefusal(entry)}`,
       })
       continue
@@ -232,7 +231,7 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
     if (refused) {
       findings.push({
         check: 'PSP-KEYS-004',
-        ...at,
+        ...at(),
         message: `sshd refuses this line (${refused}): ${sshdRefusal(entry)}`,
       })
       continue
@@ -254,7 +253,7 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
       } else
         findings.push({
           check: 'PSP-KEYS-005',
-          ...at,
+          ...at(),
           message: `the same key as line ${earlier.line}, which sshd uses first: this line is never used`,
         })
       continue
