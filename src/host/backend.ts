@@ -1,4 +1,13 @@
-import {closeSync, constants, lstatSync, openSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+} from 'node:fs'
 import path from 'node:path'
 
 export type FileType = 'file' | 'dir' | 'symlink' | 'socket' | 'fifo' | 'char' | 'block'
@@ -73,8 +82,16 @@ export class DiskBackend implements FsBackend {
 
   async readFile(hostPath: string): Promise<Buffer> {
     // O_NOFOLLOW: the Host resolved every link already; a link that appears now is a race we refuse.
-    const fd = openSync(this.local(hostPath), constants.O_RDONLY | constants.O_NOFOLLOW)
+    // O_NONBLOCK: opening a FIFO planted in an image must not hang the audit; only a regular file
+    // is read (a device such as /dev/zero would never end).
+    const fd = openSync(
+      this.local(hostPath),
+      constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK,
+    )
     try {
+      const st = fstatSync(fd)
+      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
+      if (!st.isFile()) throw new Error('not a regular file')
       return readFileSync(fd)
     } finally {
       closeSync(fd)

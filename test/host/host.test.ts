@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process'
 import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -136,5 +137,29 @@ describe('Host on disk', () => {
     expect(st.ok && st.value.path).toBe('/etc/pcp/tls.conf')
     const missing = await host.readText('/etc/none')
     expect(!missing.ok && missing.message).toBe('/etc/none: not found')
+  })
+
+  it('reads only regular files: a FIFO or a device planted in an image is refused, not waited on', async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pcp-harden-special-'))
+    try {
+      await mkdir(path.join(root, 'etc/pcp'), {recursive: true})
+      await mkdir(path.join(root, 'dev'))
+      execFileSync('mkfifo', [path.join(root, 'etc/pcp/tls.conf')])
+      execFileSync('mknod', [path.join(root, 'dev/zero'), 'c', '1', '5'])
+      await symlink('/dev/zero', path.join(root, 'etc/pcp/pmcd.options'))
+      const host = new Host(new DiskBackend(root))
+      expect(await host.readText('/etc/pcp/tls.conf')).toEqual({
+        ok: false,
+        missing: false,
+        message: '/etc/pcp/tls.conf: not a regular file',
+      })
+      expect(await host.readText('/etc/pcp/pmcd.options')).toMatchObject({
+        ok: false,
+        message: '/etc/pcp/pmcd.options: not a regular file',
+      })
+      expect(await host.readText('/etc/pcp')).toMatchObject({ok: false, message: '/etc/pcp: is a directory'})
+    } finally {
+      await rm(root, {recursive: true, force: true})
+    }
   })
 })
