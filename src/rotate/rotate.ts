@@ -300,13 +300,17 @@ function newJournal(ctx: RotateContext, kind: Journal['kind'], old: SlotKey, ret
   }
 }
 
-/** Push the journal's line to every node and verify it with the key in `slot`; undo on any failure. */
-async function pushAndVerify(
+/**
+ * Push the journal's line to every node and verify it with the key in `slot` (undoing everything on
+ * any failure), then record the swap and finish: the common end of a rotation and a rollback.
+ */
+async function pushVerifyAndFinish(
   ctx: RotateContext,
   journal: Journal,
   slot: Slot,
   action: RotateReport['action'],
-): Promise<RotateReport | undefined> {
+  owner: {uid: number; gid: number},
+): Promise<RotateReport> {
   const pushed = await ctx.progress.nodes(
     `Push: add the ${names(journal).incoming}'s line to ${journal.authorizedKeys}`,
     ctx.nodes,
@@ -320,7 +324,9 @@ async function pushAndVerify(
     (node) => verifyNode(ctx, node, keyFile),
   )
   if (verified.some((o) => !o.ok)) return undo(ctx, journal, failed(verified, 'verify'), action)
-  return undefined
+  const swapping: Journal = {...journal, phase: 'swap'}
+  await ctx.store.writeJournal(swapping, owner.uid, owner.gid)
+  return finish(ctx, swapping, action)
 }
 
 /** The report of a preflight that some node failed (nothing changed), or undefined when all answered. */
@@ -364,11 +370,7 @@ export async function rotateKeys(options: RotateContext): Promise<RotateReport> 
       line: proxyLine(staged.publicLine, ctx.from.subnets, ctx.forcedCommand),
     }
     await ctx.store.writeJournal(journal, active.uid, active.gid)
-    const undone = await pushAndVerify(ctx, journal, 'next', 'rotate')
-    if (undone) return undone
-    journal = {...journal, phase: 'swap'}
-    await ctx.store.writeJournal(journal, active.uid, active.gid)
-    return finish(ctx, journal, 'rotate')
+    return pushVerifyAndFinish(ctx, journal, 'next', 'rotate', active)
   })
 }
 
@@ -386,17 +388,13 @@ export async function rollbackKeys(options: RotateContext): Promise<RotateReport
       )
     const down = preflightFailure(await preflight(ctx), 'rollback')
     if (down) return down
-    let journal: Journal = {
+    const journal: Journal = {
       ...newJournal(ctx, 'rollback', active, [active.publicLine]),
       newKey: prev.publicLine,
       line: proxyLine(prev.publicLine, ctx.from.subnets, ctx.forcedCommand),
     }
     await ctx.store.writeJournal(journal, active.uid, active.gid)
-    const undone = await pushAndVerify(ctx, journal, 'prev', 'rollback')
-    if (undone) return undone
-    journal = {...journal, phase: 'swap'}
-    await ctx.store.writeJournal(journal, active.uid, active.gid)
-    return finish(ctx, journal, 'rollback')
+    return pushVerifyAndFinish(ctx, journal, 'prev', 'rollback', active)
   })
 }
 
