@@ -345,14 +345,29 @@ function preflightFailure(
   }
 }
 
-/** A rotation (or the resume of an interrupted one): stage, push, verify, swap, retire. */
-export async function rotateKeys(options: RotateContext): Promise<RotateReport> {
+/**
+ * A run holding the lock: an interrupted one is finished or undone first (and is the whole run);
+ * otherwise `body` gets the active and the previous key.
+ */
+function lockedRun(
+  options: RotateContext,
+  body: (
+    ctx: RotateContext,
+    active: Awaited<ReturnType<KeyStore['active']>>,
+    prev: SlotKey | undefined,
+  ) => Promise<RotateReport>,
+): Promise<RotateReport> {
   const ctx = {...options, known: new Map<string, RemoteFile>()}
   return withLock(ctx, async () => {
     const pending = await ctx.store.readJournal()
     if (pending) return resume(ctx, pending)
-    const active = await ctx.store.active()
-    const prev = await ctx.store.read('prev')
+    return body(ctx, await ctx.store.active(), await ctx.store.read('prev'))
+  })
+}
+
+/** A rotation (or the resume of an interrupted one): stage, push, verify, swap, retire. */
+export function rotateKeys(options: RotateContext): Promise<RotateReport> {
+  return lockedRun(options, async (ctx, active, prev) => {
     const down = preflightFailure(await preflight(ctx), 'rotate')
     if (down) return down
     const retire = [active.publicLine, ...(prev && prev.key.id !== active.key.id ? [prev.publicLine] : [])]
@@ -375,13 +390,8 @@ export async function rotateKeys(options: RotateContext): Promise<RotateReport> 
 }
 
 /** Make ssh.d/prev active again: push and verify its line everywhere, swap, remove the rolled-back key. */
-export async function rollbackKeys(options: RotateContext): Promise<RotateReport> {
-  const ctx = {...options, known: new Map<string, RemoteFile>()}
-  return withLock(ctx, async () => {
-    const pending = await ctx.store.readJournal()
-    if (pending) return resume(ctx, pending)
-    const active = await ctx.store.active()
-    const prev = await ctx.store.read('prev')
+export function rollbackKeys(options: RotateContext): Promise<RotateReport> {
+  return lockedRun(options, async (ctx, active, prev) => {
     if (!prev)
       throw new InputError(
         `${ctx.store.hostPath(`${SLOTS.prev}/${KEY_FILE}`)}: no previous key to roll back to`,
