@@ -77,7 +77,6 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
     const {chooseRenderer} = await import('../rotate/renderer.js')
     const {listrProgress} = await import('../rotate/listr-progress.js')
     const {formatRotateReport} = await import('../rotate/format.js')
-    const {withSharedConnections} = await import('../rotate/remote.js')
     for (const option of flags['ssh-option'] ?? [])
       if (!/^[A-Za-z]+=\S/.test(option)) throw new InputError(`--ssh-option ${option}: not K=V`)
     if (!path.posix.isAbsolute(flags['key-dir']))
@@ -112,14 +111,11 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
     }
     let report
     try {
-      report = await withSharedConnections(ssh, (shared) => {
-        const run = {...ctx, ssh: shared}
-        return flags['dry-run']
-          ? planRotation(run, flags.rollback)
-          : flags.rollback
-            ? rollbackKeys(run)
-            : rotateKeys(run)
-      })
+      report = await (flags['dry-run']
+        ? planRotation(ctx, flags.rollback)
+        : flags.rollback
+          ? rollbackKeys(ctx)
+          : rotateKeys(ctx))
     } catch (error) {
       if (error instanceof InputError) throw error
       throw new InputError(`rotate-keys: ${(error as Error).message}`)

@@ -21,11 +21,6 @@ export interface SshSettings {
   options: readonly string[]
   /** Seconds ssh waits for a connection. */
   connectTimeout: number
-  /**
-   * A private (0700) directory for the control sockets of this run: the admin's runs on one node
-   * share one connection (one handshake instead of one per read or write).
-   */
-  controlDir?: string
 }
 
 export interface ToolRun {
@@ -60,21 +55,12 @@ function common(node: Node, ssh: SshSettings): string[] {
   ]
 }
 
-function multiplexing(ssh: SshSettings): string[] {
-  if (!ssh.controlDir) return []
-  return ['-o', 'ControlMaster=auto', '-o', `ControlPath=${ssh.controlDir}/%C`, '-o', 'ControlPersist=60']
-}
-
 /** ssh as the admin: its identity (or ssh's defaults and the agent), then `--`, the host, the command. */
 export function adminSshArgv(node: Node, ssh: SshSettings, command: string): Argv {
   const identity = ssh.identity ? ['-i', ssh.identity, '-o', 'IdentitiesOnly=yes'] : []
-  return ['ssh', ...identity, ...multiplexing(ssh), ...common(node, ssh), '--', node.host, command]
+  return ['ssh', ...identity, ...common(node, ssh), '--', node.host, command]
 }
 
-/** Close the admin's shared connection behind one control socket (`ssh -O exit`). */
-export function closeMasterArgv(socket: string): Argv {
-  return ['ssh', '-F', 'none', '-o', `ControlPath=${socket}`, '-O', 'exit', '--', 'pcp-harden-control']
-}
 /** ssh as the proxy: only the given key, never the agent, asking for what the proxy asks. */
 export function proxySshArgv(node: Node, ssh: SshSettings, key: string): Argv {
   return [

@@ -1,21 +1,11 @@
 import {createHash} from 'node:crypto'
-import {mkdtemp, readdir, rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 
-import {adminSshArgv, closeMasterArgv, type Node, remoteScript, runTool, type SshSettings} from './exec.js'
+import {adminSshArgv, type Node, remoteScript, type SshSettings} from './exec.js'
 import {editAuthorizedKeys, type KeysEdit} from './lines.js'
+import {LineSession, SESSION_READY, SessionError} from './session.js'
 
-/** Exit status of the read script when the file does not exist. */
-const ABSENT = 91
 /** Exit status of the write script when the file changed since it was read. */
 const CHANGED = 92
-
-/** Print the file (following a symlink, as sshd does), or exit 91 when there is none. */
-export const READ_SCRIPT = `f=$1
-if [ -e "$f" ]; then exec cat -- "$f"; fi
-if [ -L "$f" ]; then echo "$f: a dangling symlink" >&2; exit 1; fi
-exit ${ABSENT}`
 
 /**
  * Replace the file with standard input, atomically, if it is still what was read (its SHA-256, or
@@ -44,18 +34,37 @@ fi
 mv -f -- "$t" "$r"
 trap - EXIT`
 
+/**
+ * The admin's shell on a node for the whole run: one connection and one shell serve every read and
+ * write of the node's authorized_keys ($1), the write done by the write script ($2). It prints
+ * SESSION_READY, then answers each request line with one reply line:
+ * - `read`: `ok BASE64` (the file, following a symlink as sshd does), `absent`, or `fail STATUS MESSAGE`;
+ * - `write WANT BASE64`: the write script run on the decoded content, `ok` or `fail STATUS MESSAGE`
+ *   (status 92: the file is no longer WANT, its SHA-256 or "absent").
+ * Nothing but `read` reads its standard input, so a request never swallows the next one.
+ */
+export const SESSION_SCRIPT = `f=$1 write=$2
+nl='
+'
+fail() { printf 'fail %s %s\\n' "$1" "\${2##*"$nl"}"; }
+echo '${SESSION_READY}'
+while IFS=' ' read -r op want data; do
+  case $op in
+  read)
+    if [ -e "$f" ]; then
+      if out=$(base64 -w0 -- "$f" 2>&1 </dev/null); then printf 'ok %s\\n' "$out"; else fail 1 "$out"; fi
+    elif [ -L "$f" ]; then fail 1 "$f: a dangling symlink"
+    else echo absent; fi ;;
+  write)
+    if out=$({ printf %s "$data" | base64 -d | sh -c "$write" pcp-harden-rotate "$f" "$want"; } 2>&1); then
+      echo ok
+    else fail $? "$out"; fi ;;
+  *) fail 2 "not a request: $op"; exit 2 ;;
+  esac
+done`
+
 export class NodeError extends Error {
   override name = 'NodeError'
-}
-
-function sshFailure(
-  node: Node,
-  what: string,
-  run: {exitCode: number; stderr: string; timedOut: boolean},
-): NodeError {
-  if (run.timedOut) return new NodeError(`${what}: timed out`)
-  const said = run.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${run.exitCode}`
-  return new NodeError(`${what}: ${said}`)
 }
 
 export function sha256(content: Buffer): string {
@@ -67,17 +76,67 @@ export interface RemoteFile {
   exists: boolean
 }
 
+/**
+ * The admin's sessions of one run, one per node and file, each opened on first use: every read and
+ * write on a node shares one SSH connection (one handshake, one ssh process) instead of one per step.
+ */
+export class AdminSessions {
+  readonly #sessions = new Map<string, LineSession>()
+
+  constructor(private readonly ssh: SshSettings) {}
+
+  /** Send one request to the node's session; a session that ended becomes a NodeError saying why. */
+  async request(node: Node, file: string, what: string, line: string, timeoutMs: number): Promise<string> {
+    const key = `${node.label}\0${file}`
+    let session = this.#sessions.get(key)
+    if (!session) {
+      session = new LineSession(
+        adminSshArgv(node, this.ssh, remoteScript(SESSION_SCRIPT, [file, WRITE_SCRIPT])),
+      )
+      this.#sessions.set(key, session)
+    }
+    try {
+      return await session.request(line, timeoutMs)
+    } catch (error) {
+      if (error instanceof SessionError) throw new NodeError(`${what}: ${error.message}`)
+      throw error
+    }
+  }
+
+  /** End every session (each remote shell exits at the end of its input). */
+  async close(): Promise<void> {
+    await Promise.all([...this.#sessions.values()].map((session) => session.close()))
+    this.#sessions.clear()
+  }
+}
+
+/** A `fail STATUS MESSAGE` reply as its status and message; undefined for any other reply. */
+function failure(reply: string): {status: number; message: string} | undefined {
+  const match = /^fail (\d+) ?(.*)$/s.exec(reply)
+  if (!match) return undefined
+  return {status: Number(match[1]), message: match[2] || `exit ${match[1]}`}
+}
+
+function unexpected(what: string, reply: string): NodeError {
+  const shown = reply.length > 80 ? `${reply.slice(0, 80)}...` : reply
+  return new NodeError(`${what}: unexpected reply from the node's shell: ${JSON.stringify(shown)}`)
+}
+
 /** Read the node's authorized_keys with the admin identity. */
 export async function readRemote(
+  admin: AdminSessions,
   node: Node,
-  ssh: SshSettings,
   file: string,
   timeoutMs: number,
 ): Promise<RemoteFile> {
-  const run = await runTool(adminSshArgv(node, ssh, remoteScript(READ_SCRIPT, [file])), {timeoutMs})
-  if (run.exitCode === 0) return {content: run.stdout, exists: true}
-  if (run.exitCode === ABSENT) return {content: Buffer.alloc(0), exists: false}
-  throw sshFailure(node, `reading ${file}`, run)
+  const what = `reading ${file}`
+  const reply = await admin.request(node, file, what, 'read', timeoutMs)
+  if (reply === 'absent') return {content: Buffer.alloc(0), exists: false}
+  if (reply === 'ok' || reply.startsWith('ok '))
+    return {content: Buffer.from(reply.slice(3), 'base64'), exists: true}
+  const failed = failure(reply)
+  if (failed) throw new NodeError(`${what}: ${failed.message}`)
+  throw unexpected(what, reply)
 }
 
 /**
@@ -88,45 +147,26 @@ export async function readRemote(
  * changes. Returns the edit and the file as it now is.
  */
 export async function editRemote(
+  admin: AdminSessions,
   node: Node,
-  ssh: SshSettings,
   file: string,
   change: {add?: string; removeKeyIds: readonly string[]},
   timeoutMs: number,
   known?: RemoteFile,
 ): Promise<KeysEdit & {now: RemoteFile}> {
+  const what = `writing ${file}`
   let before = known
   for (let attempt = 1; ; attempt++) {
-    before ??= await readRemote(node, ssh, file, timeoutMs)
+    before ??= await readRemote(admin, node, file, timeoutMs)
     const edit = editAuthorizedKeys(before.content, change)
     if (!edit.added && edit.removed.length === 0) return {...edit, now: before}
     const expected = before.exists ? sha256(before.content) : 'absent'
-    const run = await runTool(adminSshArgv(node, ssh, remoteScript(WRITE_SCRIPT, [file, expected])), {
-      input: edit.content,
-      timeoutMs,
-    })
-    if (run.exitCode === 0) return {...edit, now: {content: edit.content, exists: true}}
-    if (run.exitCode !== CHANGED || attempt === 3) throw sshFailure(node, `writing ${file}`, run)
+    const request = `write ${expected} ${edit.content.toString('base64')}`
+    const reply = await admin.request(node, file, what, request, timeoutMs)
+    if (reply === 'ok') return {...edit, now: {content: edit.content, exists: true}}
+    const failed = failure(reply)
+    if (!failed) throw unexpected(what, reply)
+    if (failed.status !== CHANGED || attempt === 3) throw new NodeError(`${what}: ${failed.message}`)
     before = undefined
-  }
-}
-
-/**
- * Run `body` with the admin's connections shared per node (ssh ControlMaster, sockets in a fresh
- * 0700 directory); every shared connection is closed afterwards, whatever happened.
- */
-export async function withSharedConnections<T>(
-  ssh: SshSettings,
-  body: (shared: SshSettings) => Promise<T>,
-): Promise<T> {
-  const controlDir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-ssh-'))
-  try {
-    return await body({...ssh, controlDir})
-  } finally {
-    const sockets = await readdir(controlDir).catch(() => [])
-    await Promise.all(
-      sockets.map((name) => runTool(closeMasterArgv(path.join(controlDir, name)), {timeoutMs: 10_000})),
-    )
-    await rm(controlDir, {recursive: true, force: true})
   }
 }

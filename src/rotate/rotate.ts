@@ -7,7 +7,7 @@ import {editAuthorizedKeys, proxyLine, readPublicKey} from './lines.js'
 import {takeLock} from './lock.js'
 import {type SourceSubnets} from './nodes.js'
 import {type NodeOutcome, type Progress} from './progress.js'
-import {editRemote, NodeError, readRemote, type RemoteFile} from './remote.js'
+import {AdminSessions, editRemote, NodeError, readRemote, type RemoteFile} from './remote.js'
 
 export interface RotateContext {
   store: KeyStore
@@ -21,20 +21,35 @@ export interface RotateContext {
   timeoutMs: number
   keepOld: boolean
   progress: Progress
+}
+
+/** A run under way: the admin's sessions to the nodes, and what it last saw on each. */
+interface RunContext extends RotateContext {
+  admin: AdminSessions
   /** Each node's authorized_keys as this run last read or wrote it (by node label): saves a read. */
-  known?: Map<string, RemoteFile>
+  known: Map<string, RemoteFile>
 }
 
 /** editRemote starting from what this run last saw on the node, remembering what it leaves. */
 async function edit(
-  ctx: RotateContext,
+  ctx: RunContext,
   node: Node,
   file: string,
   change: {add?: string; removeKeyIds: readonly string[]},
 ) {
-  const result = await editRemote(node, ctx.ssh, file, change, ctx.timeoutMs, ctx.known?.get(node.label))
-  ctx.known?.set(node.label, result.now)
+  const result = await editRemote(ctx.admin, node, file, change, ctx.timeoutMs, ctx.known.get(node.label))
+  ctx.known.set(node.label, result.now)
   return result
+}
+
+/** Run `body` with this run's admin sessions, closed at its end whatever happened. */
+async function withSessions<T>(options: RotateContext, body: (ctx: RunContext) => Promise<T>): Promise<T> {
+  const admin = new AdminSessions(options.ssh)
+  try {
+    return await body({...options, admin, known: new Map()})
+  } finally {
+    await admin.close()
+  }
 }
 
 export type NodeStatus = 'ok' | 'failed' | 'undone' | 'kept-old' | 'unchanged'
@@ -112,13 +127,13 @@ function journalNodes(nodes: readonly Node[]): Journal['nodes'] {
   return nodes.map(({host, port, label}) => ({host, port, label}))
 }
 
-async function preflight(ctx: RotateContext): Promise<NodeOutcome<Awaited<ReturnType<typeof readRemote>>>[]> {
+async function preflight(ctx: RunContext): Promise<NodeOutcome<Awaited<ReturnType<typeof readRemote>>>[]> {
   return ctx.progress.nodes(
     `Preflight: reach ${ctx.nodes.length} node(s) and read ${ctx.authorizedKeys}`,
     ctx.nodes,
     async (node) => {
-      const found = await readRemote(node, ctx.ssh, ctx.authorizedKeys, ctx.timeoutMs)
-      ctx.known?.set(node.label, found)
+      const found = await readRemote(ctx.admin, node, ctx.authorizedKeys, ctx.timeoutMs)
+      ctx.known.set(node.label, found)
       return found
     },
   )
@@ -126,7 +141,7 @@ async function preflight(ctx: RotateContext): Promise<NodeOutcome<Awaited<Return
 
 /** Remove the journal's new key from every node and discard it locally: the active key stays. */
 async function undo(
-  ctx: RotateContext,
+  ctx: RunContext,
   journal: Journal,
   why: NodeReport[],
   action: RotateReport['action'],
@@ -136,7 +151,7 @@ async function undo(
         `Undo: remove the ${names(journal).incoming} from every node`,
         ctx.nodes,
         (node) =>
-          edit({...ctx, known: undefined}, node, journal.authorizedKeys, {
+          edit({...ctx, known: new Map()}, node, journal.authorizedKeys, {
             removeKeyIds: [keyOf(journal.newKey as string)],
           }),
       )
@@ -175,7 +190,7 @@ async function undo(
 
 /** From phase swap on: make the new key active locally, then retire the old lines. */
 async function finish(
-  ctx: RotateContext,
+  ctx: RunContext,
   journal: Journal,
   action: RotateReport['action'],
 ): Promise<RotateReport> {
@@ -245,7 +260,7 @@ async function finish(
 }
 
 /** Carry on from a journal left by an interrupted run: undo before the swap, finish after it. */
-async function resume(ctx: RotateContext, journal: Journal): Promise<RotateReport> {
+async function resume(ctx: RunContext, journal: Journal): Promise<RotateReport> {
   const resumed = {...ctx, nodes: journal.nodes.map((n) => ({...n}))}
   const note = `resumed the ${journal.kind} interrupted in its ${journal.phase} phase (started ${journal.startedAt})`
   let report: RotateReport
@@ -267,7 +282,7 @@ async function resume(ctx: RotateContext, journal: Journal): Promise<RotateRepor
 
 /** Run `body` holding the lock (a stale one taken over and said so in the notes); always released. */
 async function withLock(
-  ctx: RotateContext,
+  ctx: RunContext,
   body: (notes: string[]) => Promise<RotateReport>,
 ): Promise<RotateReport> {
   // Not the active key yet: a run killed between the swap's renames leaves none until resumed.
@@ -305,7 +320,7 @@ function newJournal(ctx: RotateContext, kind: Journal['kind'], old: SlotKey, ret
  * any failure), then record the swap and finish: the common end of a rotation and a rollback.
  */
 async function pushVerifyAndFinish(
-  ctx: RotateContext,
+  ctx: RunContext,
   journal: Journal,
   slot: Slot,
   action: RotateReport['action'],
@@ -352,17 +367,18 @@ function preflightFailure(
 function lockedRun(
   options: RotateContext,
   body: (
-    ctx: RotateContext,
+    ctx: RunContext,
     active: Awaited<ReturnType<KeyStore['active']>>,
     prev: SlotKey | undefined,
   ) => Promise<RotateReport>,
 ): Promise<RotateReport> {
-  const ctx = {...options, known: new Map<string, RemoteFile>()}
-  return withLock(ctx, async () => {
-    const pending = await ctx.store.readJournal()
-    if (pending) return resume(ctx, pending)
-    return body(ctx, await ctx.store.active(), await ctx.store.read('prev'))
-  })
+  return withSessions(options, (ctx) =>
+    withLock(ctx, async () => {
+      const pending = await ctx.store.readJournal()
+      if (pending) return resume(ctx, pending)
+      return body(ctx, await ctx.store.active(), await ctx.store.read('prev'))
+    }),
+  )
 }
 
 /** A rotation (or the resume of an interrupted one): stage, push, verify, swap, retire. */
@@ -415,7 +431,11 @@ const NEW_KEY_PLACEHOLDER = 'ssh-ed25519 <new key, made by ssh-keygen at rotatio
  * What a rotation (or rollback) would do, reading only: the nodes (each must answer, as for a
  * real run), the line, each node's authorized_keys diff, and the local moves.
  */
-export async function planRotation(ctx: RotateContext, rollback: boolean): Promise<RotateReport> {
+export function planRotation(options: RotateContext, rollback: boolean): Promise<RotateReport> {
+  return withSessions(options, (ctx) => plan(ctx, rollback))
+}
+
+async function plan(ctx: RunContext, rollback: boolean): Promise<RotateReport> {
   const notes: string[] = []
   const journal = await ctx.store.readJournal()
   if (journal)

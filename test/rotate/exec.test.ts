@@ -2,14 +2,7 @@ import {execFileSync} from 'node:child_process'
 
 import {describe, expect, it} from 'vitest'
 
-import {
-  adminSshArgv,
-  closeMasterArgv,
-  keygenArgv,
-  proxySshArgv,
-  remoteScript,
-  shellQuote,
-} from '../../src/rotate/exec.js'
+import {adminSshArgv, keygenArgv, proxySshArgv, remoteScript, shellQuote} from '../../src/rotate/exec.js'
 import {chooseRenderer} from '../../src/rotate/renderer.js'
 
 const node = {host: 'pve2', port: 2222, label: 'pve2:2222'}
@@ -71,35 +64,8 @@ describe('the argv of every ssh and ssh-keygen run', () => {
     ])
   })
 
-  it("admin ssh shares one connection per node in the run's control directory; -O exit closes it", () => {
-    const argv = adminSshArgv(node, {options: [], connectTimeout: 10, controlDir: '/tmp/c'}, 'true')
-    expect(argv.slice(0, 8)).toEqual([
-      'ssh',
-      '-o',
-      'ControlMaster=auto',
-      '-o',
-      'ControlPath=/tmp/c/%C',
-      '-o',
-      'ControlPersist=60',
-      '-F',
-    ])
-    expect(closeMasterArgv('/tmp/c/0a1b')).toEqual([
-      'ssh',
-      '-F',
-      'none',
-      '-o',
-      'ControlPath=/tmp/c/0a1b',
-      '-O',
-      'exit',
-      '--',
-      'pcp-harden-control',
-    ])
-  })
-
-  it('proxy ssh: only the key given, never the agent nor a shared connection, asking for sensors -j', () => {
-    expect(
-      proxySshArgv(node, {options: [], connectTimeout: 10, controlDir: '/tmp/c'}, '/k/id_ed25519'),
-    ).toEqual([
+  it('proxy ssh: only the key given, never the agent, asking for sensors -j', () => {
+    expect(proxySshArgv(node, {options: [], connectTimeout: 10}, '/k/id_ed25519')).toEqual([
       'ssh',
       '-i',
       '/k/id_ed25519',

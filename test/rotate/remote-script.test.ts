@@ -14,8 +14,9 @@ import path from 'node:path'
 
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
-import {remoteScript} from '../../src/rotate/exec.js'
-import {READ_SCRIPT, sha256, WRITE_SCRIPT} from '../../src/rotate/remote.js'
+import {type Argv, remoteScript} from '../../src/rotate/exec.js'
+import {SESSION_SCRIPT, sha256, WRITE_SCRIPT} from '../../src/rotate/remote.js'
+import {LineSession, SESSION_READY, SessionError} from '../../src/rotate/session.js'
 
 /** The scripts as the node's shell runs them (what ssh hands over), here on local files. */
 function run(script: string, args: string[], input = '') {
@@ -29,12 +30,132 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, {recursive: true, force: true}))
 
-describe('the remote read script', () => {
-  it('prints the file byte for byte, or exits 91 when there is none', () => {
+/** The session as a node's shell runs it (what ssh hands over), here on a local file, with `before` run first. */
+function sessionArgv(file: string, before = ''): Argv {
+  return ['sh', '-c', `${before}${remoteScript(SESSION_SCRIPT, [file, WRITE_SCRIPT])}`]
+}
+
+const T = 10_000
+
+describe('the remote session', () => {
+  const sessions: LineSession[] = []
+  const open = (argv: Argv) => {
+    const session = new LineSession(argv)
+    sessions.push(session)
+    return session
+  }
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close()))
+  })
+
+  it('reads the file byte for byte (base64 on one line), says when there is none, and writes', async () => {
     const file = path.join(dir, 'authorized_keys')
-    writeFileSync(file, Buffer.from([0x23, 0xe9, 0x0d, 0x0a]))
-    expect(run(READ_SCRIPT, [file])).toMatchObject({code: 0, stdout: Buffer.from([0x23, 0xe9, 0x0d, 0x0a])})
-    expect(run(READ_SCRIPT, [path.join(dir, 'none')]).code).toBe(91)
+    const bytes = Buffer.from([0x23, 0xe9, 0x0d, 0x0a, 0x00, 0x0a])
+    writeFileSync(file, bytes)
+    const session = open(sessionArgv(file))
+    expect(await session.request('read', T)).toBe(`ok ${bytes.toString('base64')}`)
+    const next = Buffer.from('ssh-ed25519 AAAA new\n')
+    expect(await session.request(`write ${sha256(bytes)} ${next.toString('base64')}`, T)).toBe('ok')
+    expect(readFileSync(file)).toEqual(next)
+    expect(readFileSync(`${file}.pcp-harden.bak`)).toEqual(bytes)
+    expect(await session.request('read', T)).toBe(`ok ${next.toString('base64')}`)
+    rmSync(file)
+    expect(await session.request('read', T)).toBe('absent')
+    expect(await session.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('x\n')
+  })
+
+  it('an empty file reads as empty, and writing an empty content empties the file', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'a\n')
+    const session = open(sessionArgv(file))
+    expect(await session.request(`write ${sha256(Buffer.from('a\n'))} `, T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('')
+    expect(await session.request('read', T)).toBe('ok ')
+  })
+
+  it('a failed write answers `fail STATUS MESSAGE` and the session goes on, in step', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'edited by someone else\n')
+    const session = open(sessionArgv(file))
+    const content = Buffer.from('new\n').toString('base64')
+    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe(
+      `fail 92 ${file} changed since it was read; nothing written`,
+    )
+    expect(readFileSync(file, 'utf8')).toBe('edited by someone else\n')
+    // A file where its directory should be: the write script stops at mkdir.
+    const blocked = path.join(dir, 'not-a-dir', 'authorized_keys')
+    writeFileSync(path.join(dir, 'not-a-dir'), '')
+    const other = open(sessionArgv(blocked))
+    expect(await other.request('read', T)).toBe('absent')
+    expect(await other.request(`write absent ${content}`, T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
+    expect(await session.request('read', T)).toBe(
+      `ok ${Buffer.from('edited by someone else\n').toString('base64')}`,
+    )
+  })
+
+  it('a dangling symlink is a failure to read, not an absent file', async () => {
+    const link = path.join(dir, 'authorized_keys')
+    symlinkSync(path.join(dir, 'gone'), link)
+    expect(await open(sessionArgv(link)).request('read', T)).toBe(`fail 1 ${link}: a dangling symlink`)
+  })
+
+  it('carries a 1 MB file both ways', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    const big = Buffer.alloc(1 << 20, 'ssh-ed25519 AAAA line\n')
+    writeFileSync(file, big)
+    const session = open(sessionArgv(file))
+    const read = await session.request('read', 60_000)
+    // equals(), not toEqual(): vitest compares a 1 MB Buffer byte by byte for seconds.
+    expect(Buffer.from(read.slice(3), 'base64').equals(big)).toBe(true)
+    const bigger = Buffer.concat([big, Buffer.from('one more\n')])
+    expect(await session.request(`write ${sha256(big)} ${bigger.toString('base64')}`, 60_000)).toBe('ok')
+    expect(readFileSync(file).equals(bigger)).toBe(true)
+  })
+
+  it("skips what the node's shell prints before the session starts (a noisy rc file)", async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'k\n')
+    const session = open(sessionArgv(file, 'echo "Welcome to pve1"; echo ok; '))
+    expect(await session.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
+  })
+
+  it('ends when its input does: close() returns once the shell has exited', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    const marker = path.join(dir, 'ended')
+    const session = open(['sh', '-c', `${sessionArgv(file)[2]}; touch ${marker}`])
+    expect(await session.request('read', T)).toBe('absent')
+    await session.close()
+    expect(lstatSync(marker).isFile()).toBe(true)
+  })
+
+  it("a connection that fails is the request's error (its last stderr line); the next request connects again", async () => {
+    const file = path.join(dir, 'authorized_keys')
+    const tried = path.join(dir, 'tried')
+    const flaky = `if [ ! -e ${tried} ]; then touch ${tried}; echo "debug noise" >&2; echo "ssh: connect to host pve2 port 22: No route to host" >&2; exit 255; fi; `
+    const session = open(sessionArgv(file, flaky))
+    await expect(session.request('read', T)).rejects.toEqual(
+      new SessionError('ssh: connect to host pve2 port 22: No route to host'),
+    )
+    expect(await session.request('read', T)).toBe('absent')
+  })
+
+  it('a request that times out kills the program and says so; the next request starts a new one', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    const first = path.join(dir, 'first')
+    const hang = `if [ ! -e ${first} ]; then touch ${first}; echo '${SESSION_READY}'; exec sleep 60; fi; `
+    const session = open(sessionArgv(file, hang))
+    const started = Date.now()
+    const error = await session.request('read', 300).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(SessionError)
+    expect(error).toMatchObject({message: 'timed out', timedOut: true})
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(await session.request('read', T)).toBe('absent')
+  })
+
+  it('a request the shell does not know ends the session with a failure', async () => {
+    const session = open(sessionArgv(path.join(dir, 'authorized_keys')))
+    expect(await session.request('remove everything', T)).toBe('fail 2 not a request: remove')
   })
 })
 

@@ -1,0 +1,157 @@
+import {type ChildProcessByStdio, spawn} from 'node:child_process'
+import {type Readable, type Writable} from 'node:stream'
+
+import {type Argv} from './exec.js'
+
+/** What a session's shell prints first; anything before it (a noisy shell rc file) is skipped. */
+export const SESSION_READY = 'pcp-harden-session 1'
+
+/** A request got no reply: the connection failed, ended, or the request timed out. */
+export class SessionError extends Error {
+  override name = 'SessionError'
+  constructor(
+    message: string,
+    readonly timedOut = false,
+  ) {
+    super(message)
+  }
+}
+
+/** How much of the program's standard error is kept for the message of a failure. */
+const STDERR_KEPT = 16 * 1024
+
+type Child = ChildProcessByStdio<Writable, Readable, Readable>
+
+interface Waiter {
+  resolve(line: string): void
+  reject(error: SessionError): void
+}
+
+/**
+ * One long-lived program (ssh running the session script on a node) spoken to in lines: a request
+ * line on its standard input, one reply line on its standard output. Requests go one at a time.
+ * The program starts on the first request, and again on the next request after it ended (a failed
+ * connection, a timeout), so one failure never poisons the requests after it. Closing ends its
+ * standard input, which ends the remote shell; a killed parent closes it just the same.
+ */
+export class LineSession {
+  #child?: Child
+  #ready = false
+  #lines: string[] = []
+  #partial: Buffer[] = []
+  #stderr = ''
+  #waiter?: Waiter
+  #closed?: Promise<void>
+  #queue: Promise<unknown> = Promise.resolve()
+
+  constructor(private readonly argv: Argv) {}
+
+  /** Send one request line and resolve with the reply line (without its newline). */
+  request(line: string, timeoutMs: number): Promise<string> {
+    const turn = this.#queue.then(() => this.#exchange(line, timeoutMs))
+    this.#queue = turn.catch(() => undefined)
+    return turn
+  }
+
+  /** End the program's input and wait for it to exit (killed if it has not within `timeoutMs`). */
+  async close(timeoutMs = 10_000): Promise<void> {
+    await this.#queue
+    const child = this.#child
+    if (!child || !this.#closed) return
+    const closed = this.#closed
+    child.stdin.end()
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    await closed
+    clearTimeout(timer)
+  }
+
+  #exchange(line: string, timeoutMs: number): Promise<string> {
+    const child = this.#child ?? this.#open()
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // Given up on: the next request starts a new program, never reading this one's late output.
+        this.#child = undefined
+        child.kill('SIGKILL')
+        this.#fail(new SessionError('timed out', true))
+      }, timeoutMs)
+      this.#waiter = {
+        resolve: (reply) => {
+          clearTimeout(timer)
+          resolve(reply)
+        },
+        reject: (error) => {
+          clearTimeout(timer)
+          reject(error)
+        },
+      }
+      child.stdin.write(`${line}\n`)
+      this.#deliver()
+    })
+  }
+
+  #open(): Child {
+    const [file, ...args] = this.argv
+    const child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe']})
+    this.#child = child
+    this.#ready = false
+    this.#lines = []
+    this.#partial = []
+    this.#stderr = ''
+    // A write to a program that already ended is reported by its exit, not here.
+    child.stdin.on('error', () => undefined)
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (this.#child === child) this.#onStdout(chunk)
+    })
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (this.#child === child) this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_KEPT)
+    })
+    this.#closed = new Promise<void>((resolve) => {
+      const ended = (why: string) => {
+        if (this.#child === child) {
+          this.#child = undefined
+          this.#fail(new SessionError(lastLine(this.#stderr) ?? why))
+        }
+        resolve()
+      }
+      child.once('error', (error) => ended(error.message))
+      child.once('close', (code, signal) => ended(code === null ? `killed by ${signal}` : `exit ${code}`))
+    })
+    return child
+  }
+
+  #onStdout(chunk: Buffer): void {
+    let start = 0
+    for (let end = chunk.indexOf(0x0a); end !== -1; end = chunk.indexOf(0x0a, start)) {
+      this.#partial.push(chunk.subarray(start, end))
+      const line = Buffer.concat(this.#partial).toString('utf8')
+      this.#partial = []
+      start = end + 1
+      if (this.#ready) this.#lines.push(line)
+      else if (line === SESSION_READY) this.#ready = true
+    }
+    if (start < chunk.length) this.#partial.push(chunk.subarray(start))
+    this.#deliver()
+  }
+
+  #deliver(): void {
+    const waiter = this.#waiter
+    const line = this.#lines.shift()
+    if (!waiter || line === undefined) {
+      if (line !== undefined) this.#lines.unshift(line)
+      return
+    }
+    this.#waiter = undefined
+    waiter.resolve(line)
+  }
+
+  #fail(error: SessionError): void {
+    const waiter = this.#waiter
+    this.#waiter = undefined
+    waiter?.reject(error)
+  }
+}
+
+/** The last non-empty line of a program's standard error. */
+function lastLine(text: string): string | undefined {
+  return text.trim().split('\n').filter(Boolean).at(-1)?.trim()
+}
