@@ -8,24 +8,24 @@ import {LineSession, SESSION_READY, SessionError} from './session.js'
 const CHANGED = 92
 
 /**
- * Replace the file with standard input, atomically, if it is still what was read (its SHA-256, or
- * "absent"): a temporary file in the target's own directory (a symlink is followed, as on Proxmox
- * where /root/.ssh/authorized_keys points into /etc/pve/priv), mode 0600 and the old owner, the old
- * content kept as FILE.pcp-harden.bak, the hash checked again just before the rename.
+ * Replace the file with the content given in base64 on standard input, atomically, if it is still
+ * what was read (its SHA-256, or "absent"): a temporary file in the target's own directory (a
+ * symlink is followed, as on Proxmox where /root/.ssh/authorized_keys points into /etc/pve/priv),
+ * mode 0600 (mktemp's, under umask 077) and the old owner, the old content kept as
+ * FILE.pcp-harden.bak, the hash checked again just before the rename.
  */
 export const WRITE_SCRIPT = `set -eu
 f=$1 want=$2
 r=$(readlink -f -- "$f") || r=$f
-d=$(dirname -- "$r")
+d=\${r%/*}
 state() { if [ -e "$r" ]; then h=$(sha256sum < "$r"); echo "\${h%% *}"; else echo absent; fi; }
 changed() { echo "$f changed since it was read; nothing written" >&2; exit ${CHANGED}; }
 [ "$(state)" = "$want" ] || changed
-[ -d "$d" ] || mkdir -p -m 700 -- "$d"
+[ -d "$d/" ] || mkdir -p -m 700 -- "$d/"
 umask 077
 t=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
-cat > "$t"
-chmod 600 -- "$t"
+base64 -d > "$t"
 if [ -e "$r" ]; then
   chown --reference="$r" -- "$t"
   cp -p -- "$r" "$r.pcp-harden.bak"
@@ -56,7 +56,7 @@ while IFS=' ' read -r op want data; do
     elif [ -L "$f" ]; then fail 1 "$f: a dangling symlink"
     else echo absent; fi ;;
   write)
-    if out=$({ printf %s "$data" | base64 -d | sh -c "$write" pcp-harden-rotate "$f" "$want"; } 2>&1); then
+    if out=$(printf %s "$data" | sh -c "$write" pcp-harden-rotate "$f" "$want" 2>&1); then
       echo ok
     else fail $? "$out"; fi ;;
   *) fail 2 "not a request: $op"; exit 2 ;;

@@ -18,9 +18,10 @@ import {type Argv, remoteScript} from '../../src/rotate/exec.js'
 import {SESSION_SCRIPT, sha256, WRITE_SCRIPT} from '../../src/rotate/remote.js'
 import {LineSession, SESSION_READY, SessionError} from '../../src/rotate/session.js'
 
-/** The scripts as the node's shell runs them (what ssh hands over), here on local files. */
-function run(script: string, args: string[], input = '') {
-  const result = spawnSync('sh', ['-c', remoteScript(script, args)], {input})
+/** The write script as the node's shell runs it (what ssh hands over), here on local files. */
+function write(args: string[], content: string) {
+  const input = Buffer.from(content).toString('base64')
+  const result = spawnSync('sh', ['-c', remoteScript(WRITE_SCRIPT, args)], {input})
   return {code: result.status, stdout: result.stdout, stderr: result.stderr.toString()}
 }
 
@@ -164,7 +165,7 @@ describe('the remote write script', () => {
     const file = path.join(dir, 'authorized_keys')
     writeFileSync(file, 'old\n', {mode: 0o644})
     chownSync(file, 4242, 4243)
-    expect(run(WRITE_SCRIPT, [file, sha256(Buffer.from('old\n'))], 'new\n')).toMatchObject({
+    expect(write([file, sha256(Buffer.from('old\n'))], 'new\n')).toMatchObject({
       code: 0,
       stderr: '',
     })
@@ -185,7 +186,7 @@ describe('the remote write script', () => {
   it('writes nothing (exit 92) when the file changed since it was read', () => {
     const file = path.join(dir, 'authorized_keys')
     writeFileSync(file, 'edited by someone else\n')
-    const result = run(WRITE_SCRIPT, [file, sha256(Buffer.from('old\n'))], 'new\n')
+    const result = write([file, sha256(Buffer.from('old\n'))], 'new\n')
     expect(result).toMatchObject({code: 92, stderr: `${file} changed since it was read; nothing written\n`})
     expect(readFileSync(file, 'utf8')).toBe('edited by someone else\n')
     expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'})).toBe('authorized_keys\n')
@@ -193,10 +194,10 @@ describe('the remote write script', () => {
 
   it('creates a missing file (and its 0700 directory) only if it was absent when read', () => {
     const file = path.join(dir, '.ssh', 'authorized_keys')
-    expect(run(WRITE_SCRIPT, [file, 'absent'], 'new\n').code).toBe(0)
+    expect(write([file, 'absent'], 'new\n').code).toBe(0)
     expect(lstatSync(path.dirname(file)).mode & 0o777).toBe(0o700)
     expect(readFileSync(file, 'utf8')).toBe('new\n')
-    expect(run(WRITE_SCRIPT, [file, 'absent'], 'again\n').code).toBe(92)
+    expect(write([file, 'absent'], 'again\n').code).toBe(92)
   })
 
   it("follows a symlink (Proxmox's /root/.ssh/authorized_keys -> /etc/pve/priv/authorized_keys) and keeps it", () => {
@@ -205,7 +206,7 @@ describe('the remote write script', () => {
     const link = path.join(dir, 'authorized_keys')
     writeFileSync(target, 'old\n', {mode: 0o600})
     symlinkSync(target, link)
-    expect(run(WRITE_SCRIPT, [link, sha256(Buffer.from('old\n'))], 'new\n').code).toBe(0)
+    expect(write([link, sha256(Buffer.from('old\n'))], 'new\n').code).toBe(0)
     expect(lstatSync(link).isSymbolicLink()).toBe(true)
     expect(readFileSync(target, 'utf8')).toBe('new\n')
     expect(readFileSync(`${target}.pcp-harden.bak`, 'utf8')).toBe('old\n')
