@@ -1,5 +1,3 @@
-import {isIPv6} from 'node:net'
-
 import type {AccessPolicy, AccessRule} from './access.js'
 
 export type Operation = 'fetch' | 'store'
@@ -20,8 +18,13 @@ export interface Decision {
   maxConnections?: number
 }
 
+/**
+ * A valid address (a rule key's network or a client class, both made by this code) as a number.
+ * Its family is told by a colon, not by net.isIPv6: Node's IPv6 pattern costs about 10 ms to
+ * compile on its first use, a twentieth of `verify --sample`.
+ */
 function toBigInt(address: string): {family: 4 | 6; value: bigint} {
-  if (!isIPv6(address)) {
+  if (!address.includes(':')) {
     return {family: 4, value: address.split('.').reduce((acc, o) => (acc << 8n) | BigInt(Number(o)), 0n)}
   }
   const [head = '', tail = ''] = address.split('::')

@@ -1,4 +1,4 @@
-import {isIPv6} from 'node:net'
+import {isIP} from 'node:net'
 
 import type {Host} from '../../host/host.js'
 import {atoi, type PmcdEnv, pmcdLocal, readPmcdEnv} from '../../parsers/pmcd-env.js'
@@ -131,7 +131,8 @@ export function listensEverywhere(setup: PmcdSetup): boolean {
   return setup.listeners.length === 0 || setup.listeners.some((l) => l.kind === 'any')
 }
 
-const familyOf = (address: string): 4 | 6 => (isIPv6(address.replace(/%.*$/, '')) ? 6 : 4)
+// isIP tries IPv4 first: Node's IPv6 pattern costs about 10 ms to compile on its first use.
+const familyOf = (address: string): 4 | 6 => (isIP(address.replace(/%.*$/, '')) === 6 ? 6 : 4)
 
 /** The address families of the remote hosts that can reach pmcd (none when it listens on loopback only). */
 function networkFamilies(setup: PmcdSetup): Set<4 | 6> {
