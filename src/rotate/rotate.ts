@@ -17,7 +17,7 @@ export interface RotateContext {
   authorizedKeys: string
   forcedCommand: string
   from: SourceSubnets
-  /** Bound of every ssh run, per node. */
+  /** Bound of each step on a node (a read, a write, the verification). */
   timeoutMs: number
   keepOld: boolean
   progress: Progress
