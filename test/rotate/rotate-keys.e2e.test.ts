@@ -67,7 +67,7 @@ beforeEach(async () => {
   )
   const [type, data] = key.publicLine.split(' ')
   for (const node of nodes) {
-    for (const marker of ['sensors-fail']) await rm(path.join(node.root, marker), {force: true})
+    for (const marker of ['sensors-fail', '.bashrc']) await rm(path.join(node.root, marker), {force: true})
     await rm(path.join(node.root, '.ssh'), {recursive: true, force: true})
     await mkdir(path.join(node.root, '.ssh'), {mode: 0o700})
     await writeFile(
@@ -193,6 +193,30 @@ describe('rotate-keys with real sshd nodes', () => {
     })
     expect(await readdir(slot('ssh.d'))).toEqual(['prev'])
     expect(run.stdout).not.toContain('PRIVATE KEY')
+  }, 60_000)
+
+  it('a node whose root .bashrc prints a banner (bash reads it for ssh commands): nothing of it reaches authorized_keys', async () => {
+    // Only for the admin's commands: under the proxy's forced command the banner would break the JSON.
+    await writeFile(
+      path.join(nodes[1]!.root, '.bashrc'),
+      '[ -n "$SSH_ORIGINAL_COMMAND" ] || echo "Welcome to pve2"\n',
+    )
+    const banner = await sshTo(nodes[1]!, 'true', {identity: admin.path})
+    expect(banner.stdout.trim()).toBe('Welcome to pve2')
+    const oldLine = await publicLine('ssh')
+    const before = await authorizedKeysOf()
+    const dry = await rotate('--dry-run', '--format', 'text')
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).not.toContain('Welcome')
+    const run = await rotate()
+    expect(run.code).toBe(0)
+    const newLine = await publicLine('ssh')
+    const after = await authorizedKeysOf()
+    for (const [i, content] of after.entries()) {
+      expect(content.toString()).not.toContain('Welcome')
+      expect(otherLines(content, [newLine])).toEqual(otherLines(before[i] as Buffer, [oldLine]))
+    }
+    await expectActiveKeyWorks()
   }, 60_000)
 
   it('--dry-run reads only: every file on every node and locally is byte-identical, and the diff is shown', async () => {
