@@ -103,10 +103,15 @@ async function verifyNode(ctx: RotateContext, node: Node, keyFile: string): Prom
     const said = run.stderr.trim().split('\n').filter(Boolean).at(-1)
     throw new NodeError(`the forced command exited ${run.exitCode}${said ? ` (${said})` : ''}`)
   }
+  const output = run.stdout.toString('utf8')
   try {
-    JSON.parse(run.stdout.toString('utf8'))
+    JSON.parse(output)
   } catch {
-    throw new NodeError('the forced command printed no JSON')
+    // Its start says why (a login script's banner, a usage message); sensor readings are no secret.
+    const start = output.trim().split('\n')[0]?.slice(0, 60) ?? ''
+    throw new NodeError(
+      `the forced command printed no JSON${start ? ` (it began ${JSON.stringify(start)})` : ''}`,
+    )
   }
 }
 

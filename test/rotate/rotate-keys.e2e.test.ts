@@ -219,6 +219,21 @@ describe('rotate-keys with real sshd nodes', () => {
     await expectActiveKeyWorks()
   }, 60_000)
 
+  it('a node whose login script prints under the forced command too: verify says what it printed, clean undo', async () => {
+    await writeFile(path.join(nodes[2]!.root, '.bashrc'), 'echo "Welcome to pve3"\n')
+    const oldLine = await publicLine('ssh')
+    const before = await authorizedKeysOf()
+    const run = await rotate()
+    expect(run.code).toBe(2)
+    expect(JSON.parse(run.stdout).nodes).toContainEqual({
+      node: nodes[2]!.target,
+      status: 'failed',
+      message: 'verify: the forced command printed no JSON (it began "Welcome to pve3")',
+    })
+    expect(await authorizedKeysOf()).toEqual(before)
+    expect(await publicLine('ssh')).toBe(oldLine)
+  }, 60_000)
+
   it('--dry-run reads only: every file on every node and locally is byte-identical, and the diff is shown', async () => {
     const before = await everything()
     const run = await rotate('--dry-run', '--format', 'text')
