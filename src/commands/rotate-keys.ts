@@ -54,7 +54,11 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
       default: false,
     }),
     'connect-timeout': Flags.integer({description: 'Seconds ssh waits to connect', default: 10, min: 1}),
-    timeout: Flags.integer({description: 'Seconds each step may take on a node (a read, a write, the verification)', default: 60, min: 1}),
+    timeout: Flags.integer({
+      description: 'Seconds each step may take on a node (a read, a write, the verification)',
+      default: 60,
+      min: 1,
+    }),
     concurrency: Flags.integer({description: 'Nodes handled at once', default: 8, min: 1}),
     'keep-old': Flags.boolean({
       description: 'Leave the old key on the nodes until a later run',
