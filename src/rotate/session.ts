@@ -20,6 +20,9 @@ export class SessionError extends Error {
 /** How much of the program's standard error is kept for the message of a failure. */
 const STDERR_KEPT = 16 * 1024
 
+/** The longest reply line taken by default (a 10,000-line authorized_keys is under 2 MiB in base64). */
+export const REPLY_MAX = 64 * 1024 * 1024
+
 type Child = ChildProcessByStdio<Writable, Readable, Readable>
 
 interface Waiter {
@@ -29,8 +32,9 @@ interface Waiter {
 
 /**
  * One long-lived program (ssh running the session script on a node) spoken to in lines: a request
- * line on its standard input, one reply line on its standard output. Requests go one at a time.
- * The program starts on the first request, and again on the next request after it ended (a failed
+ * line on its standard input, one reply line on its standard output. Requests go one at a time,
+ * each only once the program has printed SESSION_READY (until then its input may be read by a
+ * login script, and its output is a login script's). The program starts on the first request, and again on the next request after it ended (a failed
  * connection, a timeout), so one failure never poisons the requests after it. Closing ends its
  * standard input, which ends the remote shell; a killed parent closes it just the same.
  */
@@ -39,12 +43,22 @@ export class LineSession {
   #ready = false
   #lines: string[] = []
   #partial: Buffer[] = []
+  #partialBytes = 0
   #stderr = ''
   #waiter?: Waiter
+  /** A request waiting for the ready line: until then the input may belong to a login script. */
+  #unsent?: string
   #closed?: Promise<void>
   #queue: Promise<unknown> = Promise.resolve()
 
-  constructor(private readonly argv: Argv) {}
+  readonly #replyMax: number
+
+  constructor(
+    private readonly argv: Argv,
+    options: {replyMax?: number} = {},
+  ) {
+    this.#replyMax = options.replyMax ?? REPLY_MAX
+  }
 
   /** Send one request line and resolve with the reply line (without its newline). */
   request(line: string, timeoutMs: number): Promise<string> {
@@ -70,9 +84,18 @@ export class LineSession {
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         // Given up on: the next request starts a new program, never reading this one's late output.
+        const started = this.#ready
         this.#child = undefined
+        this.#unsent = undefined
         child.kill('SIGKILL')
-        this.#fail(new SessionError('timed out', true))
+        this.#fail(
+          new SessionError(
+            started
+              ? 'timed out'
+              : "timed out before the node's shell started the session (connecting, or a login script that waits for input?)",
+            true,
+          ),
+        )
       }, timeoutMs)
       this.#waiter = {
         resolve: (reply) => {
@@ -84,7 +107,8 @@ export class LineSession {
           reject(error)
         },
       }
-      child.stdin.write(`${line}\n`)
+      if (this.#ready) child.stdin.write(`${line}\n`)
+      else this.#unsent = line
       this.#deliver()
     })
   }
@@ -94,8 +118,10 @@ export class LineSession {
     const child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe']})
     this.#child = child
     this.#ready = false
+    this.#unsent = undefined
     this.#lines = []
     this.#partial = []
+    this.#partialBytes = 0
     this.#stderr = ''
     // A write to a program that already ended is reported by its exit, not here.
     child.stdin.on('error', () => undefined)
@@ -125,12 +151,33 @@ export class LineSession {
       this.#partial.push(chunk.subarray(start, end))
       const line = Buffer.concat(this.#partial).toString('utf8')
       this.#partial = []
+      this.#partialBytes = 0
       start = end + 1
       if (this.#ready) this.#lines.push(line)
-      else if (line === SESSION_READY) this.#ready = true
+      else if (line === SESSION_READY) this.#start()
     }
-    if (start < chunk.length) this.#partial.push(chunk.subarray(start))
+    if (start < chunk.length) {
+      this.#partial.push(chunk.subarray(start))
+      this.#partialBytes += chunk.length - start
+      if (this.#partialBytes > this.#replyMax) {
+        const child = this.#child
+        this.#child = undefined
+        this.#partial = []
+        this.#partialBytes = 0
+        child?.kill('SIGKILL')
+        this.#fail(new SessionError(`a reply of more than ${this.#replyMax} bytes without a line end`))
+        return
+      }
+    }
     this.#deliver()
+  }
+
+  /** The ready line came: send the request that waited for it. */
+  #start(): void {
+    this.#ready = true
+    if (this.#unsent === undefined) return
+    this.#child?.stdin.write(`${this.#unsent}\n`)
+    this.#unsent = undefined
   }
 
   #deliver(): void {

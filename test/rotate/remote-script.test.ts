@@ -119,6 +119,9 @@ describe('the remote session', () => {
     writeFileSync(file, 'k\n')
     const session = open(sessionArgv(file, 'echo "Welcome to pve1"; echo ok; '))
     expect(await session.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
+    // A banner (or a terminal title) printed without a newline does not hide the ready line.
+    const unfinished = open(sessionArgv(file, "printf 'Welcome'; printf '\\033]0;pve1\\007'; "))
+    expect(await unfinished.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
   })
 
   it('ends when its input does: close() returns once the shell has exited', async () => {
@@ -152,6 +155,23 @@ describe('the remote session', () => {
     expect(error).toMatchObject({message: 'timed out', timedOut: true})
     expect(Date.now() - started).toBeLessThan(5000)
     expect(await session.request('read', T)).toBe('absent')
+  })
+
+  it('a shell that never starts the session (a login script waiting for input) times out saying so', async () => {
+    const session = open(sessionArgv(path.join(dir, 'authorized_keys'), 'read x; '))
+    await expect(session.request('read', 300)).rejects.toMatchObject({
+      message: expect.stringMatching(/^timed out before the node's shell started the session/),
+      timedOut: true,
+    })
+  })
+
+  it('a reply longer than the bound ends the session with an error, not an ever-growing buffer', async () => {
+    const flood = `printf '\\n%s\\n' '${SESSION_READY}'; head -c 5000 /dev/zero | tr '\\0' a; exec sleep 60`
+    const session = new LineSession(['sh', '-c', flood], {replyMax: 1000})
+    sessions.push(session)
+    await expect(session.request('read', T)).rejects.toEqual(
+      new SessionError('a reply of more than 1000 bytes without a line end'),
+    )
   })
 
   it('a request the shell does not know ends the session with a failure', async () => {
