@@ -41,3 +41,16 @@ it('oclif.manifest.json is what the build generates from the current commands', 
     await rm(dir, {recursive: true, force: true})
   }
 }, 90_000)
+
+it("command ids sort the same by code point as by localeCompare (the build's edit of oclif's sort relies on it)", async () => {
+  const ids = Object.keys(JSON.parse(await readFile(path.join(REPO, 'oclif.manifest.json'), 'utf8')).commands)
+  for (const id of ids) expect(id).toMatch(/^[a-z]+(?:[-:][a-z]+)*$/)
+  const byCodePoint = [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  expect(byCodePoint).toEqual([...ids].sort((a, b) => a.localeCompare(b)))
+})
+
+it("the bundle carries the edit: oclif's command sort no longer calls localeCompare", async () => {
+  const bundle = await readFile(path.join(REPO, 'dist/pcp-harden.cjs'), 'utf8')
+  expect(bundle).toContain('pluginType:')
+  expect(bundle).not.toMatch(/\.id\.localeCompare\(/)
+})
