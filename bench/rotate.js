@@ -4,12 +4,13 @@
 // (target: at most 3). On loopback every node's sshd shares this machine's cores, which a real
 // cluster's nodes do not, and OpenSSH 9's default key exchange (sntrup761x25519) costs both ends
 // far more CPU than the rest of a rotation: the bench also runs with curve25519-sha256 only
-// (--ssh-option KexAlgorithms=...) to show the tool's own scaling. It also times the floor: the two
-// SSH connections the issue asks for per node (the admin's, then the proxy's key running the forced
-// command), 8 nodes at a time as rotate-keys runs them, and nothing else; the floor on 20 nodes
-// against rotate-keys on 1 node is the lowest ratio any implementation could reach here. Needs root (each node has its own /root in a private mount namespace) and
-// the built CLI: `npm run build && node --import tsx bench/rotate.js` (tsx loads the test
-// helper that starts the real sshd nodes).
+// (--ssh-option KexAlgorithms=...) to show the tool's own scaling. It also times the floor: the
+// two SSH connections the issue asks for per node (the admin's, then the proxy's key running the
+// forced command), 8 nodes at a time as rotate-keys runs them, and nothing else; the floor on 20
+// nodes against rotate-keys on 1 node is the lowest ratio any implementation could reach here.
+// Needs root (each node has its own /root in a private mount namespace) and the built CLI:
+// `npm run build && node --import tsx bench/rotate.js` (tsx loads the test helper that starts
+// the real sshd nodes).
 import {execFile} from 'node:child_process'
 import {chownSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'

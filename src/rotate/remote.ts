@@ -38,7 +38,8 @@ trap - EXIT`
  * The admin's shell on a node for the whole run: one connection and one shell serve every read and
  * write of the node's authorized_keys ($1), the write done by the write script ($2). It prints
  * SESSION_READY on a line of its own (after a newline that ends whatever a login script left
- * unfinished, such as a banner printed without one), then answers each request line with one reply line:
+ * unfinished, such as a banner printed without one), then answers each request line with one
+ * reply line:
  * - `read`: `ok BASE64` (the file, following a symlink as sshd does), `absent`, or `fail STATUS MESSAGE`;
  * - `write WANT BASE64`: the write script run on the decoded content, `ok` or `fail STATUS MESSAGE`
  *   (status 92: the file is no longer WANT, its SHA-256 or "absent").

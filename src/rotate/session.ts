@@ -34,9 +34,10 @@ interface Waiter {
  * One long-lived program (ssh running the session script on a node) spoken to in lines: a request
  * line on its standard input, one reply line on its standard output. Requests go one at a time,
  * each only once the program has printed SESSION_READY (until then its input may be read by a
- * login script, and its output is a login script's). The program starts on the first request, and again on the next request after it ended (a failed
- * connection, a timeout), so one failure never poisons the requests after it. Closing ends its
- * standard input, which ends the remote shell; a killed parent closes it just the same.
+ * login script, and its output is a login script's). The program starts on the first request,
+ * and again on the next request after it ended (a failed connection, a timeout), so one failure
+ * never poisons the requests after it. Closing ends its standard input, which ends the remote
+ * shell; a killed parent closes it just the same.
  */
 export class LineSession {
   #child?: Child
