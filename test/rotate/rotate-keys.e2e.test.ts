@@ -85,13 +85,18 @@ afterEach(async () => {
   await rm(root, {recursive: true, force: true})
 })
 
+/** rotate-keys on the test nodes (JSON unless a --format is given). */
 function rotate(...extra: string[]) {
+  return rotateOn(nodes.map((n) => n.target).join(','), ...extra)
+}
+
+function rotateOn(nodeList: string, ...extra: string[]) {
   return cli([
     'rotate-keys',
     '--root',
     root,
     '--nodes',
-    nodes.map((n) => n.target).join(','),
+    nodeList,
     '--identity',
     admin.path,
     '--known-hosts',
@@ -249,21 +254,7 @@ describe('rotate-keys with real sshd nodes', () => {
   it('a node down at preflight: nothing changes anywhere', async () => {
     const before = await everything()
     const port = await freePortOn('127.0.0.5')
-    const run = await cli([
-      'rotate-keys',
-      '--root',
-      root,
-      '--nodes',
-      `${nodes.map((n) => n.target).join(',')},127.0.0.5:${port}`,
-      '--identity',
-      admin.path,
-      '--known-hosts',
-      knownHosts,
-      '--forced-command',
-      sensors,
-      '--format',
-      'json',
-    ])
+    const run = await rotateOn(`${nodes.map((n) => n.target).join(',')},127.0.0.5:${port}`)
     expect(run.code).toBe(2)
     const report = JSON.parse(run.stdout)
     expect(report.summary).toMatch(/^nothing changed: 127\.0\.0\.5:\d+: preflight: .*refused/)
