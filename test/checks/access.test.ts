@@ -1,22 +1,18 @@
 import {describe, expect, it} from 'vitest'
 
-import {runAudit} from '../../src/engine/audit.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend} from '../../src/host/tree.js'
 import {cidrToWildcards} from '../../src/pcp/access-findings.js'
+import {auditHost} from '../helpers/audit.js'
 import {ACCESS_BREAKS, seedAccess, seedTreeWith} from './seed-tree.js'
 
 const PMCD_CONF = '/etc/pcp/pmcd/pmcd.conf'
 
 async function audit(content: string) {
   const host = new Host(new MemoryBackend(seedTreeWith({path: PMCD_CONF, content}), 'access'))
-  return runAudit(host, {
+  return auditHost(host, {
     rootLabel: 'access',
     profiles: ['pcp-collector'],
-    failOn: 'low',
-    waivers: [],
-    now: new Date(),
-    tool: {name: 'pcp-harden', version: 'test'},
   })
 }
 

@@ -5,10 +5,10 @@ import {describe, expect, it} from 'vitest'
 
 import {CATALOGUE, loadAll} from '../../src/checks/index.js'
 import {PROFILES, SEVERITIES} from '../../src/checks/types.js'
-import {runAudit} from '../../src/engine/audit.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {REPO} from '../cli/run-cli.js'
+import {auditHost} from '../helpers/audit.js'
 import {SEED_FILE_BREAKS} from './breaks-extra.js'
 import {PMCD_BREAKS} from './pmcd-breaks.js'
 import {PULSE_BREAKS} from './pulse/index.js'
@@ -51,13 +51,9 @@ describe('the catalogue of checks', async () => {
       ...PULSE_BREAKS.flatMap((b) => b.fails.map((f) => f.check)),
     ])
     const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
-    const report = await runAudit(host, {
+    const report = await auditHost(host, {
       rootLabel: 'seed',
       profiles: [...PROFILES],
-      failOn: 'low',
-      waivers: [],
-      now: new Date(),
-      tool: {name: 'pcp-harden', version: 'test'},
     })
     for (const {id} of CATALOGUE) {
       expect(failing, `${id} has no failing fixture`).toContain(id)

@@ -3,9 +3,9 @@ import {describe, expect, it} from 'vitest'
 import {parseIdMap} from '../../src/checks/container/psp-ct-001.js'
 import {parseAppArmorLabel} from '../../src/checks/container/psp-ct-002.js'
 import {PROFILES} from '../../src/checks/types.js'
-import {runAudit} from '../../src/engine/audit.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend} from '../../src/host/tree.js'
+import {auditHost} from '../helpers/audit.js'
 import {seedTreeWithout} from './seed-tree.js'
 
 describe('the uid map', () => {
@@ -34,14 +34,10 @@ describe('the AppArmor label', () => {
 describe('PSP-CT in an offline image', () => {
   it('skips each check and says it cannot decide, instead of passing', async () => {
     const host = new Host(new MemoryBackend(seedTreeWithout('/proc'), 'image'))
-    const report = await runAudit(host, {
+    const report = await auditHost(host, {
       rootLabel: 'image',
       profiles: [...PROFILES],
       only: ['PSP-CT-001', 'PSP-CT-002', 'PSP-CT-003'],
-      failOn: 'low',
-      waivers: [],
-      now: new Date(),
-      tool: {name: 'pcp-harden', version: 'test'},
     })
     expect(report.results.map((r) => [r.check, r.status])).toEqual([
       ['PSP-CT-001', 'skip'],

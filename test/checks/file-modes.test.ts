@@ -1,11 +1,11 @@
 import {afterEach, describe, expect, it} from 'vitest'
 
-import {runAudit} from '../../src/engine/audit.js'
 import type {Report} from '../../src/engine/model.js'
 import {detectProfiles} from '../../src/engine/profiles.js'
 import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {parseTreeSpec} from '../../src/host/tree.js'
+import {auditHost} from '../helpers/audit.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
 import {SEED_FILE_BREAKS} from './breaks-extra.js'
 import {BREAKS, SEED_TREE, seedTreeWith} from './seed-tree.js'
@@ -20,13 +20,9 @@ async function audit(spec: Parameters<typeof buildTree>[0]): Promise<Report> {
   roots.push(root)
   const host = new Host(new DiskBackend(root))
   const profiles = (await detectProfiles(host)).map((d) => d.profile)
-  return runAudit(host, {
+  return auditHost(host, {
     rootLabel: root,
     profiles,
-    failOn: 'low',
-    waivers: [],
-    now: new Date(),
-    tool: {name: 'pcp-harden', version: 'test'},
   })
 }
 

@@ -5,10 +5,10 @@ import {describe, expect, it} from 'vitest'
 
 import {judgeConfigs, type LxcContext} from '../../src/checks/lxc/analysis.js'
 import {PROFILES} from '../../src/checks/types.js'
-import {runAudit} from '../../src/engine/audit.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {REPO} from '../cli/run-cli.js'
+import {auditHost} from '../helpers/audit.js'
 
 const CORPUS = path.resolve(REPO, '../shared/corpus/lxc')
 const NO_CONTEXT: LxcContext = {snapshotUsers: new Map()}
@@ -21,14 +21,10 @@ function judge(text: string, context = NO_CONTEXT, file = '/etc/pve/lxc/100.conf
 /** The PSP-LXC results of verify on a tree given as YAML entries. */
 async function lxcResults(entries: string) {
   const host = new Host(new MemoryBackend(parseTreeSpec(`entries:\n${entries}`, 'test'), 'test'))
-  const report = await runAudit(host, {
+  const report = await auditHost(host, {
     rootLabel: 'test',
     profiles: [...PROFILES],
     only: ['PSP-LXC-001', 'PSP-LXC-009', 'PSP-LXC-010'],
-    failOn: 'low',
-    waivers: [],
-    now: new Date(),
-    tool: {name: 'pcp-harden', version: 'test'},
   })
   return report.results
 }

@@ -3,9 +3,9 @@ import {describe, expect, it} from 'vitest'
 import {CATALOGUE} from '../../src/checks/index.js'
 import {PMCD_CHECKS} from '../../src/checks/pmcd/catalogue.js'
 import type {CheckResult} from '../../src/checks/types.js'
-import {runAudit} from '../../src/engine/audit.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, parseTreeSpec, type TreeSpec} from '../../src/host/tree.js'
+import {auditHost} from '../helpers/audit.js'
 import {PMCD_BREAKS, seedTreeWithAll} from './pmcd-breaks.js'
 import {SEED_TREE, seedAccess, seedTreeWith} from './seed-tree.js'
 
@@ -52,14 +52,10 @@ describe('each break of the seed tree fails exactly the checks it names, with th
 
     // Nothing else in the catalogue reports it.
     const pmcdIds = CATALOGUE.filter((e) => e.id.startsWith('PCP-PMCD-')).map((e) => e.id)
-    const report = await runAudit(new Host(new MemoryBackend(spec, 'pmcd')), {
+    const report = await auditHost(new Host(new MemoryBackend(spec, 'pmcd')), {
       rootLabel: 'pmcd',
       profiles: ['pcp-collector'],
       skip: pmcdIds,
-      failOn: 'low',
-      waivers: [],
-      now: new Date(),
-      tool: {name: 'pcp-harden', version: 'test'},
     })
     expect(report.results.filter((r) => r.status === 'fail').map((r) => r.check)).toEqual([])
   })

@@ -1,22 +1,18 @@
 import {describe, expect, it} from 'vitest'
 
 import {PROFILES} from '../../src/checks/types.js'
-import {runAudit} from '../../src/engine/audit.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend} from '../../src/host/tree.js'
+import {auditHost} from '../helpers/audit.js'
 import {PULSE_BREAKS, type PulseBreak} from './pulse/index.js'
 import {seedTreeBroken} from './seed-tree.js'
 
 /** The failing (or undecided) results of the Pulse checks on the seed tree as a break leaves it. */
 async function pulseFailures(brk: PulseBreak) {
   const host = new Host(new MemoryBackend(seedTreeBroken(brk), 'seed'))
-  const report = await runAudit(host, {
+  const report = await auditHost(host, {
     rootLabel: 'seed',
     profiles: [...PROFILES],
-    failOn: 'low',
-    waivers: [],
-    now: new Date(),
-    tool: {name: 'pcp-harden', version: 'test'},
   })
   return report.results.filter(
     (r) => r.check.startsWith('PSP-') && (r.status === 'fail' || r.status === 'error'),

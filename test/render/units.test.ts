@@ -5,7 +5,6 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {UNIT_CHECKS} from '../../src/checks/unit/catalogue.js'
-import {runAudit} from '../../src/engine/audit.js'
 import {
   runSystemdAnalyze,
   securityScore,
@@ -16,6 +15,7 @@ import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {checkCidr, DEFAULT_UNIT_OPTIONS, renderUnits, type UnitOptions} from '../../src/render/units.js'
 import {UNIT_NAMES} from '../../src/render/unit-names.js'
+import {auditHost} from '../helpers/audit.js'
 
 const BINARY = systemdAnalyzeBinary() as string
 /** Executables that exist here: systemd-analyze verify rejects an ExecStart= it cannot find. */
@@ -123,14 +123,10 @@ describe('the rendered units', () => {
 
   it('pass every PSP-UNIT check', async () => {
     const root = await renderInto('checks', DEFAULT_UNIT_OPTIONS)
-    const report = await runAudit(new Host(new DiskBackend(root)), {
+    const report = await auditHost(new Host(new DiskBackend(root)), {
       rootLabel: root,
       profiles: ['pulse-proxy'],
       only: UNIT_CHECKS.map((e) => e.id),
-      failOn: 'low',
-      waivers: [],
-      now: new Date(),
-      tool: {name: 'pcp-harden', version: 'test'},
     })
     expect(report.results.map((r) => [r.check, r.status])).toEqual(UNIT_CHECKS.map((e) => [e.id, 'pass']))
   })
