@@ -8,7 +8,7 @@ import {InputError} from '../engine/errors.js'
 export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
   static override summary = "Rotate pulse-sensor-proxy's SSH key on every cluster node, safely"
   static override description =
-    "Seed 004's staged rotation as one command: preflight (a lock, the active key, every node reachable with the " +
+    "The Pulse proxy hardening guide's staged rotation as one command: preflight (a lock, the active key, every node reachable with the " +
     'admin identity), stage a new ed25519 key in ssh.d/next, push its restricted line (from=, the forced command, ' +
     'no forwarding, no pty) to every node with an atomic remote replace, verify it as the proxy connects, swap ' +
     'ssh/ and ssh.d/next locally, then remove the old key from every node. A failure on any node removes the new ' +

@@ -3,7 +3,7 @@ import {isIPv4, isIPv6} from 'node:net'
 import {InputError} from '../engine/errors.js'
 import {cidrToWildcards} from './access-findings.js'
 
-/** What `access write` is asked for: who may do what, from flags or a seed-style policy file. */
+/** What `access write` is asked for: who may do what, from flags or a guide-style policy file. */
 export interface AccessSpec {
   fetch: string[]
   store: string[]
@@ -126,7 +126,7 @@ export function spliceAccessSection(
 }
 
 /**
- * Seed 000's `pmcd.access` lines (`host_pattern auth [readonly|read|write] [metrics=...]`):
+ * A widely copied PCP security guide's `pmcd.access` lines (`host_pattern auth [readonly|read|write] [metrics=...]`):
  * PCP never reads such a file. Each line is translated to what pmcd can enforce, with a note
  * where it cannot (authentication is not per host in PCP; there are no per-metric filters).
  */
@@ -181,7 +181,7 @@ export function translateSeedPolicy(
   return {rules, notes}
 }
 
-/** Whether a file is a seed-style policy (`HOST cert|sasl|reject ...` lines) rather than pmcd syntax. */
+/** Whether a file is a guide-style policy (`HOST cert|sasl|reject ...` lines) rather than pmcd syntax. */
 export function looksLikeSeedPolicy(text: string): boolean {
   const lines = text
     .split('\n')

@@ -106,7 +106,7 @@ const COLLECTOR_PAIRS: [Role, TlsKey, TlsKey][] = [
   ['server', 'tls-cert-file', 'tls-key-file'],
   ['client', 'tls-client-cert-file', 'tls-client-key-file'],
 ]
-/** A user's ~/.pcp/tls.conf: its tls-cert-file is the monitor's own (client) certificate (seed 001 15.5). */
+/** A user's ~/.pcp/tls.conf: its tls-cert-file is the monitor's own (client) certificate (PCP's secure-connections chapter). */
 const USER_PAIRS: [Role, TlsKey, TlsKey][] = [
   ['client', 'tls-cert-file', 'tls-key-file'],
   ['client', 'tls-client-cert-file', 'tls-client-key-file'],

@@ -70,7 +70,7 @@ export async function readCa(host: Host, dir: string, now: Date): Promise<Existi
  * What `cert issue` makes: a monitor's client certificate and key (client.crt, client.key) or, with
  * `server`, another collector's (server.crt, server.key), signed by the CA in --ca-dir, with a copy
  * of the CA certificate beside them so the monitor can verify collectors. The files go to --out, or
- * to ~USER/.pcp/tls (as seed 001 15.5 does); all owned by --user when given (keys 0600, the rest 0644).
+ * to ~USER/.pcp/tls (as PCP's secure-connections chapter does); all owned by --user when given (keys 0600, the rest 0644).
  */
 export async function planIssue(host: Host, options: IssueOptions): Promise<PkiRun> {
   const caDir = hostDir(options.caDir, '--ca-dir')

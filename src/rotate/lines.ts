@@ -12,7 +12,7 @@ export function readPublicKey(text: string): PublicKey | undefined {
 }
 
 /**
- * The restricted line the proxy's key gets on every node, exactly as issue 7 and seed 004 give it.
+ * The restricted line the proxy's key gets on every node, exactly as issue 7 and the Pulse proxy hardening guide give it.
  * Refused (Error) when sshd would not read it back with this from= and command.
  */
 export function proxyLine(publicKey: string, subnets: readonly string[], forcedCommand: string): string {

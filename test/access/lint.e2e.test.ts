@@ -52,7 +52,7 @@ describe('access lint', () => {
     const run = await cli(['access', 'lint', file('pmcd.access'), '--format', 'json'])
     expect(run.code).toBe(1)
     const out = JSON.parse(run.stdout)
-    expect(out).toMatchObject({kind: 'seed-policy', readByPcp: false})
+    expect(out).toMatchObject({kind: 'guide-policy', readByPcp: false})
     expect(out.translation.map((t: {statement: string}) => t.statement)).toEqual([
       'allow localhost : all;',
       'allow 10.* : all;',

@@ -12,7 +12,7 @@ function meta(
   severity: Severity,
   profiles: CheckMeta['profiles'],
   remediation: string,
-  reference = 'seeds/004 "File Permissions"',
+  reference = 'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "File Permissions"',
 ): CheckMeta {
   return {
     id,

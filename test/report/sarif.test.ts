@@ -84,7 +84,7 @@ describe('formatSarif', () => {
     expect(key.fullDescription.text).toBe(report.checks.find((c) => c.id === 'PSP-FILE-001')!.rationale)
     expect(key.help.text).toContain('chmod 0600 /var/lib/pulse-sensor-proxy/ssh/id_ed25519')
     expect(key.help.markdown).toContain('**Remediation:** chmod 0600')
-    expect(key.help.markdown).toContain('seeds/004')
+    expect(key.help.markdown).toContain('Pulse Temperature Proxy - Security Hardening Guide')
     expect(key.properties).toEqual({
       tags: ['security', 'pulse-proxy', 'files'],
       precision: 'high',

@@ -13,7 +13,7 @@ export const check = accessCheck({
     'file pmcd rejects is not hardened at all. pcp-harden decides validity exactly as `pmcd -v` does.',
   remediation:
     'Fix the line reported (pcp-harden access lint explains it), then check with: pmcd -v -c /etc/pcp/pmcd/pmcd.conf',
-  reference: 'FACTS.md "PCP 6: pmcd access control"; pmcd(1)',
+  reference: 'pmcd(1) "ACCESS CONTROL CONFIGURATION"; pmcd(1) "AGENT CONFIGURATION"',
   example: {
     fail: '[access]\nallow local:* : all;      # unquoted: bad access specifier',
     pass: '[access]\nallow "local:*" : all;',

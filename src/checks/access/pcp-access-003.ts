@@ -8,11 +8,11 @@ export const check = accessCheck({
   tags: ['pmcd', 'access'],
   rationale:
     'With the shipped [access] section any host that can reach port 44321 may fetch every metric: process lists ' +
-    'with command lines, users, network connections, kernel details. Seed 000 wants fetch limited to monitoring ' +
+    'with command lines, users, network connections, kernel details. A widely copied PCP security guide wants fetch limited to monitoring ' +
     'networks; in PCP that is a disallow for ".*" and ":*" and allows for the monitors (wildcards, not CIDR).',
   remediation:
     'disallow ".*" : all; disallow ":*" : all; allow 10.1.2.* : fetch, maximum 20 connections; allow "local:*" : all;',
-  reference: 'seeds/000 "Configure PMCD access control" and FACTS.md "Shipped default"',
+  reference: 'a widely copied PCP security guide, "Configure PMCD access control" and the shipped pmcd.conf',
   example: {
     fail: '[access]\ndisallow ".*" : store;\ndisallow ":*" : store;\nallow "local:*" : all;',
     pass: '[access]\ndisallow ".*" : all;\ndisallow ":*" : all;\nallow 10.1.2.* : fetch;\nallow "local:*" : all;',

@@ -10,6 +10,6 @@ export const check = accessCheck({
     'Without "maximum N connections" a remote client (or a runaway monitoring script) can hold as many pmcd ' +
     'connections as it likes, starving the monitors that matter.',
   remediation: 'allow 10.1.2.* : fetch, maximum 20 connections;',
-  reference: 'pmcd(1) ACCESS CONTROL ("maximum N connections")',
+  reference: 'pmcd(1) "ACCESS CONTROL CONFIGURATION" ("maximum N connections")',
   example: {fail: 'allow 10.1.2.* : fetch;', pass: 'allow 10.1.2.* : fetch, maximum 20 connections;'},
 })

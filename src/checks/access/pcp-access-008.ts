@@ -7,15 +7,16 @@ export const check: Check = {
   title: 'No pmcd.access file that PCP never reads',
   severity: 'medium',
   profiles: ['pcp-collector'],
-  tags: ['pmcd', 'access', 'seed-mismatch'],
+  tags: ['pmcd', 'access', 'guide-mismatch'],
   rationale:
-    'Hardening guides (seed 000) put rules like "10.0.0.0/8 sasl", "* reject" or "viewer-host cert readonly" in ' +
+    'Hardening guides (a widely copied PCP security guide) put rules like "10.0.0.0/8 sasl", "* reject" or "viewer-host cert readonly" in ' +
     '/etc/pcp/pmcd/pmcd.access. PCP has no such file: pmcd reads access rules only from the [access] section of ' +
     'pmcd.conf (and pmcd.conf.access). Whatever the file says protects nothing, while its presence suggests it does.',
   remediation:
     'pcp-harden access write --policy /etc/pcp/pmcd/pmcd.access --dry-run (translates it into [access] statements ' +
     'and says what PCP cannot enforce), then remove the file.',
-  reference: 'seeds/000 "Configure PMCD access control"; FACTS.md "There is no file named pmcd.access"',
+  reference:
+    'a widely copied PCP security guide, "Configure PMCD access control"; pmcd(1) FILES (pmcd.conf, pmcd.conf.access)',
   example: {
     fail: '/etc/pcp/pmcd/pmcd.access:\n  10.0.0.0/8 sasl\n  * reject',
     pass: '(no /etc/pcp/pmcd/pmcd.access)',

@@ -11,12 +11,13 @@ export const check: Check = {
     'valid certificate, one that expires within 7 days, a key that does not match it, an RSA key below 2048 ' +
     'bits or an MD5/SHA-1 signature (which OpenSSL 3 refuses at its default security level), a certificate ' +
     'without the serverAuth/clientAuth usage of its role, or one the configured CA did not sign breaks secure ' +
-    "connections, or lets them stand on a certificate that proves nothing. Seed 001's openssl commands make " +
+    "connections, or lets them stand on a certificate that proves nothing. PCP's secure-connections chapter's openssl commands make " +
     'certificates that are never checked again.',
   remediation:
     'pcp-harden cert check (the details and days left); replace the certificates with pcp-harden cert init ' +
     '--force (or cert issue --server for a collector whose CA is elsewhere).',
-  reference: 'seeds/001 "15.4 Collector Setup"; FACTS.md "PCP 6: TLS"; RFC 5280',
+  reference:
+    'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; PCPIntro(1) "SECURE PMCD CONNECTIONS"; RFC 5280',
   example: {
     fail: 'tls-cert-file = /etc/pcp/tls/server.crt   (expired, or RSA 1024, or signed with sha1WithRSAEncryption)',
     pass: 'tls-cert-file = /etc/pcp/tls/server.crt   (RSA 2048, sha256WithRSAEncryption, serverAuth, signed by tls-ca-cert-file, 300 days left)',

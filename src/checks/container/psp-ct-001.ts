@@ -36,7 +36,8 @@ export const check: Check = {
     'offline image there is none, and it says so instead of passing.',
   remediation:
     'On the host: recreate the container unprivileged (pct restore --unprivileged 1), see PSP-LXC-001 there',
-  reference: 'seeds/004 "Runtime Verification" (cat /proc/self/uid_map; NOT 0 0 4294967295)',
+  reference:
+    'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Runtime Verification" (cat /proc/self/uid_map; NOT 0 0 4294967295)',
   example: {fail: '/proc/self/uid_map: 0 0 4294967295', pass: '/proc/self/uid_map: 0 100000 65536'},
   async run(host) {
     if (await offlineImage(host)) return offlineSkip('the uid map')

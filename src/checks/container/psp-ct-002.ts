@@ -21,7 +21,8 @@ export const check: Check = {
     'ones in /proc/self/attr/current; the first that exists is read. An offline image has neither.',
   remediation:
     "On the host: remove lxc.apparmor.profile: unconfined from the container's config (PSP-LXC-002) and restart it",
-  reference: 'seeds/004 "Runtime Verification" (cat /proc/self/attr/current; NOT unconfined)',
+  reference:
+    'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Runtime Verification" (cat /proc/self/attr/current; NOT unconfined)',
   example: {
     fail: '/proc/self/attr/current: unconfined',
     pass: '/proc/self/attr/current: lxc-105_</var/lib/lxc> (enforce)',

@@ -18,7 +18,8 @@ export const check: Check = {
     'On the host: lxc.mount.entry: /run/pulse-sensor-proxy mnt/pulse-proxy none bind,create=dir 0 0 (or mp0: ' +
     '/run/pulse-sensor-proxy,mp=/mnt/pulse-proxy) in the container config, systemctl start pulse-sensor-proxy, ' +
     'restart the container',
-  reference: 'seeds/004 "Check bind mount" (ls -la /mnt/pulse-proxy/; pulse-sensor-proxy.sock visible)',
+  reference:
+    'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Check bind mount" (ls -la /mnt/pulse-proxy/; pulse-sensor-proxy.sock visible)',
   example: {
     fail: '/mnt/pulse-proxy/ (empty directory)',
     pass: 'srwxrwxrwx nobody nogroup /mnt/pulse-proxy/pulse-sensor-proxy.sock',

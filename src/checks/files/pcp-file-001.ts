@@ -15,7 +15,8 @@ export const check = fileModeCheck(
     remediation:
       'chown pcp:pcp KEY && chmod 0600 KEY (or chown root:pcp KEY && chmod 0640 KEY); then replace the key and its ' +
       'certificate if others could read it: they may have copied it.',
-    reference: 'seeds/001 "15.2 Creating the server certificate" and FACTS.md "PCP 6: TLS"',
+    reference:
+      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections" and PCPIntro(1) "SECURE PMCD CONNECTIONS"',
     example: {
       fail: '-rw-r--r-- root root /etc/pcp/tls/server.key   (named by tls-key-file)',
       pass: '-rw------- pcp pcp /etc/pcp/tls/server.key',

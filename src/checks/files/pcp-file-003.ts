@@ -12,7 +12,8 @@ export const check = fileModeCheck(
       '/etc/default/pmcd (or /etc/sysconfig/pmcd) set its command line. Whoever can change these files, or replace ' +
       'them through a writable /etc/pcp or /etc/pcp/pmcd, runs code as root at the next restart.',
     remediation: 'chown root FILE && chmod go-w FILE (and the same for /etc/pcp and /etc/pcp/pmcd)',
-    reference: 'seeds/000 "Protect PCP configuration" and FACTS.md "pmcd access control"',
+    reference:
+      'a widely copied PCP security guide, "Protect PCP configuration" and pmcd(1) "ACCESS CONTROL CONFIGURATION"',
     example: {
       fail: '-rw-rw-r-- root pcp /etc/pcp/pmcd/pmcd.conf',
       pass: '-rw-r----- root pcp /etc/pcp/pmcd/pmcd.conf',

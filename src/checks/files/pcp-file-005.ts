@@ -12,8 +12,8 @@ export const check = fileModeCheck(
       '/var/log/pcp/pmproxy (where it also reads a pmproxy.conf). A world-writable log directory lets any user plant ' +
       'that file, replace archives and logs, or hide an intrusion.',
     remediation:
-      'chmod o-w /var/log/pcp /var/log/pcp/* (PCP ships them 0775 pcp:pcp; seed 000 recommends 0750)',
-    reference: 'seeds/000 "Secure PCP logs" and FACTS.md "PCP 6: pmproxy"',
+      'chmod o-w /var/log/pcp /var/log/pcp/* (PCP ships them 0775 pcp:pcp; a widely copied PCP security guide recommends 0750)',
+    reference: 'a widely copied PCP security guide, "Secure PCP logs" and pmproxy(1)',
     example: {
       fail: 'drwxrwxrwx pcp pcp /var/log/pcp/pmproxy',
       pass: 'drwxr-x--- pcp pcp /var/log/pcp/pmproxy',

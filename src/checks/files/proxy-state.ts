@@ -16,7 +16,7 @@ export const CRON_USERS = [PROXY_USER, 'pulse-proxy']
 export const USER_CRONTAB_DIRS = ['/var/spool/cron/crontabs', '/var/spool/cron']
 
 /**
- * What may be in the proxy's state directory (seed 004's tree, the rotation's staging and the
+ * What may be in the proxy's state directory (the Pulse proxy hardening guide's tree, the rotation's staging and the
  * known_hosts its ssh client keeps); any other name is reported. Directories listed are walked.
  */
 const EXPECTED: Record<string, readonly string[]> = {

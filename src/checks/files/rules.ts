@@ -7,9 +7,9 @@ export const PROXY_USER = 'pulse-sensor-proxy'
 export const PROXY_STATE_DIR = '/var/lib/pulse-sensor-proxy'
 export const PROXY_RUNTIME_DIR = '/run/pulse-sensor-proxy'
 
-const SEED_004 = 'seeds/004 "File Permissions"'
-const SEED_000 = 'seeds/000 "Protect PCP configuration"'
-const PCP_PACKAGE = 'FACTS.md "PCP 6: SASL and files" (packaged modes)'
+const SEED_004 = 'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "File Permissions"'
+const SEED_000 = 'a widely copied PCP security guide, "Protect PCP configuration"'
+const PCP_PACKAGE = "Debian's pcp package (packaged modes)"
 
 const proxy = (path: string, type: PathRule['type'], role: PathRule['role'], mode: number): PathRule => ({
   path,
@@ -21,7 +21,7 @@ const proxy = (path: string, type: PathRule['type'], role: PathRule['role'], mod
   reference: SEED_004,
 })
 
-/** Seed 004's permission tree of pulse-sensor-proxy, as data. */
+/** The Pulse proxy hardening guide's permission tree of pulse-sensor-proxy, as data. */
 export const PROXY_RULES: readonly PathRule[] = [
   proxy(PROXY_STATE_DIR, 'dir', 'state-dir', 0o750),
   proxy(`${PROXY_STATE_DIR}/ssh`, 'dir', 'key-dir', 0o700),
@@ -74,8 +74,20 @@ const PCP_STATIC_RULES: readonly PathRule[] = [
   rootFile('/etc/pcp/pmcd/pmcd.options', 0o644, ['root'], PCP_PACKAGE),
   rootFile('/etc/default/pmcd', 0o644, ['root'], PCP_PACKAGE),
   rootFile('/etc/sysconfig/pmcd', 0o644, ['root'], PCP_PACKAGE),
-  trusted(TLS_CONF_PATH, 'file', 0o644, ['root'], 'seeds/001 "15.3 tls.conf"'),
-  trusted('/etc/pcp/tls', 'dir', 0o750, ['pcp', 'root'], 'seeds/001 "15.2" (certificate directory)'),
+  trusted(
+    TLS_CONF_PATH,
+    'file',
+    0o644,
+    ['root'],
+    `PCP User's and Administrator's Guide, "Establishing Secure Connections"`,
+  ),
+  trusted(
+    '/etc/pcp/tls',
+    'dir',
+    0o750,
+    ['pcp', 'root'],
+    `PCP User's and Administrator's Guide, "Establishing Secure Connections" (certificate directory)`,
+  ),
   trusted('/etc/pcp/pmproxy', 'dir', 0o755, ['root'], PCP_PACKAGE),
   // 0640 root:pcp keeps a [keys] or [redis] password from other users (PCP-PMPROXY-002).
   trusted('/etc/pcp/pmproxy/pmproxy.conf', 'file', 0o644, ['root', 'pcp'], PCP_PACKAGE),
@@ -86,7 +98,7 @@ const PCP_LOG_DIR = '/var/log/pcp'
 
 /** Cyrus SASL's built-in default when sasldb_path is absent. */
 const SASLDB_DEFAULT = '/etc/sasldb2'
-/** PCP's shipped sasldb_path (/etc/pcp/pmcd/passwd.db), the path FACTS.md gives, and seed 000's. */
+/** PCP's shipped sasldb_path (/etc/pcp/pmcd/passwd.db), the path FACTS.md gives, and a widely copied PCP security guide's. */
 const SECRET_DB_FALLBACKS = ['/etc/pcp/pmcd/passwd.db', '/etc/pcp/passwd.db', '/etc/sasl2/pmcd.db']
 
 /** The PCP paths to judge on this host: the fixed ones plus the files its configuration names. */
@@ -100,7 +112,7 @@ export async function pcpRules(host: Host): Promise<PathRule[]> {
   }
 
   const tls = await readTlsConf(host)
-  const reference = `${TLS_CONF_PATH} (seeds/001 "15.3")`
+  const reference = `${TLS_CONF_PATH} (PCP User's and Administrator's Guide, "Establishing Secure Connections")`
   const pcpMustRead = {user: 'pcp', group: 'pcp', consequence: 'pmcd reads it as user pcp and will not start'}
   for (const key of ['tls-key-file', 'tls-client-key-file'] as const) {
     const file = tls.values[key]
@@ -134,7 +146,7 @@ export async function pcpRules(host: Host): Promise<PathRule[]> {
         mode: 0o640,
         owners: ['root'],
         groups: ['pcp'],
-        reference: 'seeds/000 "Secure SASL credentials"',
+        reference: 'a widely copied PCP security guide, "Secure SASL credentials"',
       })
   }
 
@@ -145,7 +157,7 @@ export async function pcpRules(host: Host): Promise<PathRule[]> {
     mode: 0o750,
     owners: ['pcp'],
     groups: ['pcp', 'adm'],
-    reference: 'seeds/000 "Secure PCP logs"',
+    reference: 'a widely copied PCP security guide, "Secure PCP logs"',
   })
   for (const dir of await subdirectories(host, PCP_LOG_DIR)) {
     add({
@@ -155,7 +167,7 @@ export async function pcpRules(host: Host): Promise<PathRule[]> {
       mode: 0o750,
       owners: ['pcp'],
       groups: ['pcp'],
-      reference: 'seeds/000 "Secure PCP archives"',
+      reference: 'a widely copied PCP security guide, "Secure PCP archives"',
     })
     for (const file of await entries(host, dir, 'file')) {
       add({
@@ -165,7 +177,7 @@ export async function pcpRules(host: Host): Promise<PathRule[]> {
         mode: 0o644,
         owners: ['pcp'],
         groups: ['pcp'],
-        reference: 'seeds/000 "Secure PCP logs"',
+        reference: 'a widely copied PCP security guide, "Secure PCP logs"',
         noDrift: true,
       })
     }

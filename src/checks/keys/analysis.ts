@@ -151,7 +151,7 @@ function staleProxyKey(entry: AuthorizedKeysEntry, proxyKeys: ProxyKeys): boolea
   return !proxyKeys.ids.has(entry.key.id)
 }
 
-/** The proxy line's restrictions that seed 004 asks for (PSP-KEYS-001, 002, 003). */
+/** The proxy line's restrictions that the Pulse proxy hardening guide asks for (PSP-KEYS-001, 002, 003). */
 function proxyLineFindings(file: string, key: AuthorizedKey, user: string): Finding[] {
   const at = {path: file, line: key.line, evidence: key.key.fingerprint}
   const findings: Finding[] = []

@@ -6,7 +6,7 @@ import {ACTIVE_KEY, PROXY_STATE_DIR} from './analysis.js'
 const DAY_MS = 86_400_000
 /** rotate-keys' journal: present while a rotation runs, and after one that was interrupted. */
 export const ROTATION_JOURNAL = `${PROXY_STATE_DIR}/ssh.d/rotation.json`
-/** Seed 004 "Key Rotation": recommended every 90 days, at least every 180. */
+/** The Pulse proxy hardening guide "Key Rotation": recommended every 90 days, at least every 180. */
 export const ROTATE_RECOMMENDED_DAYS = 90
 export const ROTATE_REQUIRED_DAYS = 180
 

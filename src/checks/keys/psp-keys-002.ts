@@ -11,7 +11,7 @@ export const check = keysCheck(
       'The proxy only needs the output of sensors -j. Without command=, its key opens a root shell on the node (sshd runs whatever the client asks for), so whoever reads the key on the proxy host owns every node of the cluster.',
     remediation:
       'Put command="sensors -j" (or the installer\'s wrapper) first in the options of the proxy\'s line.',
-    reference: 'seeds/004 "SSH Key Restrictions"',
+    reference: 'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "SSH Key Restrictions"',
     example: {
       fail: 'from="192.168.0.0/24",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 AAAAC3Nz...id pulse-sensor-proxy',
       pass: 'from="192.168.0.0/24",command="sensors -j",no-port-forwarding,no-X11-forwarding,no-agent-forwarding,no-pty ssh-ed25519 AAAAC3Nz...id pulse-sensor-proxy',

@@ -12,7 +12,7 @@ export const check = keysCheck(
     remediation:
       'Rewrite the line as options separated by commas with no blanks, values in double quotes: from="10.0.0.0/8",command="sensors -j",no-pty ssh-ed25519 AAAA... comment.',
     reference:
-      'FACTS.md "OpenSSH authorized_keys"; auth2-pubkeyfile.c auth_check_authkey_line, auth-options.c sshauthopt_parse',
+      'sshd(8) "AUTHORIZED_KEYS FILE FORMAT"; auth2-pubkeyfile.c auth_check_authkey_line, auth-options.c sshauthopt_parse',
     example: {
       fail: 'from=10.0.0.0/8,command=sensors -j,no-pty ssh-ed25519 AAAAC3Nz...id pulse-sensor-proxy',
       pass: 'from="10.0.0.0/8",command="sensors -j",no-pty ssh-ed25519 AAAAC3Nz...id pulse-sensor-proxy',

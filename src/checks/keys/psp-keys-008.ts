@@ -12,7 +12,7 @@ export const check = keysCheck(
     remediation:
       'chown USER ~/.ssh ~/.ssh/authorized_keys; chmod 0700 ~/.ssh; chmod 0600 ~/.ssh/authorized_keys; chmod go-w ~',
     reference:
-      'FACTS.md "OpenSSH authorized_keys"; misc.c safe_path, Debian user-group-modes.patch, sshd_config(5) StrictModes',
+      'sshd(8) "AUTHORIZED_KEYS FILE FORMAT"; misc.c safe_path, Debian user-group-modes.patch, sshd_config(5) StrictModes',
     example: {
       fail: '/root/.ssh 0775 root:root',
       pass: '/root/.ssh 0700 root:root',

@@ -16,7 +16,7 @@ export const check = lxcCheck(
       'Recreate the container unprivileged (pct restore --unprivileged 1 from a backup; PVE cannot switch a ' +
       'container in place), then mount the proxy socket directory into it again',
     reference:
-      'seeds/004 "LXC Container Requirements" (unprivileged: 1 required); FACTS.md "Proxmox LXC config"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "LXC Container Requirements" (unprivileged: 1 required); pct.conf(5); PVE::LXC::Config in proxmox/pve-container',
     example: {
       fail: 'arch: amd64\nhostname: pulse\nrootfs: local-lvm:vm-100-disk-0,size=8G',
       pass: 'arch: amd64\nhostname: pulse\nrootfs: local-lvm:vm-100-disk-0,size=8G\nunprivileged: 1',

@@ -14,7 +14,7 @@ export const check = lxcCheck(
     remediation:
       'Remove the lxc.apparmor.profile: unconfined line (or set it to generated) and restart the container',
     reference:
-      'seeds/004 "LXC Container Requirements" (lxc.apparmor.profile: generated); FACTS.md "Proxmox LXC config"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "LXC Container Requirements" (lxc.apparmor.profile: generated); pct.conf(5); PVE::LXC::Config in proxmox/pve-container',
     example: {
       fail: 'unprivileged: 1\nlxc.apparmor.profile: unconfined',
       pass: 'unprivileged: 1\nlxc.apparmor.profile: generated',

@@ -15,7 +15,7 @@ export const check = lxcCheck(
       'Allow only the devices the container needs (lxc.cgroup2.devices.allow: c 226:128 rwm, or a devN: entry) ' +
       'and remove the allow-all rule',
     reference:
-      'FACTS.md "Proxmox LXC config" (risky raw keys); lxc.container.conf(5) "lxc.cgroup2.[controller]"',
+      'pct.conf(5); PVE::LXC::Config in proxmox/pve-container (risky raw keys); lxc.container.conf(5) "lxc.cgroup2.[controller]"',
     example: {
       fail: 'unprivileged: 1\nlxc.cgroup2.devices.allow: a',
       pass: 'unprivileged: 1\nlxc.cgroup2.devices.allow: c 10:200 rwm',

@@ -14,7 +14,7 @@ export const check = lxcCheck(
     remediation:
       'Use lxc.mount.auto: proc:mixed sys:mixed cgroup:mixed (or remove the line for the defaults)',
     reference:
-      'FACTS.md "Proxmox LXC config" (lxc.mount.auto with :rw); lxc.container.conf(5) "lxc.mount.auto"',
+      'pct.conf(5); PVE::LXC::Config in proxmox/pve-container (lxc.mount.auto with :rw); lxc.container.conf(5) "lxc.mount.auto"',
     example: {
       fail: 'unprivileged: 1\nlxc.mount.auto: proc:rw sys:rw',
       pass: 'unprivileged: 1\nlxc.mount.auto: proc:mixed sys:ro cgroup:mixed',

@@ -16,7 +16,7 @@ export const check = lxcCheck(
       'Map the container ids to the subordinate range only (lxc.idmap: u 0 100000 65536, g 0 100000 65536, ' +
       'with /etc/subuid and /etc/subgid allowing it), and give shared files a non-root owner',
     reference:
-      'seeds/004 "Configuration Summary" (lxc.idmap u 0 100000 65536); FACTS.md "Proxmox LXC config"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Configuration Summary" (lxc.idmap u 0 100000 65536); pct.conf(5); PVE::LXC::Config in proxmox/pve-container',
     example: {
       fail: 'unprivileged: 1\nlxc.idmap: u 0 0 1\nlxc.idmap: u 1 100001 65535',
       pass: 'unprivileged: 1\nlxc.idmap: u 0 100000 65536\nlxc.idmap: g 0 100000 65536',

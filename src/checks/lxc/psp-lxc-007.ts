@@ -16,7 +16,8 @@ export const check = lxcCheck(
     remediation:
       'Mount the directory: lxc.mount.entry: /run/pulse-sensor-proxy mnt/pulse-proxy none bind,create=dir 0 0 ' +
       '(or mp0: /run/pulse-sensor-proxy,mp=/mnt/pulse-proxy) instead of the socket file, then restart the container',
-    reference: 'seeds/004 "Sample LXC Configuration" (directory-level mount); FACTS.md "Pulse sensor proxy"',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Sample LXC Configuration" (directory-level mount); Pulse 4.x cmd/pulse-sensor-proxy and scripts/install-sensor-proxy.sh',
     example: {
       fail: 'lxc.mount.entry: /run/pulse-sensor-proxy/pulse-sensor-proxy.sock mnt/pulse-proxy/pulse-sensor-proxy.sock none bind,create=file 0 0',
       pass: 'lxc.mount.entry: /run/pulse-sensor-proxy mnt/pulse-proxy none bind,create=dir 0 0',

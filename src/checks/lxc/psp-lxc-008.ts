@@ -13,7 +13,7 @@ export const check = lxcCheck(
       'earlier, and removing one leaves the container mounting what the admin believes is gone.',
     remediation: 'Keep one mount of /run/pulse-sensor-proxy on /mnt/pulse-proxy and delete the others',
     reference:
-      'seeds/004 "Upgrading Existing Installations" (old lxc.mount.entry rows replaced); FACTS.md "Pulse sensor proxy"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Upgrading Existing Installations" (old lxc.mount.entry rows replaced); Pulse 4.x cmd/pulse-sensor-proxy and scripts/install-sensor-proxy.sh',
     example: {
       fail: 'mp0: /run/pulse-sensor-proxy,mp=/mnt/pulse-proxy\nlxc.mount.entry: /run/pulse-sensor-proxy mnt/pulse-proxy none bind,create=dir 0 0',
       pass: 'mp0: /run/pulse-sensor-proxy,mp=/mnt/pulse-proxy',

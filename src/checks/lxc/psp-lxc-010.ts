@@ -15,7 +15,8 @@ export const check = lxcCheck(
     remediation:
       'Add lxc.mount.entry: /run/pulse-sensor-proxy mnt/pulse-proxy none bind,create=dir 0 0 to the Pulse ' +
       "container's config (or remove the proxy from this node)",
-    reference: 'seeds/004 "Known Limitations" (LXC bind mount required); FACTS.md "Pulse sensor proxy"',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Known Limitations" (LXC bind mount required); Pulse 4.x cmd/pulse-sensor-proxy and scripts/install-sensor-proxy.sh',
     example: {
       fail: '/etc/pve/lxc/105.conf: unprivileged: 1 (no mount of /run/pulse-sensor-proxy), proxy installed',
       pass: '/etc/pve/lxc/105.conf: mp0: /run/pulse-sensor-proxy,mp=/mnt/pulse-proxy',

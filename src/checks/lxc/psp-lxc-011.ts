@@ -16,8 +16,7 @@ export const check = lxcCheck(
     remediation:
       'Delete snapshots that are no longer needed (pct delsnapshot VMID NAME); after a rollback, fix the config ' +
       'again before starting the container',
-    reference:
-      'FACTS.md "Proxmox LXC config" (report snapshot findings separately, never edit snapshot sections)',
+    reference: 'pct.conf(5); PVE::LXC::Config in proxmox/pve-container (snapshot sections)',
     example: {
       fail: 'unprivileged: 1\nparent: old\n\n[old]\nlxc.apparmor.profile: unconfined\nunprivileged: 1',
       pass: 'unprivileged: 1\nparent: old\n\n[old]\nunprivileged: 1',

@@ -13,7 +13,8 @@ export const check = lxcCheck(
       'written that way protects nothing while the file still reads as hardened. Lines of the live config and ' +
       '[pve:pending] are judged; snapshot sections are never applied.',
     remediation: 'Write the line as `key: value` with a key PVE knows (see pct.conf(5)), or remove it',
-    reference: 'FACTS.md "Proxmox LXC config"; PVE::LXC::Config parse_pct_config and $valid_lxc_conf_keys',
+    reference:
+      'pct.conf(5); PVE::LXC::Config in proxmox/pve-container; PVE::LXC::Config parse_pct_config and $valid_lxc_conf_keys',
     example: {
       fail: 'unprivileged: 1\nlxc.cap.drop sys_admin',
       pass: 'unprivileged: 1\nlxc.cap.drop: sys_admin',

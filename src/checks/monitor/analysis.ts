@@ -10,7 +10,7 @@ import {
 import {parseTlsConf, TLS_CONF_PATH, type TlsConf} from '../../parsers/tls-conf.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 
-/** NSS-era variables (seed 003) that PCP 6 does not read. */
+/** NSS-era variables (PCP's NSS-era tutorial) that PCP 6 does not read. */
 const NSS_VARIABLES = ['PCP_ALLOW_BAD_CERT_DOMAIN', 'PCP_ALLOW_SERVER_SELF_CERT', 'PCP_SECURE_DB_METHOD']
 const NSS_DATABASES = ['cert9.db', 'cert8.db']
 /** The collector database of seed 003 (certutil -d sql:/etc/pcp/nssdb): only PCP ever used it. */

@@ -167,7 +167,7 @@ export function hasOption(setup: PmcdSetup, letter: string): boolean {
   return setup.options.options.some((o) => o.letter === letter)
 }
 
-/** Seed 000's `PCD_HOST=` and `PCD_PORT=` lines: settings PCP does not have. */
+/** A widely copied PCP security guide's `PCD_HOST=` and `PCD_PORT=` lines: settings PCP does not have. */
 export const SEED_BINDING_LINE = /^\s*(PCD_HOST|PCD_PORT)\s*=/
 
 /** What a written PMCD_LOCAL value means to the admin: a non-zero number, or yes/true/on. */

@@ -19,7 +19,7 @@ export const check = pmcdCheck(
     remediation:
       'One option per line, starting in column 1, with comments on lines of their own; no quotes. Check with: ' +
       'pmcd --verify $(sed -e "/^[^-]/d" /etc/pcp/pmcd/pmcd.options)',
-    reference: 'FACTS.md "PCP 6: pmcd options and environment"; rc_pmcd (/etc/init.d/pmcd); pmcd(1)',
+    reference: 'pmcd(1); rc_pmcd (/etc/init.d/pmcd); pmcd(1)',
     example: {
       fail: '# /etc/pcp/pmcd/pmcd.options\n-A\n-i 10.1.2.5   # monitoring network only',
       pass: '# /etc/pcp/pmcd/pmcd.options\n-A\n# monitoring network only\n-i 10.1.2.5',

@@ -15,8 +15,7 @@ export const check = pmcdCheck(
     remediation:
       'Start option lines in column 1 ("-i 10.1.2.5", not "  -i 10.1.2.5"); write environment lines as NAME=value ' +
       'from column 1, without "export"; or delete the line.',
-    reference:
-      'rc_pmcd (/etc/init.d/pmcd): sed -e "/^[^-]/d" and awk "/^PMCD/||/^PCP/"; FACTS.md "pmcd options and environment"',
+    reference: 'rc_pmcd (/etc/init.d/pmcd): sed -e "/^[^-]/d" and awk "/^PMCD/||/^PCP/"; pmcd(1)',
     example: {
       fail: '# /etc/pcp/pmcd/pmcd.options\n-A\n    -i 10.1.2.5',
       pass: '# /etc/pcp/pmcd/pmcd.options\n-A\n-i 10.1.2.5',

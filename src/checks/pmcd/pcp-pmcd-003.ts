@@ -10,13 +10,13 @@ export const check = pmcdCheck(
     rationale:
       'Without -i, pmcd listens on port 44321 of every IPv4 and IPv6 interface (Debian ships PMCD_LOCAL commented ' +
       'out). When its access rules let any remote host fetch or store, every network the machine is on can reach ' +
-      'them, the management and public ones included. Seed 000 wants pmcd bound to the monitoring network; its ' +
+      'them, the management and public ones included. A widely copied PCP security guide wants pmcd bound to the monitoring network; its ' +
       'PCD_HOST does not exist: PCP binds with -i ADDR in pmcd.options (numeric, repeatable), or loopback only with ' +
       'PMCD_LOCAL=1 in /etc/default/pmcd.',
     remediation:
       'Add "-i <this host\'s address on the monitoring network>" to /etc/pcp/pmcd/pmcd.options (one line per ' +
       'address), or PMCD_LOCAL=1 to /etc/default/pmcd when only local clients (pmproxy, pmlogger) need pmcd.',
-    reference: 'seeds/000 "Configure PMCD binding"; FACTS.md "pmcd options and environment"; pmcd(1) -i',
+    reference: 'a widely copied PCP security guide, "Configure PMCD binding"; pmcd(1); pmcd(1) -i',
     example: {
       fail: '# /etc/pcp/pmcd/pmcd.options\n-A\n# pmcd.conf [access]: allow 10.1.2.* : fetch;',
       pass: '# /etc/pcp/pmcd/pmcd.options\n-A\n-i 10.1.2.5\n# pmcd.conf [access]: allow 10.1.2.* : fetch;',

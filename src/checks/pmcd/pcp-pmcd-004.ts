@@ -13,7 +13,7 @@ export const check = pmcdCheck(
       '"yes" and "true"; an indented or "export PMCD_LOCAL=1" line is skipped; "PMCD_LOCAL = 1" is split into words. ' +
       'Each silently leaves pmcd listening on every interface while the file says local only.',
     remediation: 'Write exactly PMCD_LOCAL=1, from column 1, with no quotes, spaces or trailing comment.',
-    reference: 'FACTS.md "pmcd options and environment"; rc_pmcd; pmcd.c main(): atoi(getenv("PMCD_LOCAL"))',
+    reference: 'pmcd(1); rc_pmcd; pmcd.c main(): atoi(getenv("PMCD_LOCAL"))',
     example: {
       fail: '# /etc/default/pmcd\nPMCD_LOCAL="1"',
       pass: '# /etc/default/pmcd\nPMCD_LOCAL=1',

@@ -11,13 +11,13 @@ export const check = pmcdCheck(
       'pmcd authenticates remote clients only when told to: -Q makes them present a TLS client certificate from the ' +
       'CA in tls.conf, -S makes every client give SASL credentials, and a user or group rule in [access] has the ' +
       'effect of -S. Otherwise the access rules judge only the address, and any host that has, or spoofs, an ' +
-      'allowed address gets every metric (and store where allowed). Seed 000 wants certificates or SASL for remote ' +
+      'allowed address gets every metric (and store where allowed). A widely copied PCP security guide wants certificates or SASL for remote ' +
       'clients; its pmcd.access file and "cert"/"sasl" keywords do not exist in PCP.',
     remediation:
       'Add -Q to /etc/pcp/pmcd/pmcd.options (with tls-cert-file, tls-key-file and tls-ca-cert-file in ' +
       '/etc/pcp/tls.conf), or -S with SASL users in /etc/pcp/passwd.db (saslpasswd2 -a pmcd -f /etc/pcp/passwd.db USER).',
     reference:
-      'seeds/000 "Configure PMCD access control" and "Configure TLS for PMCD"; FACTS.md "TLS" and "SASL"; pmcd(1) -Q, -S',
+      'a widely copied PCP security guide, "Configure PMCD access control" and "Configure TLS for PMCD"; PCPIntro(1) "SECURE PMCD CONNECTIONS"; pmcd(1) -Q, -S',
     example: {
       fail: '# /etc/pcp/pmcd/pmcd.options\n-A\n-i 10.1.2.5',
       pass: '# /etc/pcp/pmcd/pmcd.options\n-A\n-Q\n-i 10.1.2.5',

@@ -11,11 +11,12 @@ export const check = pmcdCheck(
       'With tls-cert-file in /etc/pcp/tls.conf pmcd offers TLS, but on the same port as plaintext: clients choose. ' +
       "tls-verify-clients = true in the collector's tls.conf enforces nothing (seen on 6.0.3: remote clients still " +
       'connect in plaintext, and over TLS without a certificate). Only -Q makes remote clients present a ' +
-      'certificate, which they can do only over TLS. Seeds 001 and 002 stop at tls.conf and leave plaintext open ' +
-      "to the network; seed 003's -Q is the fix.",
+      "certificate, which they can do only over TLS. PCP's secure-connections chapter and Red Hat's stop at tls.conf and leave plaintext open " +
+      "to the network; PCP's NSS-era tutorial's -Q is the fix.",
     remediation:
       'Add -Q to /etc/pcp/pmcd/pmcd.options and give each monitor a client certificate from the CA.',
-    reference: 'FACTS.md "Enforcement is -Q, not tls.conf"; seeds/001, 002, 003; pmcd(1) -Q',
+    reference:
+      'pmcd(1) -Q; PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; Red Hat Enterprise Linux 9, "Setting up secure PCP connections"; PCP tutorial "Secure Client Connections" (NSS era); pmcd(1) -Q',
     example: {
       fail: '# /etc/pcp/tls.conf\ntls-cert-file = /etc/pcp/tls/server.crt\n# /etc/pcp/pmcd/pmcd.options\n-A',
       pass: '# /etc/pcp/tls.conf\ntls-cert-file = /etc/pcp/tls/server.crt\n# /etc/pcp/pmcd/pmcd.options\n-A\n-Q',

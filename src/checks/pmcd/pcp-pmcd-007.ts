@@ -17,7 +17,8 @@ export const check = pmcdCheck(
       'scram-sha-256 keeps the password off the wire.',
     remediation:
       'Set "mech_list: scram-sha-256" in /etc/sasl2/pmcd.conf, or enforce TLS with -Q in pmcd.options.',
-    reference: 'seeds/000 "Configure SASL authentication"; FACTS.md "PCP 6: SASL and files"',
+    reference:
+      'a widely copied PCP security guide, "Configure SASL authentication"; pmcd(1) -S; sasl2 mech_list',
     example: {
       fail: '# /etc/sasl2/pmcd.conf\nmech_list: plain login scram-sha-256',
       pass: '# /etc/sasl2/pmcd.conf\nmech_list: scram-sha-256',

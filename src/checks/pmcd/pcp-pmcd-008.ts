@@ -2,7 +2,7 @@ import {parsePmcdArgv, type PmcdOption} from '../../parsers/pmcd-options.js'
 import type {CheckResult} from '../types.js'
 import {type PmcdSetup, pmcdCheck, SEED_BINDING_LINE} from './analysis.js'
 
-/** Seed 000's SASL file; Cyrus SASL reads the application's file from /etc/sasl2. */
+/** A widely copied PCP security guide's SASL file; Cyrus SASL reads the application's file from /etc/sasl2. */
 const SEED_SASL_CONF = '/etc/pcp/sasl/pmcd.conf'
 
 /** Where pmcd (started by rc_pmcd from /var/log/pcp/pmcd) puts a file named without a directory. */
@@ -23,7 +23,7 @@ const SEED_LOG_NAMES: Record<string, string> = {
 
 const CERTIFICATE_FILE = /\.(crt|cer|pem|key|der|p12)$/i
 
-/** What real pmcd does with one of seed 000's options, when it is one. */
+/** What real pmcd does with one of a widely copied PCP security guide's options, when it is one. */
 function seedOption(option: PmcdOption): string | undefined {
   const value = option.value ?? ''
   switch (option.letter) {
@@ -47,7 +47,7 @@ function seedOption(option: PmcdOption): string | undefined {
   }
 }
 
-/** Seed 000's options that real pmcd 6 does not have at all (getopt stops pmcd on them). */
+/** A widely copied PCP security guide's options that real pmcd 6 does not have at all (getopt stops pmcd on them). */
 const SEED_UNKNOWN_OPTIONS: Record<string, string> = {
   a:
     'there is no allowed-agents list in PCP: pmcd runs exactly the agents in the table at the top of pmcd.conf, ' +
@@ -124,12 +124,12 @@ function seedConstructs(setup: PmcdSetup): CheckResult[] {
 export const check = pmcdCheck(
   {
     id: 'PCP-PMCD-008',
-    title: 'No seed settings that PCP does not have',
+    title: 'No guide settings that PCP does not have',
     severity: 'medium',
     profiles: ['pcp-collector'],
-    tags: ['pmcd', 'seed'],
+    tags: ['pmcd', 'guide-mismatch'],
     rationale:
-      'Seed 000 configures pmcd with settings PCP never had: PCD_HOST and PCD_PORT (in pmcd.conf), "-l ssl", ' +
+      'A widely copied PCP security guide configures pmcd with settings PCP never had: PCD_HOST and PCD_PORT (in pmcd.conf), "-l ssl", ' +
       '"-c cert", "-k key", "-C ca" for TLS, "-x no_exec" and "-a allowed_agents" against remote execution. pmcd ' +
       'misreads or ignores each: -l is its log file, -c its pmcd.conf, -x the file for fatal start-up messages; -a, ' +
       '-k and (in PCP 6) -C make it exit with its usage. The admin believes the host is bound, encrypted and ' +
@@ -138,7 +138,7 @@ export const check = pmcdCheck(
       'Replace each with the real mechanism named in the message: -i/-p or PMCD_LOCAL for binding, /etc/pcp/tls.conf ' +
       'plus -Q for TLS, the agents table in pmcd.conf for which agents run, /etc/sasl2/pmcd.conf for SASL.',
     reference:
-      'seeds/000 "Configure PMCD binding", "Configure TLS for PMCD", "Disable remote execution"; FACTS.md',
+      'a widely copied PCP security guide, "Configure PMCD binding", "Configure TLS for PMCD", "Disable remote execution"; pmcd(1) OPTIONS',
     example: {
       fail: '# /etc/pcp/pmcd/pmcd.options\n-l ssl\n-x no_exec',
       pass: '# /etc/pcp/pmcd/pmcd.options\n-Q',

@@ -17,7 +17,7 @@ export const check = pmcdCheck(
     remediation:
       "Remove -U root (pmcd's default user is pcp; the shipped pmcd.options only mentions it in a comment) and any " +
       '-f combined with other letters or written --foreground.',
-    reference: 'FACTS.md "pmcd is started as root and switches to user pcp"; pmcd(1) -U, -f; rc_pmcd',
+    reference: 'pmcd(1); pmcd(1) -U, -f; rc_pmcd',
     example: {
       fail: '# /etc/pcp/pmcd/pmcd.options\n-A\n-U root',
       pass: '# /etc/pcp/pmcd/pmcd.options\n-A',

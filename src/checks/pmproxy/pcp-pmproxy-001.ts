@@ -17,14 +17,14 @@ export const check: Check = {
     "pmproxy's REST API has no authentication of its own in PCP 6, and pmcd sees pmproxy as a local client. With " +
     'the shipped access section (allow "local:*" : all) a pmproxy that listens on the network lets anyone who ' +
     'reaches port 44322/44323 store values into pmcd (GET /pmapi/store), which PMDAs act on. pmproxy.conf has no ' +
-    "bind setting (the seed's bind=127.0.0.1 is ignored): pmproxy binds with -i in pmproxy.options or with " +
+    "bind setting (a widely copied guide's bind=127.0.0.1 is ignored): pmproxy binds with -i in pmproxy.options or with " +
     'PMPROXY_LOCAL=1 in $PCP_SYSCONFIG_DIR/pmproxy, which the rc script exports word by word: a quoted "1" reads ' +
     'as 0. Judged offline from the files: pmproxy counts as running unless masked or installed but not enabled.',
   remediation:
     'echo PMPROXY_LOCAL=1 >> /etc/default/pmproxy (RHEL: /etc/sysconfig/pmproxy; no quotes, no comment), or -i 127.0.0.1 in ' +
     '/etc/pcp/pmproxy/pmproxy.options, or systemctl mask pmproxy; or disallow store for local clients in pmcd.conf',
   reference:
-    'FACTS.md "PCP 6: pmproxy"; seeds/000 "Configure PMProxy"; src/pmproxy/src/pmproxy.c (PMPROXY_LOCAL, -i); ' +
+    'pmproxy(1); a widely copied PCP security guide, "Configure PMProxy"; src/pmproxy/src/pmproxy.c (PMPROXY_LOCAL, -i); ' +
     'Debian pcp 6.0.3 /etc/init.d/pmproxy',
   example: {
     fail: 'pmproxy enabled, no -i, PMPROXY_LOCAL unset; pmcd.conf: allow "local:*" : all;',

@@ -13,8 +13,7 @@ export const check = pmproxyCheck(
       'that directory are writable by pcp. Such a file lets anything running as pcp turn TLS off, swap the ' +
       'certificate or point pmproxy at another Redis, and it is easily overlooked.',
     remediation: 'Move its settings into /etc/pcp/pmproxy/pmproxy.conf and delete the file.',
-    reference:
-      'FACTS.md "PCP 6: pmproxy"; pmIniFileParse in src/libpcp_web/src/config.c; src/pmproxy/rc_pmproxy',
+    reference: 'pmproxy(1); pmIniFileParse in src/libpcp_web/src/config.c; src/pmproxy/rc_pmproxy',
     example: {
       fail: '/var/log/pcp/pmproxy/pmproxy.conf exists',
       pass: 'only /etc/pcp/pmproxy/pmproxy.conf exists',

@@ -14,7 +14,7 @@ export const check = pmproxyCheck(
     remediation:
       'Configure tls-cert-file and tls-key-file in /etc/pcp/tls.conf (and drop the legacy pmproxy.conf keys), or ' +
       'set secure.enabled = false in [pmproxy] if pmproxy is to serve plaintext on loopback only.',
-    reference: 'FACTS.md "PCP 6: pmproxy"; setup_secure_module in src/pmproxy/src/secure.c',
+    reference: 'pmproxy(1); setup_secure_module in src/pmproxy/src/secure.c',
     example: {
       fail: '[pmproxy]\nsecure.enabled = true   (no /etc/pcp/tls.conf)',
       pass: '[pmproxy]\nsecure.enabled = true   (tls.conf: tls-cert-file, tls-key-file present)',

@@ -11,7 +11,7 @@ export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9127'
 export const DEFAULT_CONTROL_TOKEN = '/etc/pulse-sensor-proxy/.pulse-control-token'
 
 /**
- * The broadest allowed_source_subnets entry we accept. IPv4: a /8 (seed 004's own example is
+ * The broadest allowed_source_subnets entry we accept. IPv4: a /8 (the Pulse proxy hardening guide's own example is
  * 10.0.0.0/8); anything wider spans several /8 blocks, public ones included. IPv6: a /32, the
  * smallest block a registry allocates to one provider; anything wider spans providers.
  */

@@ -11,7 +11,8 @@ export const check = accountCheck(
       'The service account owns a key that logs in as root on every cluster node. With a real shell, anyone who ' +
       'can su or sudo to it, or plant a password or key for it, gets an interactive session holding that key.',
     remediation: 'usermod --shell /usr/sbin/nologin pulse-sensor-proxy',
-    reference: 'seeds/004 "Create service account" (useradd --shell /usr/sbin/nologin)',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Create service account" (useradd --shell /usr/sbin/nologin)',
     example: {
       fail: 'pulse-sensor-proxy:x:997:997::/nonexistent:/bin/bash',
       pass: 'pulse-sensor-proxy:x:997:997::/nonexistent:/usr/sbin/nologin',

@@ -15,7 +15,8 @@ export const check = accountCheck(
     remediation:
       'usermod --home /nonexistent pulse-sensor-proxy (and remove a home directory it owns), or make the home ' +
       'root-owned and not writable by it.',
-    reference: 'seeds/004 "Create service account" (useradd --no-create-home)',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Create service account" (useradd --no-create-home)',
     example: {
       fail: 'pulse-sensor-proxy:x:997:997::/home/pulse-sensor-proxy:/usr/sbin/nologin   (drwxr-xr-x pulse-sensor-proxy)',
       pass: 'pulse-sensor-proxy:x:997:997::/nonexistent:/usr/sbin/nologin',

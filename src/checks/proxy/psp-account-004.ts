@@ -15,7 +15,8 @@ export const check = accountCheck(
     remediation:
       'groupadd --system pulse-sensor-proxy && usermod --gid pulse-sensor-proxy --groups "" pulse-sensor-proxy; ' +
       'gpasswd --delete USER pulse-sensor-proxy for every other member.',
-    reference: 'seeds/004 "Create service account" (useradd --user-group) and "File Permissions"',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Create service account" (useradd --user-group) and "File Permissions"',
     example: {
       fail: 'pulse-sensor-proxy:x:997:alice   (in /etc/group)',
       pass: 'pulse-sensor-proxy:x:997:',

@@ -13,7 +13,8 @@ export const check = accountCheck(
       'state directories, crontabs) and shows up in no hardening review because nothing is supposed to use it.',
     remediation:
       'find / -xdev -user pulse-proxy to see what it still owns, move or remove that, then userdel pulse-proxy.',
-    reference: 'seeds/004 "Suspected Compromise Checklist" (no persistence); pcp-harden issue 6',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Suspected Compromise Checklist" (no persistence); pcp-harden issue 6',
     example: {
       fail: 'pulse-proxy:x:996:996::/var/lib/pulse-proxy:/usr/sbin/nologin',
       pass: '(no pulse-proxy line in /etc/passwd)',

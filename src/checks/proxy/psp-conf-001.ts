@@ -10,13 +10,13 @@ export const check = proxyConfigCheck(
     tags: ['pulse-proxy', 'config', 'network'],
     rationale:
       'metrics_address (default 127.0.0.1:9127) serves Prometheus metrics over plain HTTP with no authentication: ' +
-      'node names, request rates, peer uids, SSH failures. Seed 004 keeps it on 127.0.0.1 and firewalls it; an ' +
+      'node names, request rates, peer uids, SSH failures. The Pulse proxy hardening guide keeps it on 127.0.0.1 and firewalls it; an ' +
       'address like ":9127" or "0.0.0.0:9127" publishes it to every network the node is on.',
     remediation:
       'metrics_address: "127.0.0.1:9127" (or "disabled") in /etc/pulse-sensor-proxy/config.yaml, then ' +
       'systemctl restart pulse-sensor-proxy; scrape it through an SSH tunnel or a local agent.',
     reference:
-      'seeds/004 "Post-Incident Hardening" (firewall 127.0.0.1:9127) and FACTS.md "Pulse sensor proxy"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Post-Incident Hardening" (firewall 127.0.0.1:9127) and Pulse 4.x cmd/pulse-sensor-proxy and scripts/install-sensor-proxy.sh',
     example: {fail: 'metrics_address: ":9127"', pass: 'metrics_address: "127.0.0.1:9127"'},
   },
   (a) => {

@@ -15,7 +15,8 @@ export const check = proxyConfigCheck(
     remediation:
       'allowed_source_subnets: ["<the proxy hosts\' subnet>/24"] in /etc/pulse-sensor-proxy/config.yaml, ' +
       'then systemctl restart pulse-sensor-proxy and push the keys again.',
-    reference: 'seeds/004 "Auto-detection" and detectHostCIDRs in cmd/pulse-sensor-proxy/config.go',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Auto-detection" and detectHostCIDRs in cmd/pulse-sensor-proxy/config.go',
     example: {
       fail: 'metrics_address: "127.0.0.1:9127"',
       pass: 'allowed_source_subnets:\n  - "192.168.0.0/24"',

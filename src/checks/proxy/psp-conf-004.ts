@@ -17,7 +17,8 @@ export const check = proxyConfigCheck(
     remediation:
       'Remove the uids and gids from allowed_peer_uids / allowed_peer_gids; give a peer that needs more than read ' +
       'an allowed_peers entry ({uid: N, capabilities: [read]}) instead.',
-    reference: 'FACTS.md "Pulse sensor proxy"; initAuthRules/authorizePeer in cmd/pulse-sensor-proxy/auth.go',
+    reference:
+      'Pulse 4.x cmd/pulse-sensor-proxy and scripts/install-sensor-proxy.sh; initAuthRules/authorizePeer in cmd/pulse-sensor-proxy/auth.go',
     example: {
       fail: 'allowed_peer_uids: [100000]',
       pass: 'allowed_peers:\n  - {uid: 1000, capabilities: [read]}',

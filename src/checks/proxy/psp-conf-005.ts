@@ -16,7 +16,8 @@ export const check = proxyConfigCheck(
     remediation:
       'allowed_idmap_users: [root] (or remove the key); set allow_idmapped_root: false and list the container in ' +
       'allowed_peers with capabilities [read] to admit only it.',
-    reference: 'FACTS.md "Pulse sensor proxy"; isIDMappedRoot in cmd/pulse-sensor-proxy/auth.go',
+    reference:
+      'Pulse 4.x cmd/pulse-sensor-proxy and scripts/install-sensor-proxy.sh; isIDMappedRoot in cmd/pulse-sensor-proxy/auth.go',
     example: {fail: 'allowed_idmap_users: [root, alice]', pass: 'allowed_idmap_users: [root]'},
   },
   (a) =>

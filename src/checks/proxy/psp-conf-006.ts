@@ -15,7 +15,8 @@ export const check = proxyConfigCheck(
     remediation:
       'chown root:pulse-sensor-proxy /etc/pulse-sensor-proxy/config.yaml && chmod 0640 ' +
       '/etc/pulse-sensor-proxy/config.yaml (likewise the token file), then replace the token: it may have been copied.',
-    reference: 'FACTS.md "Pulse sensor proxy"; Config in cmd/pulse-sensor-proxy/config.go',
+    reference:
+      'Pulse 4.x cmd/pulse-sensor-proxy and scripts/install-sensor-proxy.sh; Config in cmd/pulse-sensor-proxy/config.go',
     example: {
       fail: '-rw-r--r-- root root config.yaml containing http_auth_token: s3cret',
       pass: '-rw-r----- root pulse-sensor-proxy config.yaml containing http_auth_token: s3cret',

@@ -16,7 +16,7 @@ export const check = proxyConfigCheck(
       'Keep one of each key (pulse-sensor-proxy config validate shows the same errors), unquoted numbers in the ' +
       'uid/gid lists, true/false for booleans; then systemctl restart pulse-sensor-proxy.',
     reference:
-      'FACTS.md "Pulse sensor proxy" (duplicate keys crashed the daemon); loadConfig in cmd/pulse-sensor-proxy/config.go',
+      'Pulse 4.x cmd/pulse-sensor-proxy (duplicate keys crashed the daemon); loadConfig in cmd/pulse-sensor-proxy/config.go',
     example: {
       fail: 'metrics_address: "127.0.0.1:9127"\nmetrics_address: "127.0.0.1:9127"',
       pass: 'metrics_address: "127.0.0.1:9127"',

@@ -15,7 +15,8 @@ export const check = tlsCheck(
     remediation:
       'Install the files at the absolute paths tls.conf names (or correct the paths), e.g. ' +
       'install -o pcp -g pcp -m 0600 server.key /etc/pcp/tls/server.key',
-    reference: 'seeds/001 "15.4 Collector Setup"; __pmSecureServerInit in src/libpcp/src/secureserver.c',
+    reference:
+      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; __pmSecureServerInit in src/libpcp/src/secureserver.c',
     example: {
       fail: 'tls-cert-file = /etc/pcp/tls/server.crt   (no such file)',
       pass: 'tls-cert-file = /etc/pcp/tls/server.crt\ntls-key-file = /etc/pcp/tls/server.key   (both present)',

@@ -13,7 +13,8 @@ export const check = tlsCheck(
       'not remove them again with "!", lets a client or an attacker in the middle pick them.',
     remediation:
       "tls-ciphers = HIGH:!aNULL:!eNULL:!EXPORT:!RC4:!MD5:!DES:!3DES (or leave it unset for OpenSSL's default)",
-    reference: 'FACTS.md "PCP 6: TLS" (tls-ciphers); ciphers(1ssl)',
+    reference:
+      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections" (tls-ciphers); ciphers(1ssl)',
     example: {
       fail: 'tls-ciphers = ALL:RC4:EXPORT',
       pass: 'tls-ciphers = HIGH:!aNULL:!MD5:!RC4',

@@ -90,7 +90,7 @@ interface Requirement {
   judge: Judge
 }
 
-/** Seed 004 "Systemd Unit Security": the sandbox of the file system and of privileges. */
+/** The Pulse proxy hardening guide "Systemd Unit Security": the sandbox of the file system and of privileges. */
 const SANDBOX: Requirement[] = [
   {check: 'PSP-UNIT-002', key: 'NoNewPrivileges', judge: booleanTrue('NoNewPrivileges')},
   {
@@ -133,7 +133,7 @@ const PRIVILEGED_SYSCALL_GROUPS = [
   '@swap',
 ]
 
-/** Seed 004: what the kernel lets the service do (system calls, capabilities, sockets). */
+/** The Pulse proxy hardening guide: what the kernel lets the service do (system calls, capabilities, sockets). */
 const KERNEL_SURFACE: Requirement[] = [
   {
     check: 'PSP-UNIT-003',
@@ -182,7 +182,7 @@ const KERNEL_SURFACE: Requirement[] = [
   },
 ]
 
-/** FACTS.md "systemd units": the further directives that take the score from 4.2 to 1.9. */
+/** systemd.exec(5): the further directives that take the score from 4.2 to 1.9. */
 const FURTHER: Requirement[] = [
   ...[
     'ProtectKernelTunables',
@@ -292,7 +292,7 @@ function judgeRuntimeDirectory(unit: LoadedUnit, fragment: string): Finding[] {
         path: mode ? sourceOf(mode).file : fragment,
         ...(mode ? {line: sourceOf(mode).line} : {}),
         message:
-          'RuntimeDirectoryMode is not set: systemd recreates /run/pulse-sensor-proxy 0755 at every start; seed 004 sets 0775 (lxc-access.conf)',
+          'RuntimeDirectoryMode is not set: systemd recreates /run/pulse-sensor-proxy 0755 at every start; the Pulse proxy hardening guide sets 0775 (lxc-access.conf)',
       },
     ]
   const at = sourceOf(mode)
@@ -308,7 +308,7 @@ function judgeRuntimeDirectory(unit: LoadedUnit, fragment: string): Finding[] {
       ? 'the container cannot traverse to the socket'
       : (bits & 0o002) !== 0
         ? 'anyone can replace the socket'
-        : 'seed 004 asks for 0775'
+        : 'the Pulse proxy hardening guide asks for 0775'
   return [{...where, message: `RuntimeDirectoryMode=${mode.value}: expected 0775 (${why})`}]
 }
 

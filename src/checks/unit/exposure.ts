@@ -9,7 +9,7 @@ import type {Outcome} from '../family.js'
 import {type UnitAnalysis, unitAnalyzer, type UnitTarget} from './analysis.js'
 
 /**
- * The highest exposure score that passes: the score of seed 004's own directive set (FACTS.md
+ * The highest exposure score that passes: the score of the Pulse proxy hardening guide's own directive set (FACTS.md
  * "systemd units", measured with systemd 252). A unit that scores worse is less hardened than the
  * guide asks, whatever directive makes the difference; the unit `unit write` renders scores 2.0 or lower.
  */
@@ -76,7 +76,7 @@ function score(target: UnitTarget, host: Host): Scoring {
               {
                 check: 'PSP-UNIT-008',
                 path: unit.fragment,
-                message: `systemd-analyze security rates ${target.name} ${scored.score.toFixed(1)} ${scored.rating}: above ${EXPOSURE_THRESHOLD}, the score of seed 004's own directives`,
+                message: `systemd-analyze security rates ${target.name} ${scored.score.toFixed(1)} ${scored.rating}: above ${EXPOSURE_THRESHOLD}, the score of the Pulse proxy hardening guide's own directives`,
                 evidence: `${scored.score.toFixed(1)} ${scored.rating}`,
               },
             ]

@@ -15,7 +15,8 @@ export const check = unitCheck(
     remediation:
       'Set User=pulse-sensor-proxy and Group=pulse-sensor-proxy in [Service] and remove any drop-in that resets ' +
       'User= (pcp-harden unit write renders the unit).',
-    reference: 'seeds/004 "Systemd Unit Security" and "Quick Verification Checklist"',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Systemd Unit Security" and "Quick Verification Checklist"',
     example: {
       fail: '[Service]\nExecStart=/usr/local/bin/pulse-sensor-proxy',
       pass: '[Service]\nUser=pulse-sensor-proxy\nGroup=pulse-sensor-proxy\nExecStart=/usr/local/bin/pulse-sensor-proxy',

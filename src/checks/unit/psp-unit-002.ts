@@ -3,7 +3,7 @@ import {unitCheck} from './check.js'
 export const check = unitCheck(
   {
     id: 'PSP-UNIT-002',
-    title: "pulse-sensor-proxy's unit keeps the file-system sandbox of seed 004",
+    title: "pulse-sensor-proxy's unit keeps the hardening guide's file-system sandbox",
     severity: 'high',
     profiles: ['pulse-proxy'],
     tags: ['pulse-proxy', 'systemd', 'sandbox'],
@@ -16,7 +16,8 @@ export const check = unitCheck(
     remediation:
       'In [Service]: NoNewPrivileges=true, ProtectSystem=strict, ProtectHome=true, PrivateTmp=true; remove the ' +
       'drop-in lines that weaken them (systemctl cat pulse-sensor-proxy shows every file).',
-    reference: 'seeds/004 "Systemd Unit Security"; FACTS.md "Pulse sensor proxy" (ProtectHome=read-only)',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Systemd Unit Security"; Pulse 4.x scripts/install-sensor-proxy.sh (ProtectHome=read-only)',
     example: {
       fail: '[Service]\nNoNewPrivileges=true\nProtectSystem=full\nPrivateTmp=true',
       pass: '[Service]\nNoNewPrivileges=true\nProtectSystem=strict\nProtectHome=true\nPrivateTmp=true',

@@ -16,7 +16,8 @@ export const check = unitCheck(
     remediation:
       'In [Service]: SystemCallFilter=@system-service, CapabilityBoundingSet= (empty), RestrictAddressFamilies=AF_UNIX ' +
       'AF_INET AF_INET6; remove drop-in lines that reset or widen them.',
-    reference: 'seeds/004 "Systemd Unit Security"; systemd.exec(5) SystemCallFilter=, CapabilityBoundingSet=',
+    reference:
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Systemd Unit Security"; systemd.exec(5) SystemCallFilter=, CapabilityBoundingSet=',
     example: {
       fail: '[Service]\nSystemCallFilter=~@mount\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK',
       pass: '[Service]\nSystemCallFilter=@system-service\nCapabilityBoundingSet=\nRestrictAddressFamilies=AF_UNIX AF_INET AF_INET6',

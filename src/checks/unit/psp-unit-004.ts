@@ -8,15 +8,15 @@ export const check = unitCheck(
     profiles: ['pulse-proxy'],
     tags: ['pulse-proxy', 'systemd', 'sandbox', 'kernel'],
     rationale:
-      'Beyond seed 004: ProtectKernelTunables, ProtectKernelModules, ProtectKernelLogs, ProtectControlGroups, ' +
+      'Beyond the Pulse proxy hardening guide: ProtectKernelTunables, ProtectKernelModules, ProtectKernelLogs, ProtectControlGroups, ' +
       'ProtectClock, PrivateDevices, RestrictNamespaces, RestrictSUIDSGID, LockPersonality, RestrictRealtime and ' +
       'SystemCallArchitectures=native cost the proxy nothing (it reads sensors over SSH) and take the exposure ' +
-      "score from seed 004's 4.2 to 1.9. Each is lower severity than seed 004's own set.",
+      "score from the Pulse proxy hardening guide's 4.2 to 1.9. Each is lower severity than the Pulse proxy hardening guide's own set.",
     remediation:
       'In [Service]: ProtectKernelTunables=true, ProtectKernelModules=true, ProtectKernelLogs=true, ' +
       'ProtectControlGroups=true, ProtectClock=true, PrivateDevices=true, RestrictNamespaces=true, ' +
       'RestrictSUIDSGID=true, LockPersonality=true, RestrictRealtime=true, SystemCallArchitectures=native.',
-    reference: 'FACTS.md "systemd units"; systemd.exec(5) "SANDBOXING"',
+    reference: 'systemd.exec(5); systemd.exec(5) "SANDBOXING"',
     example: {
       fail: '[Service]\nProtectKernelTunables=true',
       pass:

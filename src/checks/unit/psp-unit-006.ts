@@ -13,7 +13,7 @@ export const check = unitCheck(
       'local process look alike, so the peer check either refuses everyone or, with 65534 allowed, admits everyone. ' +
       'Hardening guides (and systemd-analyze security) suggest it; here it breaks authentication.',
     remediation: 'Remove PrivateUsers=true from the unit and its drop-ins (or set PrivateUsers=false).',
-    reference: 'FACTS.md "systemd units" (SO_PEERCRED); systemd.exec(5) PrivateUsers=',
+    reference: 'unix(7) SO_PEERCRED; systemd.exec(5) PrivateUsers=',
     example: {fail: '[Service]\nPrivateUsers=true', pass: '[Service]\nPrivateUsers=false'},
   },
   'PrivateUsers is off: SO_PEERCRED sees the real peer uids',

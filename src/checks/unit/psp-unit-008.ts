@@ -10,14 +10,14 @@ export const check = targetCheck(
     tags: ['pulse-proxy', 'systemd', 'sandbox'],
     rationale:
       "systemd's own exposure score (0 perfect, 10 unsafe) weighs some eighty settings, including ones the other " +
-      "PSP-UNIT checks do not name. Seed 004's directive set scores 4.2 and the unit pcp-harden unit write renders " +
+      "PSP-UNIT checks do not name. The Pulse proxy hardening guide's directive set scores 4.2 and the unit pcp-harden unit write renders " +
       '2.0 or lower; a unit scoring above 4.2 is less hardened than the guide asks. The score is measured offline ' +
       '(systemd-analyze security --offline=true) on the unit file and its drop-ins as the root has them; without ' +
       'systemd-analyze the check is skipped.',
     remediation:
       'Run systemd-analyze security --offline=true on the unit to see which settings cost the most, or render the ' +
       'hardened unit with pcp-harden unit write.',
-    reference: 'FACTS.md "systemd units" (4.2 and 1.9, seen); systemd-analyze(1) security',
+    reference: 'systemd-analyze(1) security --offline; systemd-analyze(1) security',
     example: {
       fail: '[Service]\nUser=pulse-sensor-proxy\nExecStart=/usr/local/bin/pulse-sensor-proxy',
       pass: '(the unit pcp-harden unit write renders: 1.9 OK)',

@@ -139,7 +139,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
   }
 
   /**
-   * A seed-style pmcd.access file (seed 000): PCP never reads it. Show what each line becomes in
+   * A guide-style pmcd.access file (a widely copied PCP security guide): PCP never reads it. Show what each line becomes in
    * pmcd's [access] section, and what PCP cannot enforce at all.
    */
   private lintSeedPolicy(text: string, file: string): void {
@@ -157,11 +157,11 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
     }))
     const status: NagiosStatus = notes.length > 0 ? 'WARNING' : 'OK'
     if (this.flags.format === 'json') {
-      const out = {file, kind: 'seed-policy', readByPcp: false, status, translation: translated, notes}
+      const out = {file, kind: 'guide-policy', readByPcp: false, status, translation: translated, notes}
       process.stdout.write(JSON.stringify(out, null, 2) + '\n')
     } else {
       const lines = [
-        `${file}: a seed-style pmcd.access policy. PCP never reads this file: the rules in it protect nothing.`,
+        `${file}: a guide-style pmcd.access policy. PCP never reads this file: the rules in it protect nothing.`,
         "What each line can be in pmcd.conf's [access] section (pcp-harden access write --policy writes it):",
         ...translated.map((t) => `  ${file}:${t.line}: ${t.statement}`),
         ...notes.map((n) => `  ${file}:${n.line}: cannot be enforced: ${n.message}`),

@@ -6,7 +6,7 @@ import {certFlags} from './flags.js'
 export default class CertInit extends BaseCommand<typeof CertInit> {
   static override summary = "Create a CA and the collector's server and client certificates"
   static override description =
-    'Replaces the openssl commands of PCP\'s "Establishing Secure Connections" (seed 001): a local CA (ca.crt, ' +
+    'Replaces the openssl commands of PCP\'s "Establishing Secure Connections" chapter: a local CA (ca.crt, ' +
     "ca.key) and the collector's server.crt/server.key and client.crt/client.key in --dir, as X.509 v3 " +
     'certificates (SHA-256, random serials, key identifiers, serverAuth/clientAuth, subjectAltName). Keys are ' +
     "created 0600 (the collector's owned by --owner, the CA's by root), certificates 0644, --dir 0750 " +

@@ -7,7 +7,7 @@ export default class CertIssue extends BaseCommand<typeof CertIssue> {
   static override summary =
     "Issue a monitor's client certificate, or another collector's, from an existing CA"
   static override description =
-    "Signs a new key's certificate with the CA in --ca-dir (ca.crt, ca.key), as seed 001 15.5 does with openssl: " +
+    "Signs a new key's certificate with the CA in --ca-dir (ca.crt, ca.key), as PCP's secure-connections chapter does with openssl: " +
     "a monitoring user's client.crt/client.key in ~USER/.pcp/tls (or --out), owned by the user, with a copy of " +
     "ca.crt so the user's PCP clients can verify collectors; or, with --server, a collector's server.crt/server.key " +
     'for its --san names. Existing files are never replaced without --force.'

@@ -11,7 +11,7 @@ export default class UnitLint extends BaseCommand<typeof UnitLint> {
   static override summary = "Lint a pulse-sensor-proxy unit file with verify's PSP-UNIT checks"
   static override description =
     'Runs the PSP-UNIT checks of verify on one unit file and the drop-ins beside it (FILE.d/*.conf, in ' +
-    'name order), as systemd would merge them: the user it runs as, the sandbox of seed 004 and the further ' +
+    'name order), as systemd would merge them: the user it runs as, the sandbox of the Pulse proxy hardening guide and the further ' +
     'protections, RuntimeDirectoryMode, PrivateUsers, and the systemd-analyze exposure score when ' +
     "systemd-analyze is installed (not PSP-UNIT-007, which judges the host's /etc/default file). FILE is a path on this machine, or under --root when given. Same formats and " +
     'exit codes as verify: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (or bad input).'

@@ -9,7 +9,7 @@ export default class UnitWrite extends BaseCommand<typeof UnitWrite> {
   static override summary = "Write pulse-sensor-proxy's hardened units into the root's /etc/systemd/system"
   static override description =
     'Renders the hardened pulse-sensor-proxy.service (systemd-analyze security scores it 2.0 or lower), its ' +
-    'lxc-access.conf drop-in (RuntimeDirectoryMode=0775, as seed 004 writes it), and the quarterly key ' +
+    'lxc-access.conf drop-in (RuntimeDirectoryMode=0775, as the Pulse proxy hardening guide writes it), and the quarterly key ' +
     'rotation pulse-sensor-proxy-rotate-keys.service and .timer (running pcp-harden rotate-keys). NAMEs select ' +
     'some of them; default: all. Directives left out carry a comment saying why. Writes are atomic and keep ' +
     'NAME.pcp-harden.bak; --dry-run prints the plan and a unified diff. Then: systemctl daemon-reload.'
