@@ -19,7 +19,7 @@ import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {fuzzTexts} from '../parsers/mutate.js'
 import {ADMIN_KEY, DOC_FORM, INSTALLER_FORM, OLD_PROXY_KEY, PROXY_KEY, RPC_FORM} from './pulse/keys.js'
 
-const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/authorized_keys')
+const CORPUS = path.resolve(import.meta.dirname, '../fixtures/field/authorized_keys')
 const NO_KEYS: ProxyKeys = {ids: new Set(), files: []}
 const PROXY_KEYS = proxyKeysFromText([{file: 'id_ed25519.pub', text: `${PROXY_KEY} pulse-sensor-proxy\n`}])
 
@@ -228,14 +228,14 @@ describe('authorized_keys findings of random and mutated files', () => {
   })
 })
 
-describe('authorized_keys findings on real-world files (../shared/corpus/authorized_keys)', () => {
+describe('authorized_keys findings on files shaped like real ones (test/fixtures/field/authorized_keys)', () => {
   it('are only the lines whose keys are placeholders, which sshd ignores', async () => {
     const expected: Record<string, string[]> = {
-      'borg-docs': ['PSP-KEYS-004:1', 'PSP-KEYS-004:2'],
-      'borg-restrict': [],
-      'rrsync-generated': ['PSP-KEYS-004:1'],
-      'rustcrypto-example': [],
-      'tunnel-restrict-permitopen': ['PSP-KEYS-004:1'],
+      'backup-docs': ['PSP-KEYS-004:1', 'PSP-KEYS-004:2'],
+      'backup-restrict': [],
+      'sync-generated': ['PSP-KEYS-004:1'],
+      'annotated-example': [],
+      'tunnel-permitopen': ['PSP-KEYS-004:1'],
     }
     const files = (await readdir(CORPUS)).sort()
     expect(files).toEqual(Object.keys(expected).sort())

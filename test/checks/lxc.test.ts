@@ -10,7 +10,7 @@ import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {auditHost} from '../helpers/audit.js'
 
-const CORPUS = path.resolve(REPO, '../shared/corpus/lxc')
+const CORPUS = path.resolve(REPO, 'test/fixtures/field/lxc')
 const NO_CONTEXT: LxcContext = {snapshotUsers: new Map()}
 
 /** Findings of one config text, as `check line` (line `-` when the finding has none). */
@@ -29,10 +29,10 @@ async function lxcResults(entries: string) {
   return report.results
 }
 
-describe('PSP-LXC on the real-world configs of the corpus', () => {
+describe('PSP-LXC on the field-shaped configs', () => {
   const corpus = (file: string) => readFileSync(path.join(CORPUS, file), 'utf8')
 
-  it('judges every file of the corpus', () => {
+  it('judges every field-shaped file', () => {
     for (const file of readdirSync(CORPUS))
       expect(() => judge(corpus(file), NO_CONTEXT, `/etc/pve/lxc/${file}`), file).not.toThrow()
   })
@@ -67,7 +67,7 @@ describe('PSP-LXC on the real-world configs of the corpus', () => {
       path: '/etc/pve/lxc/101.conf',
       line: 18,
       message: expect.stringMatching(
-        /^container 101 \(LuxRouter\): privileged container \(unprivileged: 0\)/,
+        /^container 101 \(EdgeFw\): privileged container \(unprivileged: 0\)/,
       ),
     })
   })

@@ -223,8 +223,8 @@ describe('PCP-PMPROXY checks', () => {
     ])
   })
 
-  it('PCP-PMPROXY-005 reports the shipped-looking pcp.enabled = false of the corpus, not its true ones', async () => {
-    const pbench = readFileSync(path.resolve(REPO, '../shared/corpus/pmcd/pbench-pmproxy.conf'), 'utf8')
+  it('PCP-PMPROXY-005 reports the shipped-looking pcp.enabled = false of a deployed file, not its true ones', async () => {
+    const pbench = readFileSync(path.resolve(REPO, 'test/fixtures/field/pmcd/deployed-pmproxy.conf'), 'utf8')
     const asShipped = await resultsOf(seedTreeWith({path: PMPROXY_CONF, content: pbench}), 'PCP-PMPROXY-005')
     expect(asShipped.map((r) => r.status)).toEqual(['pass'])
     const disabled = pbench.replace('pcp.enabled = true', 'pcp.enabled = false')

@@ -10,7 +10,7 @@ import {SEED_TREE} from '../checks/seed-tree.js'
 import {cli} from '../cli/run-cli.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
 
-const CORPUS = path.resolve(import.meta.dirname, '../../../shared/corpus/authorized_keys')
+const CORPUS = path.resolve(import.meta.dirname, '../fixtures/field/authorized_keys')
 
 let dir: string
 let image: string
@@ -86,7 +86,7 @@ describe('keys lint', () => {
     )
   })
 
-  it('lints every real-world file of the corpus without an error, in every format', async () => {
+  it('lints every field-shaped file without an error, in every format', async () => {
     for (const name of await readdir(file('corpus')))
       for (const format of ['text', 'json', 'nagios', 'sarif', 'junit']) {
         const run = await cli(['keys', 'lint', file(`corpus/${name}`), '--format', format])

@@ -8,7 +8,7 @@ import {SEED_TREE} from '../checks/seed-tree.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
 import {cli, REPO} from '../cli/run-cli.js'
 
-const CORPUS = path.resolve(REPO, '../shared/corpus/lxc')
+const CORPUS = path.resolve(REPO, 'test/fixtures/field/lxc')
 
 interface JsonResult {
   check: string
@@ -32,7 +32,7 @@ const failures = (stdout: string) =>
     .filter((r) => r.status === 'fail')
     .map((r) => `${r.check} ${r.line ?? '-'}`)
 
-describe('lxc lint on the real-world configs of the corpus', () => {
+describe('lxc lint on the field-shaped configs', () => {
   it.each(readdirSync(CORPUS).sort())('%s: verify json, the file named in every result', async (name) => {
     const file = path.join(CORPUS, name)
     const run = await cli(['lxc', 'lint', file, '--format', 'json'])

@@ -14,7 +14,7 @@ import {CASES, caseText} from '../access/cases.js'
 import {REPO} from '../cli/run-cli.js'
 import {fuzzTexts} from './mutate.js'
 
-const CORPUS = path.resolve(REPO, '../shared/corpus')
+const CORPUS = path.resolve(REPO, 'test/fixtures/field')
 const corpus = (file: string) => readFileSync(path.join(CORPUS, file), 'utf8')
 
 /** Bounded: a few hundred inputs each, so the suite stays fast. */
@@ -24,7 +24,7 @@ const lineCount = (text: string) => text.split('\n').length
 
 describe('parsers never throw, and every problem has a line in the file', () => {
   it('pmcd.conf', async () => {
-    const seeds = [corpus('pmcd/isucon-default-pmcd.conf'), ...CASES.map(caseText)]
+    const seeds = [corpus('pmcd/deployed-pmcd.conf'), ...CASES.map(caseText)]
     const ctx = {
       resolveHost: async (name: string) => (name === 'localhost' ? ['127.0.0.1'] : undefined),
       users: [],
@@ -96,9 +96,9 @@ describe('parsers never throw, and every problem has a line in the file', () => 
   })
 })
 
-describe('real configurations from the corpus', () => {
+describe('configurations shaped like deployed ones', () => {
   it('a deployed pmcd.conf: nine agents and the shipped default access section', async () => {
-    const text = corpus('pmcd/isucon-default-pmcd.conf')
+    const text = corpus('pmcd/deployed-pmcd.conf')
     const conf = parsePmcdConf(text)
     expect(conf.diagnostics).toEqual([])
     expect(conf.agents.map((a) => a.name)).toContain('pmcd')

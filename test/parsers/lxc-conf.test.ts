@@ -8,7 +8,7 @@ import {parseLxcConfig} from '../../src/parsers/lxc-conf.js'
 import {REPO} from '../cli/run-cli.js'
 import {fuzzTexts} from './mutate.js'
 
-const CORPUS = path.resolve(REPO, '../shared/corpus/lxc')
+const CORPUS = path.resolve(REPO, 'test/fixtures/field/lxc')
 const corpus = (file: string) => readFileSync(path.join(CORPUS, file), 'utf8')
 const FILES = [
   'lxc-1.conf',
@@ -22,14 +22,14 @@ const FILES = [
 
 const main = (text: string) => parseLxcConfig(text).main
 
-describe('real container configs from the corpus', () => {
+describe('container configs shaped like real ones', () => {
   it('lxc-1: an unprivileged template CT', () => {
     const conf = parseLxcConfig(corpus('lxc-1.conf'))
     expect(conf.diagnostics).toEqual([])
     expect(conf.main.privileged).toBe(false)
     expect(conf.main.settings.template).toMatchObject({typed: '1', line: 12})
     expect(conf.main.rootfs).toMatchObject({
-      volume: 'local-lvm:base-100-disk-0',
+      volume: 'local-lvm:base-900-disk-0',
       type: 'volume',
       path: '/',
       backup: true,
@@ -43,21 +43,23 @@ describe('real container configs from the corpus', () => {
     expect(conf.main.privileged).toBe(true)
     expect(conf.main.settings.unprivileged).toMatchObject({value: '0', typed: '0', line: 18})
     expect(conf.main.description).toBe(
-      ' GATEWAY 192.168.6.1/24\n LAN\n WAN: ETH1 -> vmbr0 -> net0 -> eth0 \n',
+      ' EDGE 10.30.0.1/24\n inside\n uplink: ETH1 -> vmbr2 -> net1 -> eth1 \n',
     )
     expect(conf.snapshots.map((s) => [s.name, s.headerLine])).toEqual([
-      ['LuxDNS', 23],
-      ['RouterLux', 45],
-      ['lux-router-with-upnpd', 67],
-      ['luxdns', 88],
-      ['luxrouter', 109],
-      ['ohhhhhh', 131],
-      ['stable', 153],
+      ['EdgeDns', 23],
+      ['FwBase', 45],
+      ['fw-with-wireguard', 67],
+      ['wgdns', 88],
+      ['wgrouter', 109],
+      ['pre-upgrade', 131],
+      ['golden', 153],
     ])
     expect(conf.snapshots.every((s) => s.privileged)).toBe(true)
-    expect(conf.snapshots.find((s) => s.name === 'stable')?.description).toBe('稳定版备份\n')
-    expect(conf.snapshots.find((s) => s.name === 'luxdns')?.description).toBe('vim 轻量, 去掉密码\n')
-    expect(conf.main.settings.parent?.value).toBe('RouterLux')
+    expect(conf.snapshots.find((s) => s.name === 'golden')?.description).toBe('安定版のバックアップ\n')
+    expect(conf.snapshots.find((s) => s.name === 'wgdns')?.description).toBe(
+      'Ünbound schlank, ohne Passwort\n',
+    )
+    expect(conf.main.settings.parent?.value).toBe('FwBase')
     expect(conf.main.raw.map((r) => [r.key, r.applied, r.replacement])).toEqual([
       ['lxc.cgroup.devices.allow', true, 'lxc.cgroup2.devices.allow'],
       ['lxc.cgroup2.devices.allow', true, undefined],
@@ -78,22 +80,22 @@ describe('real container configs from the corpus', () => {
     expect(conf.diagnostics[0]).toMatchObject({line: 19, message: expect.stringContaining('cgroup v1')})
   })
 
-  it('lxc-6: unprivileged with an idmap passthrough of host uid/gid 1606/100, host-path mp0/mp1', () => {
+  it('lxc-6: unprivileged with an idmap passthrough of host uid/gid 1500/200, host-path mp0/mp1', () => {
     const m = main(corpus('lxc-6.conf'))
     expect(m.privileged).toBe(false)
     expect(m.idmaps.map((i) => [i.type, i.containerId, i.hostId, i.count])).toEqual([
-      ['u', 0, 100000, 1606],
-      ['g', 0, 100000, 100],
-      ['u', 1606, 1606, 1],
-      ['g', 100, 100, 1],
-      ['u', 1607, 101607, 63929],
-      ['g', 101, 100101, 65435],
-      ['u', 65604, 65604, 100],
-      ['g', 65604, 65604, 100],
+      ['u', 0, 100000, 1500],
+      ['g', 0, 100000, 200],
+      ['u', 1500, 1500, 1],
+      ['g', 200, 200, 1],
+      ['u', 1501, 101501, 64035],
+      ['g', 201, 100201, 65335],
+      ['u', 65536, 65536, 10],
+      ['g', 65536, 65536, 10],
     ])
     expect(m.mountpoints.map((p) => [p.key, p.volume, p.type, p.path, p.backup])).toEqual([
-      ['mp0', '/titan/space', 'bind', '/space', false],
-      ['mp1', '/titan/cloud', 'bind', '/cloud', false],
+      ['mp0', '/tank/share', 'bind', '/share', false],
+      ['mp1', '/tank/photos', 'bind', '/photos', false],
     ])
   })
 
@@ -103,8 +105,8 @@ describe('real container configs from the corpus', () => {
     expect(conf.main.settings.unprivileged).toBeUndefined()
     expect(conf.main.privileged).toBe(true)
     expect(conf.main.devices).toEqual([
-      {key: 'dev0', line: 3, path: '/dev/dri/renderD128', options: {gid: '992'}, denyWrite: false},
-      {key: 'dev1', line: 4, path: '/dev/dri/card1', options: {gid: '44'}, denyWrite: false},
+      {key: 'dev0', line: 3, path: '/dev/dri/renderD128', options: {gid: '104'}, denyWrite: false},
+      {key: 'dev1', line: 4, path: '/dev/dri/card0', options: {gid: '44'}, denyWrite: false},
     ])
     expect(conf.main.features).toMatchObject({nesting: true, fuse: true})
   })
@@ -113,14 +115,14 @@ describe('real container configs from the corpus', () => {
     const conf = parseLxcConfig(corpus('lxc-12.conf'))
     expect(conf.diagnostics).toEqual([])
     expect(conf.main.descriptionLines).toHaveLength(32)
-    expect(conf.main.description).toContain("<a href='https://community-scripts.org' target='_blank'")
+    expect(conf.main.description).toContain("<a href='https://helper.example.org' target='_blank'")
     expect(conf.main.description).toContain('badge/❤️-Sponsoring%20%26%20Donations')
     expect(conf.main.mountpoints[0]).toMatchObject({
       key: 'mp0',
       line: 42,
-      volume: '/mnt/media',
+      volume: '/srv/library',
       type: 'bind',
-      path: '/media',
+      path: '/library',
     })
     expect(conf.main.devices.map((d) => d.path)).toEqual([
       '/dev/dri/renderD128',
@@ -128,7 +130,7 @@ describe('real container configs from the corpus', () => {
       '/dev/dri/card0',
       '/dev/dri/card1',
     ])
-    expect(conf.main.settings.tags?.value).toBe('community-script;media')
+    expect(conf.main.settings.tags?.value).toBe('helper-script;video')
   })
 
   it('lxc-15: privileged, lxc.mount.auto, a socket-file bind, a commented-out entry that is only description', () => {
@@ -138,12 +140,12 @@ describe('real container configs from the corpus', () => {
     expect(m.mountEntries.map((e) => [e.line, e.source, e.target, e.options.at(-1)])).toEqual([
       [15, '/dev/dri', 'dev/dri', 'create=dir'],
       [16, '/dev/snd', 'dev/snd', 'create=dir'],
-      [17, '/dev/video0', 'dev/video0', 'create=file'],
-      [18, '/var/run/user/1000/pulse/socket', 'home/fdiblen/.pulse_socket', 'create=file'],
+      [17, '/dev/video1', 'dev/video1', 'create=file'],
+      [18, '/run/user/1000/pipewire-0', 'home/kim/.pipewire-0', 'create=file'],
       [19, '/tmp/.X11-unix', 'tmp/.X11-unix', 'create=dir'],
     ])
     expect(m.descriptionLines.map((d) => d.line)).toEqual([1, 20])
-    expect(m.description).toContain('lxc.mount.entry: /tmp/tmux-1000 tmp/tmux-1000')
+    expect(m.description).toContain('lxc.mount.entry: /tmp/screen-1000 tmp/screen-1000')
   })
 
   it('lxc-17: the Pulse CT binds the proxy socket directory with lxc.mount.entry', () => {

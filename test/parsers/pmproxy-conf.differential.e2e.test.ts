@@ -18,7 +18,7 @@ import {fuzzTexts} from './mutate.js'
  * at a Redis port nothing listens on, so it gives up at once.
  */
 const PMSERIES = '/usr/bin/pmseries'
-const PBENCH = readFileSync(path.resolve(REPO, '../shared/corpus/pmcd/pbench-pmproxy.conf'), 'utf8')
+const PBENCH = readFileSync(path.resolve(REPO, 'test/fixtures/field/pmcd/deployed-pmproxy.conf'), 'utf8')
 const SHIPPED = existsSync('/etc/pcp/pmproxy/pmproxy.conf')
   ? readFileSync('/etc/pcp/pmproxy/pmproxy.conf', 'utf8')
   : PBENCH
@@ -56,7 +56,7 @@ const ourSettings = (text: string) =>
 
 describe('pmproxy.conf: our parser stores what pmproxy stores', () => {
   it.each([
-    ['the corpus file', PBENCH],
+    ['a deployed file', PBENCH],
     ['the shipped file', SHIPPED],
     [
       'comments, continuations and bad lines',

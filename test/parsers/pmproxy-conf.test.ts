@@ -13,13 +13,13 @@ import {
 import {REPO} from '../cli/run-cli.js'
 import {fuzzTexts} from './mutate.js'
 
-const PBENCH = readFileSync(path.resolve(REPO, '../shared/corpus/pmcd/pbench-pmproxy.conf'), 'utf8')
+const PBENCH = readFileSync(path.resolve(REPO, 'test/fixtures/field/pmcd/deployed-pmproxy.conf'), 'utf8')
 
 const value = (text: string, section: string, key: string) =>
   lookupSetting(effectiveSettings([parsePmproxyConf(text)]), section, key)?.value
 
-describe('parsePmproxyConf: the corpus file', () => {
-  const conf = parsePmproxyConf(PBENCH, 'pbench-pmproxy.conf')
+describe('parsePmproxyConf: a deployed file', () => {
+  const conf = parsePmproxyConf(PBENCH, 'deployed-pmproxy.conf')
 
   it('parses without a problem, with its sections and settings where they are', () => {
     expect(conf.problems).toEqual([])
@@ -43,7 +43,7 @@ describe('parsePmproxyConf: the corpus file', () => {
     expect(conf.settings.some((s) => s.key.includes('certificates'))).toBe(false)
     const settings = effectiveSettings([conf])
     expect(lookupSetting(settings, 'pmseries', 'servers')?.value).toBe('localhost:6379')
-    expect(lookupSetting(settings, 'discover', 'exclude.metrics')?.value).toBe('proc.*,acct.*')
+    expect(lookupSetting(settings, 'discover', 'exclude.metrics')?.value).toBe('proc.*,hinv.*')
   })
 })
 
