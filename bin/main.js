@@ -44,7 +44,8 @@ export function loadBundle() {
  * Run the CLI. Every error ends as one line on stderr and exit 3 (UNKNOWN, in Nagios terms):
  * bad flags, malformed or missing input, an unknown command. PCP_HARDEN_DEBUG=1 adds the stack.
  */
-export async function main({Errors, flush, run}) {
+export async function main({Errors, flush, run, COMMANDS}) {
+  const commandIds = Object.keys(COMMANDS ?? {}).map((id) => id.replaceAll(':', ' '))
   try {
     // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).
     await run(process.argv.slice(2), {root: ROOT, userPlugins: false})
@@ -60,8 +61,41 @@ export async function main({Errors, flush, run}) {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && l !== 'The following error occurred:' && !l.startsWith('See more help'))
-    process.stderr.write(`pcp-harden: error: ${lines.join(' ') || 'failed'}\n`)
+    process.stderr.write(
+      `pcp-harden: error: ${notFound(lines[0] ?? '', commandIds) ?? (lines.join(' ') || 'failed')}\n`,
+    )
     if (process.env.PCP_HARDEN_DEBUG) process.stderr.write(`${error?.stack ?? ''}\n`)
     process.exitCode = 3
   }
+}
+
+/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+function distance(a, b) {
+  let previous = Array.from({length: b.length + 1}, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        previous[j] + 1,
+        current[j - 1] + 1,
+        previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1),
+      )
+    previous = current
+  }
+  return previous[b.length]
+}
+
+/**
+ * The line for a mistyped command (oclif says "command verfy not found", or "Command cert:inti not
+ * found." from help), with the closest command when one is close; undefined for other errors.
+ */
+export function notFound(message, ids) {
+  const match = /^command (\S+) not found\.?$/i.exec(message)
+  if (!match) return undefined
+  const typed = match[1].replaceAll(':', ' ')
+  const [best] = ids
+    .map((id) => ({id, d: distance(typed, id)}))
+    .sort((x, y) => x.d - y.d || (x.id < y.id ? -1 : 1))
+  const close = best && best.d <= Math.max(2, Math.floor(typed.length / 3))
+  return `command "${typed}" not found; ${close ? `did you mean "${best.id}"?` : '"pcp-harden help" lists the commands'}`
 }

@@ -10,6 +10,7 @@ import CertInit from './commands/cert/init.js'
 import CertIssue from './commands/cert/issue.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
+import HelpCommand from './commands/help.js'
 import TlsWrite from './commands/tls/write.js'
 import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
@@ -17,6 +18,7 @@ import KeysLint from './commands/keys/lint.js'
 import LxcLint from './commands/lxc/lint.js'
 import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
+import VersionCommand from './commands/version.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
 
@@ -28,6 +30,7 @@ export const COMMANDS = {
   'cert:issue': CertIssue,
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
+  help: HelpCommand,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
   'rotate-keys': RotateKeys,
@@ -35,4 +38,5 @@ export const COMMANDS = {
   'unit:lint': UnitLint,
   'unit:write': UnitWrite,
   verify: Verify,
+  version: VersionCommand,
 }

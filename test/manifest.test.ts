@@ -28,6 +28,7 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'cert:issue',
       'checks:explain',
       'checks:list',
+      'help',
       'keys:lint',
       'lxc:lint',
       'rotate-keys',
@@ -35,6 +36,7 @@ it('oclif.manifest.json is what the build generates from the current commands', 
       'unit:lint',
       'unit:write',
       'verify',
+      'version',
     ])
     expect(committed).toEqual(fresh)
   } finally {
