@@ -151,3 +151,13 @@ describe('severity follows who can change the path', () => {
     expect(evaluate(TLS_KEY, observed('file', 0o644, 'root', 'pcp'))[0]?.severity).toBeUndefined()
   })
 })
+
+describe("the proxy's key tree keeps its check's severity for any other writer", () => {
+  it('the state directory owned by another user is not lowered', () => {
+    const state = PROXY_RULES.find((r) => r.role === 'state-dir') as PathRule
+    const [finding] = evaluate(state, observed('dir', 0o750, 'alice', 'pulse-sensor-proxy'))
+    expect(finding).toMatchObject({concern: 'writable'})
+    expect(finding?.severity).toBeUndefined()
+    expect(finding?.message).toMatch(/swap the keys the proxy uses and pushes to every node/)
+  })
+})

@@ -175,11 +175,17 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
   const ownerOk = rule.owners.includes(owner) || owner === 'root'
   const groupOk = rule.groups.includes(group) || group === 'root'
   const service = rule.service
-  /** The service's own account: the low finding with its reason; anyone else: `severity` (the check's when absent). */
-  const changedBy = (what: string, account: string, severity?: Severity) =>
-    service && account === service.account
-      ? add('writable', what, service.why, 'low')
-      : add('writable', what, stake, severity)
+  /**
+   * Where the service's own account is set apart (PCP's TLS and daemon configuration), that
+   * account is low with its reason and one other user or group medium (less than every user);
+   * elsewhere (the proxy's keys) any other writer keeps the check's severity.
+   */
+  const changedBy = (what: string, account: string) =>
+    service === undefined
+      ? add('writable', what, stake)
+      : account === service.account
+        ? add('writable', what, service.why, 'low')
+        : add('writable', what, stake, 'medium')
 
   switch (rule.role) {
     case 'private-key':
@@ -209,8 +215,8 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
       // A socket has to be connectable by the container (others): write on it is expected.
       if (worldWritable && rule.role !== 'socket') add('writable', 'writable by every user', stake)
       else if (mode & GROUP_WRITE && !groupOk && rule.role !== 'socket')
-        changedBy(`writable by the members of group ${group}`, group, 'medium')
-      else if (!ownerOk) changedBy(`owned by ${owner}, who can change it`, owner, 'medium')
+        changedBy(`writable by the members of group ${group}`, group)
+      else if (!ownerOk) changedBy(`owned by ${owner}, who can change it`, owner)
       break
     }
     case 'log-dir':
