@@ -148,6 +148,11 @@ export const BREAKS: PulseBreak[] = [
     ],
   },
   {
+    name: "AF_NETLINK allowed, as Pulse's installer does (the proxy lists its addresses with net.Interfaces)",
+    with: [{path: UNIT, content: unitWith({RestrictAddressFamilies: 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'})}],
+    fails: [],
+  },
+  {
     name: 'a deny list only, a capability kept and a packet socket allowed',
     with: [
       {
