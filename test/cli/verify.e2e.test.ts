@@ -239,7 +239,7 @@ describe('checks list and explain', () => {
       'Fix:',
       'Fails:',
       'Passes:',
-      'reference: seeds/004',
+      'reference: Pulse, "Pulse Temperature Proxy - Security Hardening Guide"',
     ])
       expect(run.stdout).toContain(part)
   })
