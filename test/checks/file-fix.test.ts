@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
-import type {FileStat} from '../../src/host/host.js'
+import {Host, type FileStat} from '../../src/host/host.js'
+import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {evaluate, formatMode, type Observed, type PathRule, recommend} from '../../src/checks/files/modes.js'
 import {PROXY_RULES} from '../../src/checks/files/rules.js'
 
@@ -159,5 +160,29 @@ describe("the proxy's key tree keeps its check's severity for any other writer",
     expect(finding).toMatchObject({concern: 'writable'})
     expect(finding?.severity).toBeUndefined()
     expect(finding?.message).toMatch(/swap the keys the proxy uses and pushes to every node/)
+  })
+})
+
+describe('PCP-FILE-007: a leftover is moved aside, never over a key kept there', () => {
+  it('picks a free name in /root/pcp-ca', async () => {
+    const {check} = await import('../../src/checks/files/pcp-file-007.js')
+    const host = new Host(
+      new MemoryBackend(
+        parseTreeSpec(
+          `entries:
+  - {path: /etc/pcp/tls, type: dir, mode: "0750"}
+  - {path: /etc/pcp/tls/ca.key, mode: "0600", content: "-----BEGIN PRIVATE KEY-----\\n"}
+  - {path: /root/pcp-ca/ca.key, mode: "0600", content: "-----BEGIN PRIVATE KEY-----\\n"}
+`,
+          'leftover',
+        ),
+        'leftover',
+      ),
+    )
+    const [result] = await check.run(host)
+    expect(result).toMatchObject({status: 'fail', path: '/etc/pcp/tls/ca.key'})
+    expect(result?.fix).toBe(
+      'install -d -m 0700 /root/pcp-ca && mv -n /etc/pcp/tls/ca.key /root/pcp-ca/ca.key.1',
+    )
   })
 })

@@ -152,7 +152,7 @@ async function applyFix(fix: string): Promise<void> {
       execFileSync('chown', [`${users.get(user as string)}:${groups.get(group as string)}`, target])
     } else if (cmd === 'chmod') execFileSync('chmod', [words[1] as string, target])
     else if (cmd === 'install') execFileSync('install', [...words.slice(1, -1), target])
-    else if (cmd === 'mv') execFileSync('mv', [inTree(words[1] as string), target])
+    else if (cmd === 'mv') execFileSync('mv', [...words.slice(1, -2), inTree(words.at(-2) as string), target])
     else throw new Error(`not a file fix: ${step}`)
   }
 }
@@ -170,6 +170,13 @@ describe("PCP's secure-connections procedure, run literally on Debian's packaged
       ['pass', '/etc/pcp/tls/client.crt'],
       ['pass', '/etc/pcp/tls/server.crt'],
     ])
+  })
+
+  it("moves the CA key the guide leaves behind to root's /root/pcp-ca, never over a file there", () => {
+    const leftover = report.results.find((r) => r.check === 'PCP-FILE-007' && r.status === 'fail')
+    expect(leftover?.fix).toBe(
+      'install -d -m 0700 /root/pcp-ca && mv -n /etc/pcp/tls/ca.key /root/pcp-ca/ca.key',
+    )
   })
 
   it("every file finding's fix, applied, removes it and adds no failure", async () => {

@@ -1,8 +1,17 @@
+import type {Host} from '../../host/host.js'
 import type {Check, CheckResult} from '../types.js'
 import {PCP_TLS_DIR, tlsDirectories, tlsMaterial} from './rules.js'
 
 /** Where the leftover advice moves a key or certificate: root's, off the daemons' paths (as `cert init --ca-dir`). */
 const KEEP_DIR = '/root/pcp-ca'
+
+/** A name in KEEP_DIR that nothing has yet: a leftover never replaces a key kept there (the CA's own). */
+async function freeName(host: Host, name: string): Promise<string> {
+  for (let n = 0; ; n++) {
+    const candidate = `${KEEP_DIR}/${name}${n === 0 ? '' : `.${n}`}`
+    if (!(await host.exists(candidate))) return candidate
+  }
+}
 
 export const check: Check = {
   id: 'PCP-FILE-007',
@@ -37,6 +46,7 @@ export const check: Check = {
     for (const m of material) {
       if (named.has(m.path)) continue
       const name = m.path.slice(m.path.lastIndexOf('/') + 1)
+      const keep = await freeName(host, name)
       results.push({
         status: 'fail',
         path: m.path,
@@ -44,7 +54,7 @@ export const check: Check = {
           m.kind === 'key'
             ? "a private key no tls.conf names: a leftover (the CA key of the guide's procedure, an old server key) that nothing uses but whoever reads it holds"
             : 'a certificate no tls.conf names: a leftover nothing uses',
-        fix: `install -d -m 0700 ${KEEP_DIR} && mv ${m.path} ${KEEP_DIR}/${name}`,
+        fix: `install -d -m 0700 ${KEEP_DIR} && mv -n ${m.path} ${keep}`,
       })
     }
     if (results.length === 0)
