@@ -133,7 +133,7 @@ const PCP_LOG_DIR = '/var/log/pcp'
 
 /** Cyrus SASL's built-in default when sasldb_path is absent. */
 const SASLDB_DEFAULT = '/etc/sasldb2'
-/** PCP's shipped sasldb_path (/etc/pcp/pmcd/passwd.db), the path FACTS.md gives, and seed 000's. */
+/** Where SASL password databases are found: PCP's shipped sasldb_path, /etc/pcp/passwd.db, and the SASL directory. */
 const SECRET_DB_FALLBACKS = ['/etc/pcp/pmcd/passwd.db', '/etc/pcp/passwd.db', '/etc/sasl2/pmcd.db']
 
 /** The PCP paths to judge on this host: the fixed ones plus the files its configuration names. */
