@@ -1,5 +1,5 @@
 import type {Host} from '../host/host.js'
-import type {Check, CheckMeta, CheckResult} from './types.js'
+import type {Check, CheckMeta, CheckResult, Severity} from './types.js'
 
 /** One failure of one check, found by its family's shared analysis of a host. */
 export interface Finding {
@@ -8,6 +8,10 @@ export interface Finding {
   line?: number
   message: string
   evidence?: string
+  /** Set when it differs from the check's severity: who can exploit this finding decides it. */
+  severity?: Severity
+  /** The exact command that removes this finding, for the path and values found. */
+  fix?: string
   /** The check could not decide (a file it cannot read): an error result (UNKNOWN), not a failure. */
   undecided?: boolean
 }
@@ -43,6 +47,8 @@ export function familyCheck<T>(
           ...(f.line === undefined ? {} : {line: f.line}),
           message: f.message,
           ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
+          ...(f.severity === undefined || f.undecided ? {} : {severity: f.severity}),
+          ...(f.fix === undefined || f.undecided ? {} : {fix: f.fix}),
         }))
       if (results.length === 0) results.push({status: 'pass', ...pass(analysis)})
       return results

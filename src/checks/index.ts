@@ -38,6 +38,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   entry('PCP-FILE-004', ['pcp-collector'], () => import('./files/pcp-file-004.js')),
   entry('PCP-FILE-005', ['pcp-collector'], () => import('./files/pcp-file-005.js')),
   entry('PCP-FILE-006', ['pcp-collector'], () => import('./files/pcp-file-006.js')),
+  entry('PCP-FILE-007', ['pcp-collector'], () => import('./files/pcp-file-007.js')),
   entry('PSP-FILE-001', ['pulse-proxy'], () => import('./files/psp-file-001.js')),
   entry('PSP-FILE-002', ['pulse-proxy'], () => import('./files/psp-file-002.js')),
   entry('PSP-FILE-003', ['pulse-proxy'], () => import('./files/psp-file-003.js')),

@@ -35,6 +35,10 @@ export interface CheckResult {
   message: string
   /** What was seen, e.g. `0644 root:root`. */
   evidence?: string
+  /** This failure's severity, when it differs from the check's (who can exploit this path, and what they gain). */
+  severity?: Severity
+  /** The exact command that removes this failure, for the path and values found (shown instead of the remediation). */
+  fix?: string
 }
 
 export interface CheckMeta {

@@ -69,7 +69,7 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
       const result: ReportResult = {
         check: check.id,
         title: check.title,
-        severity: check.severity,
+        severity: r.severity ?? check.severity,
         status: r.status,
         ...(r.path === undefined ? {} : {path: r.path}),
         ...(r.line === undefined ? {} : {line: r.line}),
@@ -79,7 +79,8 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
             ? r.message.slice(r.path.length + 2)
             : r.message,
         ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
-        remediation: check.remediation,
+        remediation: r.fix ?? check.remediation,
+        ...(r.fix === undefined ? {} : {fix: r.fix}),
       }
       if (r.status === 'fail' || r.status === 'error') {
         const hit = matchers.find((m) => m.matches(check.id, r.path))

@@ -16,6 +16,8 @@ export interface ReportResult {
   message: string
   evidence?: string
   remediation: string
+  /** The exact command that removes this failure (then also its remediation), for `verify --fix` and replays. */
+  fix?: string
   /** Present when a waiver matched: the result is shown but not counted. */
   waived?: {reason: string; expires?: string; source: string}
 }

@@ -162,6 +162,22 @@ export async function tlsConfTargets(host: Host, options: {users: boolean}): Pro
   return [...merged.values()]
 }
 
+/**
+ * Every file a tls.conf on the host uses: the certificates, keys and CA files of the collector's
+ * and users' files, and the files of a tls-ca-cert-dir (each is a CA the daemons load).
+ */
+export async function namedTlsFiles(host: Host): Promise<Set<string>> {
+  const named = new Set<string>()
+  for (const target of await tlsConfTargets(host, {users: true})) {
+    for (const file of [target.path, target.keyPath, target.caFile]) if (file) named.add(file)
+    if (target.caDir) {
+      const names = await host.list(target.caDir)
+      if (names.ok) for (const name of names.value) named.add(path.posix.join(target.caDir, name))
+    }
+  }
+  return named
+}
+
 /** A role from a certificate file: a CA certificate is `ca`, a name with "client" in it `client`, else `server`. */
 async function guessRole(host: Host, file: string): Promise<Role> {
   const text = await host.readText(file)

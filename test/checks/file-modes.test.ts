@@ -93,6 +93,6 @@ entries:
     const skipped = report.results
       .filter((r) => r.status === 'skip' && r.check.startsWith('PCP-FILE'))
       .map((r) => r.check)
-    expect(skipped).toEqual(['PCP-FILE-001', 'PCP-FILE-002', 'PCP-FILE-004', 'PCP-FILE-005'])
+    expect(skipped).toEqual(['PCP-FILE-001', 'PCP-FILE-002', 'PCP-FILE-004', 'PCP-FILE-005', 'PCP-FILE-007'])
   })
 })

@@ -61,6 +61,8 @@ ${ACCOUNTS}
       tls-ca-cert-file = /etc/pcp/tls/ca.crt
       tls-key-file = /etc/pcp/tls/server.key
       tls-cert-file = /etc/pcp/tls/server.crt
+      tls-client-key-file = /etc/pcp/tls/client.key
+      tls-client-cert-file = /etc/pcp/tls/client.crt
   - {path: /etc/pcp/tls, type: dir, mode: "0750", group: pcp}
   - {path: /etc/sasl2/pmcd.conf, content: "mech_list: scram-sha-256\\nsasldb_path: /etc/pcp/passwd.db\\n"}
   - {path: /etc/pcp/passwd.db, mode: "0640", group: pcp, content: "db\\n"}
@@ -146,13 +148,13 @@ export const BREAKS: Break[] = [
     'key readable by all',
     {path: `${S}/ssh/id_ed25519`, mode: 0o644},
     'PSP-FILE-001',
-    /readable by every user: expected 0600 pulse-sensor-proxy:pulse-sensor-proxy, found 0644 pulse-sensor-proxy:pulse-sensor-proxy/,
+    /readable by every user: whoever reads it logs in to every cluster node .*; expected 0600 pulse-sensor-proxy:pulse-sensor-proxy, found 0644 pulse-sensor-proxy:pulse-sensor-proxy/,
   ],
   [
     'key readable by another group',
     {path: `${S}/ssh/id_ed25519`, mode: 0o640, group: 'alice'},
     'PSP-FILE-001',
-    /readable by group alice/,
+    /readable by the members of group alice/,
   ],
   [
     'key owned by another user',
@@ -176,7 +178,7 @@ export const BREAKS: Break[] = [
     'ssh/ writable by all',
     {path: `${S}/ssh`, mode: 0o777},
     'PSP-FILE-002',
-    /writable by every user: expected 0700/,
+    /writable by every user: .*; expected 0700/,
   ],
   [
     'state dir owned by another user',
@@ -213,7 +215,7 @@ export const BREAKS: Break[] = [
     'socket dir world-writable',
     {path: R, mode: 0o777},
     'PSP-FILE-003',
-    /writable by every user: expected 0775/,
+    /writable by every user: .*; expected 0775/,
   ],
   ['socket dir owned by another user', {path: R, owner: 'alice'}, 'PSP-FILE-003', /owned by alice/],
   [
@@ -239,7 +241,7 @@ export const BREAKS: Break[] = [
     'pmcd.conf group-writable',
     {path: '/etc/pcp/pmcd/pmcd.conf', mode: 0o660},
     'PCP-FILE-003',
-    /writable by group pcp/,
+    /writable by the members of group pcp: .* runs code as root/,
   ],
   [
     'pmcd.conf owned by pcp',
@@ -275,13 +277,13 @@ export const BREAKS: Break[] = [
     'TLS key readable by all',
     {path: '/etc/pcp/tls/server.key', mode: 0o644},
     'PCP-FILE-001',
-    /readable by every user: expected 0640 pcp:pcp, found 0644 pcp:pcp/,
+    /readable by every user: whoever reads it can impersonate .*; expected 0640 pcp:pcp, found 0644 pcp:pcp/,
   ],
   [
     'TLS key pcp cannot read',
     {path: '/etc/pcp/tls/server.key', owner: 'root', group: 'root'},
     'PCP-FILE-006',
-    /not readable by pcp, pmcd reads it as user pcp/,
+    /not readable by pcp: pmcd reads it as user pcp and will not start; expected 0640 root:pcp, found 0600 root:root/,
   ],
   [
     'sasldb readable by all',
@@ -307,6 +309,24 @@ export const BREAKS: Break[] = [
     {path: '/var/log/pcp/pmcd/pmcd.log', mode: 0o666},
     'PCP-FILE-005',
     /writable by every user/,
+  ],
+  [
+    'an old server key left in the TLS directory',
+    {
+      path: '/etc/pcp/tls/old-server.key',
+      mode: 0o600,
+      owner: 'pcp',
+      group: 'pcp',
+      content: '-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBk\n-----END PRIVATE KEY-----\n',
+    },
+    'PCP-FILE-007',
+    /^a private key no tls.conf names/,
+  ],
+  [
+    "TLS directory owned by pcp (as PCP's guide leaves it): low, with the reason",
+    {path: '/etc/pcp/tls', owner: 'pcp'},
+    'PCP-FILE-004',
+    /^owned by pcp, who can change it: .*pmcd and pmproxy already run as pcp and read the TLS key as pcp/,
   ],
   [
     'log dir as shipped (0775 pcp:pcp)',

@@ -85,7 +85,14 @@ export function fileModeCheck(
         const evidence = describe(o.observed) + (o.observed.via ? ` (${o.observed.via})` : '')
         const failing = o.findings.filter((f) => scope.concerns.includes(f.concern))
         for (const finding of failing) {
-          results.push({status: 'fail', path: o.rule.path, message: finding.message, evidence})
+          results.push({
+            status: 'fail',
+            path: o.rule.path,
+            message: finding.message,
+            evidence,
+            ...(finding.severity ? {severity: finding.severity} : {}),
+            ...(finding.fix ? {fix: finding.fix} : {}),
+          })
         }
         if (failing.length === 0) results.push({status: 'pass', path: o.rule.path, message: 'ok', evidence})
       }

@@ -1,4 +1,5 @@
 import type {FileStat, FileType} from '../../host/host.js'
+import type {Severity} from '../types.js'
 
 /**
  * What a path is for decides which weaknesses in its mode and owner matter:
@@ -34,17 +35,28 @@ export interface PathRule {
   /** Acceptable owners and groups; the first is the recommended one. */
   owners: readonly string[]
   groups: readonly string[]
-  /** Where the recommendation comes from. */
+  /** Where the recommendation comes from (a public document, man page or upstream source). */
   reference: string
   /** A user that must be able to read the file for the service to start. */
   readBy?: {user: string; group: string; consequence: string}
   /** Judge the mode only against the concerns of its role, not against drift. */
   noDrift?: boolean
+  /** What whoever can change (or, for a secret, read) the path gains: said in every finding. */
+  stake?: string
+  /**
+   * The account the service itself runs as, and why that account gains nothing from changing the
+   * path: its ownership or group write is then a low finding with that reason, not the check's.
+   */
+  service?: {account: string; why: string}
 }
 
 export interface Finding {
   concern: Concern
   message: string
+  /** Set when it differs from the check's: who can exploit the path decides it. */
+  severity?: Severity
+  /** The exact command that makes the path what the rule recommends (absent when no command can: a wrong type). */
+  fix?: string
 }
 
 export interface Observed {
@@ -53,6 +65,13 @@ export interface Observed {
   group: string
   /** Where a symlink at the path led, when the rule followed one. */
   via?: string
+}
+
+/** The owner, group and mode a path should get: the rule's, keeping whatever of the present ones is acceptable. */
+export interface Target {
+  owner: string
+  group: string
+  mode: number
 }
 
 const TYPE_WORDS: Record<FileType, string> = {
@@ -73,8 +92,9 @@ export function describe(observed: Observed): string {
   return `${formatMode(observed.stat.mode)} ${observed.owner}:${observed.group}`
 }
 
-export function expectation(rule: PathRule): string {
-  return `${formatMode(rule.mode)} ${rule.owners[0]}:${rule.groups[0]}`
+/** `0640 root:pcp` */
+export function describeTarget(target: Target): string {
+  return `${formatMode(target.mode)} ${target.owner}:${target.group}`
 }
 
 const OTHER_ANY = 0o007
@@ -82,17 +102,67 @@ const OTHER_WRITE = 0o002
 const OTHER_EXEC = 0o001
 const GROUP_READ = 0o040
 const GROUP_WRITE = 0o020
+const OWNER_READ = 0o400
 const STICKY = 0o1000
+
+/**
+ * What the path should become: an acceptable present owner and group are kept, others replaced by
+ * the rule's first; the mode loses the bits the rule does not allow, and gains the ones the
+ * service needs (the reader of a key, the container on the proxy socket), so that applying it
+ * removes every finding of the path and adds none.
+ */
+export function recommend(rule: PathRule, observed: Observed): Target {
+  let owner = rule.owners.includes(observed.owner) ? observed.owner : (rule.owners[0] as string)
+  let group = rule.groups.includes(observed.group) ? observed.group : (rule.groups[0] as string)
+  let mode = observed.stat.mode & rule.mode & 0o777
+  if (rule.role === 'socket-dir' || rule.role === 'socket') mode = rule.mode
+  else if (rule.type === 'dir') mode |= 0o700
+  else mode |= OWNER_READ
+  if (rule.readBy) {
+    const reader = rule.readBy
+    if (owner === reader.user) mode |= OWNER_READ
+    else {
+      if (!rule.owners.includes(owner)) owner = rule.owners[0] as string
+      group = reader.group
+      mode |= GROUP_READ | OWNER_READ
+    }
+  }
+  return {owner, group, mode: mode & rule.mode}
+}
+
+const SAFE_WORD = /^[A-Za-z0-9_./:@%+=,-]+$/
+
+function shellWord(word: string): string {
+  return SAFE_WORD.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+/** The chown and chmod that turn what was seen into the target (the path as on the host). */
+export function fixCommand(path: string, observed: Observed, target: Target): string | undefined {
+  const steps: string[] = []
+  const where = shellWord(path)
+  if (target.owner !== observed.owner || target.group !== observed.group)
+    steps.push(`chown ${target.owner}:${target.group} ${where}`)
+  if (target.mode !== (observed.stat.mode & 0o7777)) steps.push(`chmod ${formatMode(target.mode)} ${where}`)
+  return steps.length === 0 ? undefined : steps.join(' && ')
+}
 
 /** Judge one observed path against its rule: every weakness it shows, by concern. */
 export function evaluate(rule: PathRule, observed: Observed): Finding[] {
   const {stat, owner, group} = observed
   const mode = stat.mode
+  const target = recommend(rule, observed)
+  const fix = fixCommand(rule.path, observed, target)
   const found = `found ${describe(observed)}`
-  const expected = `expected ${expectation(rule)}`
+  const expected = `expected ${describeTarget(target)}`
   const findings: Finding[] = []
-  const add = (concern: Concern, what: string) =>
-    findings.push({concern, message: `${what}: ${expected}, ${found}`})
+  const add = (concern: Concern, what: string, why?: string, severity?: Severity) =>
+    findings.push({
+      concern,
+      message: `${what}${why ? `: ${why}` : ''}; ${expected}, ${found}`,
+      ...(severity ? {severity} : {}),
+      ...(fix ? {fix} : {}),
+    })
+  const stake = rule.stake
 
   if (stat.type !== rule.type) {
     findings.push({
@@ -104,21 +174,35 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
 
   const ownerOk = rule.owners.includes(owner) || owner === 'root'
   const groupOk = rule.groups.includes(group) || group === 'root'
+  const service = rule.service
+  /**
+   * Where the service's own account is set apart (PCP's TLS and daemon configuration), that
+   * account is low with its reason and one other user or group medium (less than every user);
+   * elsewhere (the proxy's keys) any other writer keeps the check's severity.
+   */
+  const changedBy = (what: string, account: string) =>
+    service === undefined
+      ? add('writable', what, stake)
+      : account === service.account
+        ? add('writable', what, service.why, 'low')
+        : add('writable', what, stake, 'medium')
 
   switch (rule.role) {
     case 'private-key':
     case 'secret': {
-      if (mode & OTHER_ANY)
-        add('exposed', mode & 0o004 ? 'readable by every user' : 'accessible by every user')
-      else if (mode & (GROUP_READ | GROUP_WRITE) && !groupOk) add('exposed', `readable by group ${group}`)
-      else if (!ownerOk) add('exposed', `owned by ${owner}, who can read it`)
+      if (mode & 0o004) add('exposed', 'readable by every user', stake)
+      else if (mode & OTHER_ANY) add('exposed', 'accessible by every user', stake)
+      else if (mode & (GROUP_READ | GROUP_WRITE) && !groupOk)
+        add('exposed', `readable by the members of group ${group}`, stake, 'high')
+      else if (!ownerOk) add('exposed', `owned by ${owner}, who can read it`, stake, 'high')
       break
     }
     case 'root-config': {
       if (mode & OTHER_WRITE && !(rule.type === 'dir' && mode & STICKY))
-        add('writable', 'writable by every user')
-      else if (mode & GROUP_WRITE && group !== 'root') add('writable', `writable by group ${group}`)
-      else if (owner !== 'root') add('writable', `owned by ${owner}, who can change it`)
+        add('writable', 'writable by every user', stake)
+      else if (mode & GROUP_WRITE && group !== 'root')
+        add('writable', `writable by the members of group ${group}`, stake)
+      else if (owner !== 'root') add('writable', `owned by ${owner}, who can change it`, stake)
       break
     }
     case 'trusted':
@@ -129,15 +213,15 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
     case 'socket': {
       const worldWritable = mode & OTHER_WRITE && !(rule.type === 'dir' && mode & STICKY)
       // A socket has to be connectable by the container (others): write on it is expected.
-      if (worldWritable && rule.role !== 'socket') add('writable', 'writable by every user')
+      if (worldWritable && rule.role !== 'socket') add('writable', 'writable by every user', stake)
       else if (mode & GROUP_WRITE && !groupOk && rule.role !== 'socket')
-        add('writable', `writable by group ${group}`)
-      else if (!ownerOk) add('writable', `owned by ${owner}, who can change it`)
+        changedBy(`writable by the members of group ${group}`, group)
+      else if (!ownerOk) changedBy(`owned by ${owner}, who can change it`, owner)
       break
     }
     case 'log-dir':
     case 'log-file': {
-      if (mode & OTHER_WRITE) add('world-writable', 'writable by every user')
+      if (mode & OTHER_WRITE) add('world-writable', 'writable by every user', stake)
       break
     }
   }
@@ -150,7 +234,7 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
   }
 
   if (rule.readBy && !canRead(rule.readBy, observed)) {
-    add('drift', `not readable by ${rule.readBy.user}, ${rule.readBy.consequence}`)
+    add('drift', `not readable by ${rule.readBy.user}`, rule.readBy.consequence)
   }
 
   if (!rule.noDrift && findings.length === 0) {

@@ -13,10 +13,10 @@ export const check = fileModeCheck(
       'pmcd reads the key after dropping to user pcp, so the key is owned by pcp (0600) or by root with group pcp (0640), ' +
       'and nobody else may read it.',
     remediation:
-      'chown pcp:pcp KEY && chmod 0600 KEY (or chown root:pcp KEY && chmod 0640 KEY); then replace the key and its ' +
-      'certificate if others could read it: they may have copied it.',
-    reference:
-      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections" and PCPIntro(1) "SECURE PMCD CONNECTIONS"',
+      "Each finding gives the exact command: 0600 pcp:pcp (as PCP's guide leaves it) or 0640 root:pcp, never " +
+      '0600 root:root (pmcd could no longer read it). Then replace the key and its certificate if others could read ' +
+      'it: they may have copied it.',
+    reference: `PCP User's and Administrator's Guide, "Establishing Secure Connections"; pmcd(1) (-U: pmcd reads the key after switching to pcp)`,
     example: {
       fail: '-rw-r--r-- root root /etc/pcp/tls/server.key   (named by tls-key-file)',
       pass: '-rw------- pcp pcp /etc/pcp/tls/server.key',

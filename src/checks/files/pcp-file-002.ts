@@ -11,8 +11,7 @@ export const check = fileModeCheck(
       'The SASL database (sasldb_path in /etc/sasl2/pmcd.conf, usually /etc/pcp/passwd.db) holds the passwords of ' +
       'PCP users, in a form the PLAIN and SCRAM mechanisms can use to log in. A copy lets anyone authenticate as those users.',
     remediation: 'chown root:pcp /etc/pcp/passwd.db && chmod 0640 /etc/pcp/passwd.db',
-    reference:
-      'a widely copied PCP security guide, "Secure SASL credentials" and pmcd(1) -S; sasl2 mech_list',
+    reference: 'pmcd(1) (SASL authentication); saslpasswd2(8)',
     example: {
       fail: '-rw-r--r-- root root /etc/pcp/passwd.db',
       pass: '-rw-r----- root pcp /etc/pcp/passwd.db',

@@ -11,9 +11,9 @@ export const check = fileModeCheck(
       'pmcd starts as root and runs the commands of the agents table in pmcd.conf as root; pmcd.options and ' +
       '/etc/default/pmcd (or /etc/sysconfig/pmcd) set its command line. Whoever can change these files, or replace ' +
       'them through a writable /etc/pcp or /etc/pcp/pmcd, runs code as root at the next restart.',
-    remediation: 'chown root FILE && chmod go-w FILE (and the same for /etc/pcp and /etc/pcp/pmcd)',
-    reference:
-      'a widely copied PCP security guide, "Protect PCP configuration" and pmcd(1) "ACCESS CONTROL CONFIGURATION"',
+    remediation:
+      'Each finding gives the exact chown/chmod for its path (root-owned, writable by root only; /etc/pcp and /etc/pcp/pmcd too).',
+    reference: 'pmcd(1) (pmcd.conf: the agents table runs as root; pmcd.options; -U)',
     example: {
       fail: '-rw-rw-r-- root pcp /etc/pcp/pmcd/pmcd.conf',
       pass: '-rw-r----- root pcp /etc/pcp/pmcd/pmcd.conf',

@@ -12,8 +12,7 @@ export const check = fileModeCheck(
       'pmcd and pmproxy trust and how. Whoever can change them can swap in their own CA (and be accepted as a client), ' +
       'turn TLS off, or point pmproxy at another key.',
     remediation: 'chown root FILE && chmod go-w FILE',
-    reference:
-      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections" and pmcd(1), pmproxy(1)',
+    reference: `PCP User's and Administrator's Guide, "Establishing Secure Connections"; pmcd(1), pmproxy(1)`,
     example: {
       fail: '-rw-rw-rw- root root /etc/pcp/tls.conf',
       pass: '-rw-r--r-- root root /etc/pcp/tls.conf',

@@ -12,8 +12,8 @@ export const check = fileModeCheck(
       '/var/log/pcp/pmproxy (where it also reads a pmproxy.conf). A world-writable log directory lets any user plant ' +
       'that file, replace archives and logs, or hide an intrusion.',
     remediation:
-      'chmod o-w /var/log/pcp /var/log/pcp/* (PCP ships them 0775 pcp:pcp; a widely copied PCP security guide recommends 0750)',
-    reference: 'a widely copied PCP security guide, "Secure PCP logs" and pmproxy(1)',
+      'Each finding gives the exact chmod for its path (PCP ships the directories 0775 pcp:pcp; 0750 is tighter).',
+    reference: 'PCPIntro(1) ($PCP_LOG_DIR); pmproxy(1); CVE-2023-6917, CVE-2024-45770',
     example: {
       fail: 'drwxrwxrwx pcp pcp /var/log/pcp/pmproxy',
       pass: 'drwxr-x--- pcp pcp /var/log/pcp/pmproxy',

@@ -16,11 +16,13 @@ export const CRON_USERS = [PROXY_USER, 'pulse-proxy']
 export const USER_CRONTAB_DIRS = ['/var/spool/cron/crontabs', '/var/spool/cron']
 
 /**
- * What may be in the proxy's state directory (the Pulse proxy hardening guide's tree, the rotation's staging and the
+ * What may be in the proxy's state directory (the hardening guide's tree, the rotation's staging and the
  * known_hosts its ssh client keeps); any other name is reported. Directories listed are walked.
  */
 const EXPECTED: Record<string, readonly string[]> = {
-  [PROXY_STATE_DIR]: ['ssh', 'ssh.d'],
+  // cleanup-request.json: the proxy's request to the installer's pulse-sensor-cleanup.path unit;
+  // cleanup.lock: the lock of the cleanup script that unit runs (Pulse's install-sensor-proxy.sh).
+  [PROXY_STATE_DIR]: ['ssh', 'ssh.d', 'cleanup-request.json', 'cleanup.lock'],
   [`${PROXY_STATE_DIR}/ssh`]: ['id_ed25519', 'id_ed25519.pub', 'known_hosts'],
   [`${PROXY_STATE_DIR}/ssh.d`]: ['next', 'prev', path.posix.basename(ROTATION_JOURNAL)],
   [NEXT]: ['id_ed25519', 'id_ed25519.pub'],
@@ -87,8 +89,54 @@ async function stagedKeyFindings(host: Host, now: number): Promise<{rotating: bo
   return {rotating: false, findings}
 }
 
+/** Entries below an unexpected directory that are named one by one; beyond, the directory stands for the rest. */
+const MAX_WALKED = 200
+const SCRIPT_NAME = /\.(sh|bash|py|pl|rb|php|js)$/
+
+/** An unexpected entry, and what it is: executables and scripts are what an incident responder reads first. */
+interface Unexpected {
+  path: string
+  kind: 'executable' | 'script' | 'file' | 'directory' | 'entry'
+  owner?: string
+}
+
+async function describeEntry(host: Host, file: string): Promise<Unexpected> {
+  const st = await host.stat(file)
+  if (!st.ok) return {path: file, kind: 'entry'}
+  const owner = await host.ownerOf(st.value)
+  if (st.value.type === 'dir') return {path: file, kind: 'directory', owner}
+  if (st.value.type !== 'file') return {path: file, kind: 'entry', owner}
+  if (st.value.mode & 0o111) return {path: file, kind: 'executable', owner}
+  if (SCRIPT_NAME.test(file)) return {path: file, kind: 'script', owner}
+  const head = st.value.size > 0 ? await host.readText(file) : undefined
+  return {path: file, kind: head?.ok && head.value.startsWith('#!') ? 'script' : 'file', owner}
+}
+
+/** Every entry below an unexpected directory, depth first, bounded. */
+async function walk(host: Host, dir: string, out: Unexpected[]): Promise<void> {
+  const names = await host.list(dir)
+  if (!names.ok) return
+  for (const name of names.value) {
+    if (out.length >= MAX_WALKED) return
+    const entry = await describeEntry(host, `${dir}/${name}`)
+    out.push(entry)
+    if (entry.kind === 'directory') await walk(host, entry.path, out)
+  }
+}
+
+const KIND_ORDER: Unexpected['kind'][] = ['executable', 'script', 'file', 'entry', 'directory']
+
+const KIND_WORDS: Record<Unexpected['kind'], string> = {
+  executable: 'an executable',
+  script: 'a script',
+  file: 'a file',
+  directory: 'a directory',
+  entry: 'an entry',
+}
+
 async function unexpectedFiles(host: Host): Promise<Finding[]> {
   const findings: Finding[] = []
+  const found: Unexpected[] = []
   for (const [dir, expected] of Object.entries(EXPECTED)) {
     const st = await host.stat(dir)
     if (!st.ok && !st.missing) {
@@ -102,15 +150,24 @@ async function unexpectedFiles(host: Host): Promise<Finding[]> {
       continue
     }
     for (const name of names.value.filter((n) => !expected.includes(n))) {
-      const entry = await host.stat(`${dir}/${name}`)
-      const type = entry.ok ? entry.value.type : 'entry'
-      findings.push({
-        check: 'PSP-FILE-008',
-        path: `${dir}/${name}`,
-        message: `unexpected ${type === 'dir' ? 'directory' : type} in the proxy's state directory: nothing the proxy or its rotation writes; find out who put it there`,
-      })
+      const entry = await describeEntry(host, `${dir}/${name}`)
+      found.push(entry)
+      if (entry.kind === 'directory') await walk(host, entry.path, found)
     }
   }
+  found.sort(
+    (a, b) => KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || a.path.localeCompare(b.path),
+  )
+  for (const entry of found)
+    findings.push({
+      check: 'PSP-FILE-008',
+      path: entry.path,
+      message:
+        `unexpected ${entry.kind === 'directory' ? 'directory' : entry.kind === 'entry' ? 'entry' : KIND_WORDS[entry.kind].replace(/^an? /, '')} in the proxy's state directory` +
+        `${entry.kind === 'executable' || entry.kind === 'script' ? ` (${KIND_WORDS[entry.kind]}: read it first)` : ''}: ` +
+        'nothing the proxy, its rotation or its installer writes; find out who put it there',
+      ...(entry.owner ? {evidence: `owned by ${entry.owner}`} : {}),
+    })
   return findings
 }
 

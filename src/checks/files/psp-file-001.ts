@@ -15,7 +15,7 @@ export const check = fileModeCheck(
       'chown pulse-sensor-proxy:pulse-sensor-proxy KEY && chmod 0600 KEY; if others could read it, rotate the key ' +
       '(pcp-harden rotate-keys).',
     reference:
-      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "File Permissions" and "Suspected Compromise Checklist"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", File Permissions and Suspected Compromise Checklist',
     example: {
       fail: '-rw-r--r-- pulse-sensor-proxy pulse-sensor-proxy /var/lib/pulse-sensor-proxy/ssh/id_ed25519',
       pass: '-rw------- pulse-sensor-proxy pulse-sensor-proxy /var/lib/pulse-sensor-proxy/ssh/id_ed25519',

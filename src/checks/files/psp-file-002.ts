@@ -14,7 +14,7 @@ export const check = fileModeCheck(
       'chown -R pulse-sensor-proxy:pulse-sensor-proxy /var/lib/pulse-sensor-proxy && chmod 0750 ' +
       '/var/lib/pulse-sensor-proxy && chmod 0700 /var/lib/pulse-sensor-proxy/ssh && chmod 0640 ' +
       '/var/lib/pulse-sensor-proxy/ssh/id_ed25519.pub',
-    reference: 'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "File Permissions"',
+    reference: 'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", File Permissions',
     example: {
       fail: 'drwxrwxrwx pulse-sensor-proxy pulse-sensor-proxy /var/lib/pulse-sensor-proxy/ssh.d',
       pass: 'drwxr-x--- pulse-sensor-proxy pulse-sensor-proxy /var/lib/pulse-sensor-proxy/ssh.d',

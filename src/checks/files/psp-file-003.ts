@@ -16,7 +16,7 @@ export const check = fileModeCheck(
       'chown pulse-sensor-proxy:pulse-sensor-proxy /run/pulse-sensor-proxy && chmod 0775 /run/pulse-sensor-proxy ' +
       '(RuntimeDirectoryMode=0775 in the unit), then restart the proxy',
     reference:
-      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "File Permissions", "Why 0775 on socket directory?"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", File Permissions and Why 0775 on socket directory?',
     example: {
       fail: 'drwxrwxrwx root root /run/pulse-sensor-proxy',
       pass: 'drwxrwxr-x pulse-sensor-proxy pulse-sensor-proxy /run/pulse-sensor-proxy',

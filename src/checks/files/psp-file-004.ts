@@ -13,7 +13,7 @@ export const check = fileModeCheck(
       'something else instead.',
     remediation:
       'RuntimeDirectoryMode=0775 in a drop-in of pulse-sensor-proxy.service, then systemctl restart pulse-sensor-proxy',
-    reference: 'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Why 0775 on socket directory?"',
+    reference: 'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", Why 0775 on socket directory?',
     example: {
       fail: 'drwxrwx--- pulse-sensor-proxy pulse-sensor-proxy /run/pulse-sensor-proxy',
       pass: 'drwxrwxr-x pulse-sensor-proxy pulse-sensor-proxy /run/pulse-sensor-proxy',

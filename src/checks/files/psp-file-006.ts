@@ -17,7 +17,7 @@ export const check = proxyStateCheck(
       'Finish or roll back the rotation (pcp-harden rotate-keys); otherwise remove ssh.d/next/* and the lines of ' +
       "its public key from every node's authorized_keys.",
     reference:
-      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", "Key Rotation" ("What happens") and "Suspected Compromise Checklist"',
+      'Pulse, "Pulse Temperature Proxy - Security Hardening Guide", Key Rotation and Suspected Compromise Checklist',
     example: {
       fail: '/var/lib/pulse-sensor-proxy/ssh.d/next/id_ed25519 and no ssh.d/rotation.json',
       pass: 'ssh.d/next/ empty, or a rotation in progress (ssh.d/rotation.json)',

@@ -76,10 +76,16 @@ async function homeFinding(host: Host, db: AccountDb, user: Account): Promise<Fi
   }
 }
 
+/**
+ * Groups Pulse's installer (scripts/install-sensor-proxy.sh) adds the account to: www-data, so
+ * that pvecm can reach the Proxmox cluster's IPC (the unit also sets SupplementaryGroups=www-data).
+ */
+export const INSTALLER_GROUPS: readonly string[] = ['www-data']
+
 function groupFindings(db: AccountDb, user: Account): Finding[] {
   const findings: Finding[] = []
-  const add = (line: number | undefined, file: string, message: string) =>
-    findings.push({check: 'PSP-ACCOUNT-004', path: file, line, message})
+  const add = (line: number | undefined, file: string, message: string, fix?: string) =>
+    findings.push({check: 'PSP-ACCOUNT-004', path: file, line, message, ...(fix ? {fix} : {})})
   const primary = db.groups.find((g) => g.id === user.gid)
   if (user.gid === 0) add(user.line, PASSWD, `${user.name}'s primary group is gid 0 (root)`)
   else if (!primary) add(user.line, PASSWD, `${user.name}'s primary group ${user.gid} is not in /etc/group`)
@@ -101,10 +107,18 @@ function groupFindings(db: AccountDb, user: Account): Finding[] {
         primary.line,
         GROUP,
         `${member} is a member of ${primary.name}: it can read the proxy's group-readable keys and state`,
+        `gpasswd --delete ${member} ${primary.name}`,
       )
   }
-  for (const g of db.groups.filter((g) => g.id !== user.gid && g.members?.includes(user.name)))
-    add(g.line, GROUP, `${user.name} is also a member of ${g.name}: the installer gives it no other group`)
+  for (const g of db.groups.filter(
+    (g) => g.id !== user.gid && g.members?.includes(user.name) && !INSTALLER_GROUPS.includes(g.name),
+  ))
+    add(
+      g.line,
+      GROUP,
+      `${user.name} is also a member of ${g.name}: the installer gives it no group but www-data (for pvecm on the cluster's IPC)`,
+      `gpasswd --delete ${user.name} ${g.name}`,
+    )
   return findings
 }
 

@@ -117,7 +117,11 @@ const SANDBOX: Requirement[] = [
   {check: 'PSP-UNIT-002', key: 'PrivateTmp', judge: booleanTrue('PrivateTmp')},
 ]
 
-const ADDRESS_FAMILIES = ['AF_UNIX', 'AF_INET', 'AF_INET6']
+/**
+ * The socket, SSH to the nodes, and netlink: the proxy finds its own addresses with Go's
+ * net.Interfaces (netlink), and Pulse's installer allows AF_NETLINK for it (4.x unit).
+ */
+const ADDRESS_FAMILIES = ['AF_UNIX', 'AF_INET', 'AF_INET6', 'AF_NETLINK']
 
 /** The groups systemd.exec(5) lists that @system-service does not include: adding one widens the filter. */
 const PRIVILEGED_SYSCALL_GROUPS = [
@@ -177,7 +181,7 @@ const KERNEL_SURFACE: Requirement[] = [
       const extra = d.items.filter((f) => !ADDRESS_FAMILIES.includes(f))
       return extra.length === 0
         ? undefined
-        : `RestrictAddressFamilies also allows ${extra.join(' ')}: expected AF_UNIX AF_INET AF_INET6 only`
+        : `RestrictAddressFamilies also allows ${extra.join(' ')}: expected AF_UNIX AF_INET AF_INET6 (and AF_NETLINK) only`
     },
   },
 ]

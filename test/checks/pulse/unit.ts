@@ -148,21 +148,26 @@ export const BREAKS: PulseBreak[] = [
     ],
   },
   {
-    name: 'a deny list only, a capability kept and a netlink socket allowed',
+    name: "AF_NETLINK allowed, as Pulse's installer does (the proxy lists its addresses with net.Interfaces)",
+    with: [{path: UNIT, content: unitWith({RestrictAddressFamilies: 'AF_UNIX AF_INET AF_INET6 AF_NETLINK'})}],
+    fails: [],
+  },
+  {
+    name: 'a deny list only, a capability kept and a packet socket allowed',
     with: [
       {
         path: UNIT,
         content: unitWith({
           SystemCallFilter: '~@mount @reboot',
           CapabilityBoundingSet: 'CAP_NET_RAW',
-          RestrictAddressFamilies: 'AF_UNIX AF_INET AF_INET6 AF_NETLINK',
+          RestrictAddressFamilies: 'AF_UNIX AF_INET AF_INET6 AF_PACKET',
         }),
       },
     ],
     fails: [
       {check: 'PSP-UNIT-003', path: UNIT, line: lineOf('SystemCallFilter'), message: /deny list only/},
       {check: 'PSP-UNIT-003', path: UNIT, line: lineOf('CapabilityBoundingSet'), message: /CAP_NET_RAW/},
-      {check: 'PSP-UNIT-003', path: UNIT, line: lineOf('RestrictAddressFamilies'), message: /AF_NETLINK/},
+      {check: 'PSP-UNIT-003', path: UNIT, line: lineOf('RestrictAddressFamilies'), message: /AF_PACKET/},
     ],
   },
   {
