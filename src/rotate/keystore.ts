@@ -4,7 +4,7 @@ import {chown, type FileHandle, lstat, mkdir, open, readdir, rename, rm} from 'n
 import path from 'node:path'
 
 import {InputError} from '../engine/errors.js'
-import {readFileAt, UnsafePathError, walkDir, openRoot} from '../host/safe-open.js'
+import {openDirAt, openRoot, readFileAt, UnsafePathError, walkDir} from '../host/safe-open.js'
 import {type PublicKey} from '../parsers/authorized-keys.js'
 import {applyPlan, BACKUP_SUFFIX, planChanges} from '../render/writer.js'
 import {keygenArgv, runTool} from './exec.js'
@@ -44,6 +44,8 @@ const MAX_JOURNAL_BYTES = 1024 * 1024
 export class KeyStore {
   private handle?: Promise<FileHandle>
   private base?: string
+  /** ssh.d, opened once too (through the key directory's descriptor, never through a symlink). */
+  private state?: FileHandle
 
   constructor(
     /** The root directory on disk (--root). */
@@ -59,8 +61,24 @@ export class KeyStore {
 
   /** Where a path relative to the key directory is on this machine: under its open descriptor once opened. */
   disk(relative: string): string {
-    if (this.base !== undefined) return path.join(this.base, relative)
-    return path.join(this.root, this.hostPath(relative))
+    if (this.base === undefined) return path.join(this.root, this.hostPath(relative))
+    if (relative !== 'ssh.d' && !relative.startsWith('ssh.d/')) return path.join(this.base, relative)
+    // Never ssh.d by its name once opened: the service user could have swapped it for a symlink.
+    if (!this.state) throw new Error(`${this.hostPath('ssh.d')}: used before it was opened`)
+    return path.join(`/proc/${process.pid}/fd/${this.state.fd}`, relative.slice('ssh.d'.length))
+  }
+
+  /** Open ssh.d once, without following a symlink; false when it does not exist. */
+  private async openState(): Promise<boolean> {
+    await this.open()
+    if (this.state) return true
+    const keyDir = await this.handle!
+    const shown = this.hostPath('ssh.d')
+    this.state = await openDirAt(keyDir, 'ssh.d', shown).catch((error: unknown) => {
+      if (error instanceof UnsafePathError) throw new InputError(`${shown}: refusing it: ${error.message}`)
+      throw error
+    })
+    return this.state !== undefined
   }
 
   /** Open the key directory once (see the class comment); bad input when it is not a safe directory. */
@@ -90,6 +108,8 @@ export class KeyStore {
     const handle = await this.handle?.catch(() => undefined)
     this.handle = undefined
     this.base = undefined
+    await this.state?.close()
+    this.state = undefined
     await handle?.close()
   }
 
@@ -131,6 +151,7 @@ export class KeyStore {
   /** The key in a slot; undefined when the slot is empty or holds no readable public key. */
   async read(slot: Slot): Promise<SlotKey | undefined> {
     await this.open()
+    if (slot !== 'active' && !(await this.openState())) return undefined
     const dir = this.disk(SLOTS[slot])
     try {
       const st = await lstat(dir)
@@ -164,16 +185,12 @@ export class KeyStore {
 
   /** Make ssh.d (0700, the service user's) when missing; refuse anything but a directory there. */
   async ensureStateDir(uid: number, gid: number): Promise<void> {
-    await this.open()
-    const dir = this.disk('ssh.d')
-    try {
-      const st = await lstat(dir)
-      if (!st.isDirectory()) throw new InputError(`${this.hostPath('ssh.d')}: not a directory`)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      await mkdir(dir, {mode: 0o700})
-      await chown(dir, uid, gid)
-    }
+    if (await this.openState()) return
+    const dir = path.join(this.base!, 'ssh.d')
+    await mkdir(dir, {mode: 0o700})
+    if (!(await this.openState())) throw new Error(`${this.hostPath('ssh.d')}: disappeared once made`)
+    // Through the descriptor: whatever is at the name now, the directory made is what is handed over.
+    await this.state!.chown(uid, gid)
   }
 
   /**
@@ -182,7 +199,7 @@ export class KeyStore {
    * service user), handed to the service user, then renamed into place whole.
    */
   async stage(uid: number, gid: number, timeoutMs: number): Promise<SlotKey> {
-    await this.open()
+    if (!(await this.openState())) throw new Error(`${this.hostPath('ssh.d')}: missing`)
     await this.discard('next')
     const temp = this.disk(`ssh.d/${STAGING_PREFIX}${randomBytes(6).toString('hex')}`)
     await mkdir(temp, {mode: 0o700})
@@ -205,7 +222,7 @@ export class KeyStore {
 
   /** Remove a slot; discarding `next` also removes what a run killed while staging left (`.next-*`). */
   async discard(slot: Slot): Promise<void> {
-    await this.open()
+    if (slot !== 'active' && !(await this.openState())) return
     await rm(this.disk(SLOTS[slot]), {recursive: true, force: true})
     if (slot !== 'next') return
     const names = await readdir(this.disk('ssh.d')).catch(() => [])
@@ -219,7 +236,7 @@ export class KeyStore {
    * Any other key in ssh.d/prev is removed first.
    */
   async switchTo(active: string, previous: string | undefined): Promise<void> {
-    await this.open()
+    if (!(await this.openState())) throw new Error(`${this.hostPath('ssh.d')}: missing`)
     const where = async () => {
       const found = new Map<string, Slot>()
       for (const slot of Object.keys(SLOTS) as Slot[]) {
@@ -285,7 +302,7 @@ export class KeyStore {
   }
 
   async removeJournal(): Promise<void> {
-    await this.open()
+    if (!(await this.openState())) return
     await rm(this.disk('ssh.d/rotation.json'), {force: true})
     await rm(this.disk(`ssh.d/rotation.json${BACKUP_SUFFIX}`), {force: true})
     await syncPath(this.disk('ssh.d'))

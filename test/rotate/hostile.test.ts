@@ -131,6 +131,20 @@ describe('the key directory', () => {
     expect((await storeOf().read('active'))?.publicLine).toMatch(/^ssh-ed25519 /)
   })
 
+  it('ssh.d swapped for a symlink by the service user: nothing outside is removed or renamed', async () => {
+    mkdirSync(path.join(outside, 'next'))
+    writeFileSync(path.join(outside, 'next/keep'), "not the proxy's\n")
+    rmSync(local(`${KEY_DIR}/ssh.d`), {recursive: true})
+    symlinkSync(outside, local(`${KEY_DIR}/ssh.d`))
+    execFileSync('chown', ['-h', `${SERVICE}:${SERVICE}`, local(`${KEY_DIR}/ssh.d`)])
+    const store = storeOf()
+    await expect(store.discard('next')).rejects.toThrow(
+      `${KEY_DIR}/ssh.d: refusing it: ${KEY_DIR}/ssh.d is a symlink`,
+    )
+    await expect(store.ensureStateDir(SERVICE, SERVICE)).rejects.toThrow(/is a symlink/)
+    expect(readFileSync(path.join(outside, 'next/keep'), 'utf8')).toBe("not the proxy's\n")
+  })
+
   it('a FIFO as the active .pub does not hang the run and is named, not read', async () => {
     keyIn(local(`${KEY_DIR}/ssh`))
     rmSync(local(`${KEY_DIR}/ssh/id_ed25519.pub`))
