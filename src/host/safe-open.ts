@@ -21,7 +21,7 @@ export function at(dir: FileHandle, name?: string): string {
 }
 
 /** Why a path is refused: a symlink, a non-directory on the way, or not a regular file at the end. */
-export type UnsafeReason = 'symlink' | 'not-dir' | 'not-file' | 'too-large' | 'link-loop'
+export type UnsafeReason = 'symlink' | 'not-dir' | 'changed' | 'not-file' | 'too-large' | 'link-loop'
 
 /** A refusal to open a host path; `component` is the host path of the entry that was refused. */
 export class UnsafePathError extends Error {
@@ -60,8 +60,14 @@ export async function openDirAt(
     const code = codeOf(error)
     if (code === 'ENOENT') return undefined
     if (code !== 'ELOOP' && code !== 'ENOTDIR') throw error
+    // ELOOP: it was a symlink when opened. ENOTDIR: a symlink or not a directory, so look again.
     const st = await lstat(at(dir, name)).catch(() => undefined)
-    if (st?.isSymbolicLink()) throw new UnsafePathError('symlink', hostPath, `${hostPath} is a symlink`)
+    if (code === 'ELOOP' || st?.isSymbolicLink()) {
+      throw new UnsafePathError('symlink', hostPath, `${hostPath} is a symlink`)
+    }
+    if (st?.isDirectory()) {
+      throw new UnsafePathError('changed', hostPath, `${hostPath} changed while it was being opened`)
+    }
     throw new UnsafePathError('not-dir', hostPath, `${hostPath} is not a directory`)
   }
 }
