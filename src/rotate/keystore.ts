@@ -6,7 +6,7 @@ import path from 'node:path'
 import {InputError} from '../engine/errors.js'
 import {openDirAt, openRoot, readFileAt, UnsafePathError, walkDir} from '../host/safe-open.js'
 import {type PublicKey} from '../parsers/authorized-keys.js'
-import {applyPlan, BACKUP_SUFFIX, planChanges} from '../render/writer.js'
+import {applyPlan, BACKUP_SUFFIX, planChanges, WriteError} from '../render/writer.js'
 import {keygenArgv, runTool} from './exec.js'
 import {PROXY_COMMENT, readPublicKey} from './lines.js'
 
@@ -273,15 +273,22 @@ export class KeyStore {
 
   /** Write the journal through the shared writer (0600, the service user's), no backup left behind. */
   async writeJournal(journal: Journal, uid: number, gid: number): Promise<void> {
-    await this.open()
+    await this.openState()
     const content = `${JSON.stringify(journal, null, 2)}\n`
     // Through the key directory's descriptor, as if it were the root: the writer walks from there.
-    const inside = '/' + path.posix.relative(this.keyDir, this.journalPath)
-    const plan = await planChanges(this.disk('.'), [
-      {path: inside, content, mode: 0o600, owner: uid, group: gid},
-    ])
-    await applyPlan(this.disk('.'), plan)
-    await rm(this.disk(`ssh.d/rotation.json${BACKUP_SUFFIX}`), {force: true})
+    // Its messages name paths from there too: put the key directory back in front of them.
+    const base = this.disk('.')
+    try {
+      const plan = await planChanges(base, [
+        {path: '/ssh.d/rotation.json', content, mode: 0o600, owner: uid, group: gid},
+      ])
+      await applyPlan(base, plan)
+    } catch (error) {
+      if (!(error instanceof WriteError)) throw error
+      const message = error.message.replaceAll(' /ssh.d', ` ${this.keyDir}/ssh.d`)
+      throw new WriteError(this.journalPath, message, {cause: error.cause})
+    }
+    if (await this.openState()) await rm(this.disk(`ssh.d/rotation.json${BACKUP_SUFFIX}`), {force: true})
   }
 
   /** The journal; its content never appears in a message (it may be a link to anything, or garbage). */

@@ -5,6 +5,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   symlinkSync,
@@ -170,6 +171,27 @@ describe('the journal', () => {
       .readJournal()
       .catch((e: unknown) => e as Error)
     expect((error as Error).message).toBe(`${KEY_DIR}/ssh.d/rotation.json: refusing to read it: is a symlink`)
+  })
+
+  it('written through a symlinked ssh.d: refused, named by its host path, nothing written outside', async () => {
+    const journal = {version: 1} as Parameters<KeyStore['writeJournal']>[0]
+    // Swapped before the run opened ssh.d: refused when opening it.
+    rmSync(local(`${KEY_DIR}/ssh.d`), {recursive: true})
+    symlinkSync(outside, local(`${KEY_DIR}/ssh.d`))
+    await expect(storeOf().writeJournal(journal, SERVICE, SERVICE)).rejects.toThrow(
+      `${KEY_DIR}/ssh.d: refusing it: ${KEY_DIR}/ssh.d is a symlink`,
+    )
+    // Swapped after: the writer, walking from the key directory, refuses it.
+    rmSync(local(`${KEY_DIR}/ssh.d`))
+    mkdirSync(local(`${KEY_DIR}/ssh.d`))
+    const store = storeOf()
+    await store.read('next')
+    rmSync(local(`${KEY_DIR}/ssh.d`), {recursive: true})
+    symlinkSync(outside, local(`${KEY_DIR}/ssh.d`))
+    await expect(store.writeJournal(journal, SERVICE, SERVICE)).rejects.toThrow(
+      `refusing to write ${KEY_DIR}/ssh.d/rotation.json: ${KEY_DIR}/ssh.d is a symlink`,
+    )
+    expect(readdirSync(outside)).toEqual([])
   })
 
   it('that is not JSON: named, its content never echoed', async () => {
