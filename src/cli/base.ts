@@ -6,6 +6,7 @@ import {Command, Flags, type Interfaces} from '@oclif/core'
 import {InputError} from '../engine/errors.js'
 import {DiskBackend} from '../host/backend.js'
 import {Host} from '../host/host.js'
+import {refuseControlCharacters} from '../render/values.js'
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
   (typeof BaseCommand)['baseFlags'] & T['flags']
@@ -35,12 +36,14 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   public override async init(): Promise<void> {
     await super.init()
-    const {flags} = await this.parse({
+    const {flags, argv} = await this.parse({
       flags: this.ctor.flags,
       baseFlags: (this.ctor as typeof BaseCommand).baseFlags,
       args: this.ctor.args,
       strict: this.ctor.strict,
     })
+    // A writing command (it has --dry-run) puts its values into files: none may hold a control character.
+    if ('dry-run' in (this.ctor.flags ?? {})) refuseControlCharacters(flags, argv)
     this.flags = flags as CommandFlags<T>
   }
 

@@ -6,6 +6,7 @@ import {parsePmproxyConf, PMPROXY_CONF} from '../parsers/pmproxy-conf.js'
 import {parseTlsConf, TLS_CONF_PATH, type TlsKey} from '../parsers/tls-conf.js'
 import type {DirChange, FileChange} from '../render/writer.js'
 import {renderTemplate} from '../render/templates.js'
+import {weakCiphers} from '../render/values.js'
 
 /** Where `tls write --monitor` puts the login-shell snippet by default. */
 export const TLS_PROFILE_SCRIPT = '/etc/profile.d/pcp-tls.sh'
@@ -230,6 +231,14 @@ export async function planTlsWrite(host: Host, options: TlsWriteOptions): Promis
   const accounts = await host.accounts()
   const notes: string[] = []
   let settings = settingsFor(options)
+  const weak = options.ciphers === undefined ? [] : weakCiphers(options.ciphers)
+  if (weak.length > 0)
+    notes.push(
+      `warning: --ciphers ${options.ciphers} enables ${weak.join(', ')}: ciphers without encryption or ` +
+        'without authentication (or export-grade ones), so anyone on the network path could read or alter ' +
+        "PCP's traffic; leave --ciphers out (OpenSSL's default list excludes them) or end it with " +
+        '!aNULL:!eNULL:!EXPORT (ciphers(1))',
+    )
   // The collector's own client pair only matters to its local clients reaching a collector that
   // requires certificates: without it in --dir, leave it out rather than refuse.
   const clientPair = settings.filter(

@@ -1,12 +1,22 @@
 import {randomBytes} from 'node:crypto'
 import {constants} from 'node:fs'
-import {type FileHandle, link, lstat, mkdir, open, readdir, rename, rm, rmdir, unlink} from 'node:fs/promises'
+import {type FileHandle, lstat, mkdir, open, readdir, rename, rmdir, unlink} from 'node:fs/promises'
 import path from 'node:path'
 import {getSystemErrorMap} from 'node:util'
 
 import {createTwoFilesPatch, FILE_HEADERS_ONLY} from 'diff'
 
 import {type AccountDb} from '../host/accounts.js'
+import {
+  at,
+  openDirAt,
+  openRoot,
+  readFileAt,
+  type ReadFile,
+  UnsafePathError,
+  type Walked,
+  walkDir,
+} from '../host/safe-open.js'
 
 /** One file as it should be on the host. Owners are numeric ids (the caller resolves names). */
 export interface FileChange {
@@ -201,69 +211,72 @@ function normaliseDir(change: DirChange): WantedDir {
   }
 }
 
-/** The directories above a host path, outermost first: `/etc/pcp/tls.conf` -> `/etc`, `/etc/pcp`. */
-function parentsOf(hostPath: string): string[] {
-  const parts = hostPath.split('/').slice(1, -1)
-  return parts.map((_, index) => '/' + parts.slice(0, index + 1).join('/'))
+/** The old content of a file this large is not read (a writer's files are small configs and keys). */
+const MAX_EXISTING_BYTES = 64 * 1024 * 1024
+
+/** A refusal from the safe-open walk, as a WriteError about `hostPath`. */
+function refusal(hostPath: string, error: unknown): unknown {
+  if (!(error instanceof UnsafePathError)) return error
+  if (error.reason === 'symlink') return refuseSymlink(hostPath, error.component)
+  if (error.reason === 'not-file' && error.component === hostPath) {
+    return cannot(hostPath, 'it exists and is not a regular file')
+  }
+  return cannot(hostPath, error.message)
 }
 
-/** Mode and owner of the directory `dir`, never following a symlink; undefined when it is missing. */
-async function dirState(root: string, dir: string, hostPath: string): Promise<DirState | undefined> {
-  const st = await attempt(hostPath, `inspecting ${dir}`, () =>
-    lstat(path.join(root, dir)).catch((error: unknown) => {
-      if (hasCode(error, 'ENOENT')) return undefined
-      throw error
-    }),
+/** Run one walk or read, turning its refusal or failure into a WriteError about `hostPath`. */
+async function safely<T>(hostPath: string, what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation()
+  } catch (error) {
+    throw error instanceof UnsafePathError ? refusal(hostPath, error) : cannot(hostPath, what, error)
+  }
+}
+
+/** Open the directory `dir` (a host path) from the open root; also reports its missing components. */
+function walk(rootDir: FileHandle, dir: string, hostPath: string): Promise<Walked> {
+  return safely(hostPath, `inspecting ${dir}`, () => walkDir(rootDir, dir))
+}
+
+/** Mode and owner of an open directory. */
+async function stateOf(handle: FileHandle, hostPath: string, dir: string): Promise<DirState> {
+  const st = await attempt(hostPath, `inspecting ${dir}`, () => handle.stat())
+  return {mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}
+}
+
+/** The directory `dir` as found: its state and missing components (all of them from the first missing). */
+async function inspectDir(
+  rootDir: FileHandle,
+  dir: string,
+  hostPath: string,
+): Promise<{missing: string[]; state?: DirState}> {
+  const walked = await walk(rootDir, dir, hostPath)
+  try {
+    if (walked.missing.length > 0) return {missing: walked.missing}
+    return {missing: [], state: await stateOf(walked.handle, hostPath, dir)}
+  } finally {
+    await walked.handle.close()
+  }
+}
+
+/** The regular file `name` in an open directory; undefined when there is none. Never follows a symlink. */
+function readExisting(dir: FileHandle, name: string, hostPath: string): Promise<ReadFile | undefined> {
+  return safely(hostPath, 'reading the current file', () =>
+    readFileAt(dir, name, hostPath, MAX_EXISTING_BYTES),
   )
-  if (st?.isSymbolicLink()) throw refuseSymlink(hostPath, dir)
-  if (st && !st.isDirectory()) throw cannot(hostPath, `${dir} is not a directory`)
-  return st && {mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}
 }
 
-/** Whether the directory `dir` exists; refuses a symlink or a non-directory there. */
-async function dirExists(root: string, dir: string, hostPath: string): Promise<boolean> {
-  return (await dirState(root, dir, hostPath)) !== undefined
-}
-
-/** The parent directories of `hostPath` that are missing; refuses a symlink or non-directory among them. */
-async function missingDirs(root: string, hostPath: string): Promise<string[]> {
-  const parents = parentsOf(hostPath)
-  for (const [index, dir] of parents.entries()) {
-    if (!(await dirExists(root, dir, hostPath))) return parents.slice(index)
-  }
-  return []
-}
-
-interface Existing {
-  /** Open read-only on the file's inode, which becomes the backup. */
-  handle: FileHandle
-  content: Buffer
-  mode: number
-  uid: number
-  gid: number
-  dev: number
-  ino: number
-}
-
-/** The regular file at `local`, opened without following a symlink; undefined when there is none. */
-async function openExisting(local: string, hostPath: string): Promise<Existing | undefined> {
-  let handle: FileHandle
+/** The file at `hostPath` as found, and its parent directories that are missing. */
+async function inspectFile(
+  rootDir: FileHandle,
+  hostPath: string,
+): Promise<{missing: string[]; found?: ReadFile}> {
+  const walked = await walk(rootDir, path.posix.dirname(hostPath), hostPath)
   try {
-    // O_NONBLOCK: a FIFO swapped in must not hang the open; it has no effect on a regular file.
-    handle = await open(local, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK)
-  } catch (error) {
-    if (hasCode(error, 'ENOENT')) return undefined
-    if (hasCode(error, 'ELOOP')) throw refuseSymlink(hostPath, hostPath)
-    throw cannot(hostPath, 'opening the current file', error)
-  }
-  try {
-    const st = await attempt(hostPath, 'inspecting the current file', () => handle.stat())
-    if (!st.isFile()) throw cannot(hostPath, 'it exists and is not a regular file')
-    const content = await attempt(hostPath, 'reading the current file', () => handle.readFile())
-    return {handle, content, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, dev: st.dev, ino: st.ino}
-  } catch (error) {
-    await handle.close()
-    throw error
+    if (walked.missing.length > 0) return {missing: walked.missing}
+    return {missing: [], found: await readExisting(walked.handle, path.posix.basename(hostPath), hostPath)}
+  } finally {
+    await walked.handle.close()
   }
 }
 
@@ -313,7 +326,7 @@ function replacementPatch(oldName: string, newName: string, oldText: string, new
   return [`--- ${oldName}`, `+++ ${newName}`, hunk, ...before.lines, ...after.lines, ''].join('\n')
 }
 
-function sameFile(want: Wanted, found: Existing): boolean {
+function sameFile(want: Wanted, found: ReadFile): boolean {
   return (
     found.content.equals(want.content) &&
     found.mode === want.mode &&
@@ -326,11 +339,16 @@ function sameDir(want: WantedDir, found: DirState): boolean {
   return found.mode === want.mode && found.uid === want.owner && found.gid === want.group
 }
 
-async function planDir(root: string, want: WantedDir, named: ReadonlySet<string>): Promise<PlannedDir> {
-  const missing = await missingDirs(root, want.path)
-  const before = missing.length > 0 ? undefined : await dirState(root, want.path, want.path)
+async function planDir(
+  rootDir: FileHandle,
+  want: WantedDir,
+  named: ReadonlySet<string>,
+): Promise<PlannedDir> {
+  const {missing, state: before} = await inspectDir(rootDir, want.path, want.path)
   const action = !before ? 'create' : want.keepExisting || sameDir(want, before) ? 'unchanged' : 'update'
-  return {...want, action, before, newDirs: missing.filter((dir) => !named.has(dir))}
+  // The directory itself is not a parent to make.
+  const parents = missing.filter((dir) => dir !== want.path && !named.has(dir))
+  return {...want, action, before, newDirs: parents}
 }
 
 /** Directories by depth, outermost first; in the order given otherwise. */
@@ -338,10 +356,20 @@ function outermostFirst(dirs: readonly WantedDir[]): WantedDir[] {
   return [...dirs].sort((a, b) => a.path.split('/').length - b.path.split('/').length)
 }
 
+async function withRoot<T>(root: string, action: (rootDir: FileHandle) => Promise<T>): Promise<T> {
+  const rootDir = await attempt(root, 'opening the root directory', () => openRoot(root))
+  try {
+    return await action(rootDir)
+  } finally {
+    await rootDir.close()
+  }
+}
+
 /**
  * Compare each file and directory with what is on disk under `root`. Reads only; refuses
  * (WriteError) a symlink anywhere below the root on the way to a file or directory, an invalid
  * request, or the same path twice. The plan lists the directories, outermost first, then the files.
+ * Every directory is opened once without following a symlink, and the file read through it.
  */
 export async function planChanges(root: string, files: readonly FileChange[]): Promise<PlannedChange[]>
 export async function planChanges(
@@ -354,30 +382,29 @@ export async function planChanges(
   files: readonly FileChange[],
   dirs: readonly DirChange[] = [],
 ): Promise<PlannedEntry[]> {
-  const rootDir = path.resolve(root)
-  const named = new Set<string>()
-  const plan: PlannedEntry[] = []
-  for (const want of outermostFirst(dirs.map(normaliseDir))) {
-    if (named.has(want.path)) throw cannot(want.path, 'the plan lists this directory twice')
-    named.add(want.path)
-    plan.push(await planDir(rootDir, want, named))
-  }
-  const seen = new Set<string>()
-  for (const change of files) {
-    const want = normalise(change)
-    if (named.has(want.path)) throw cannot(want.path, 'the plan lists this path as a directory too')
-    if (seen.has(want.path)) throw cannot(want.path, 'the plan lists this file twice')
-    seen.add(want.path)
-    const missing = await missingDirs(rootDir, want.path)
-    const found =
-      missing.length > 0 ? undefined : await openExisting(path.join(rootDir, want.path), want.path)
-    await found?.handle.close()
-    const before = found && {content: found.content, mode: found.mode, uid: found.uid, gid: found.gid}
-    const action = !found ? 'create' : sameFile(want, found) ? 'unchanged' : 'update'
-    const diff = action === 'unchanged' ? '' : diffOf({...want, before})
-    plan.push({...want, action, before, newDirs: missing.filter((dir) => !named.has(dir)), diff})
-  }
-  return plan
+  const wantedDirs = outermostFirst(dirs.map(normaliseDir))
+  const wantedFiles = files.map(normalise)
+  return withRoot(root, async (rootDir) => {
+    const named = new Set<string>()
+    const plan: PlannedEntry[] = []
+    for (const want of wantedDirs) {
+      if (named.has(want.path)) throw cannot(want.path, 'the plan lists this directory twice')
+      named.add(want.path)
+      plan.push(await planDir(rootDir, want, named))
+    }
+    const seen = new Set<string>()
+    for (const want of wantedFiles) {
+      if (named.has(want.path)) throw cannot(want.path, 'the plan lists this path as a directory too')
+      if (seen.has(want.path)) throw cannot(want.path, 'the plan lists this file twice')
+      seen.add(want.path)
+      const {missing, found} = await inspectFile(rootDir, want.path)
+      const before = found && {content: found.content, mode: found.mode, uid: found.uid, gid: found.gid}
+      const action = !found ? 'create' : sameFile(want, found) ? 'unchanged' : 'update'
+      const diff = action === 'unchanged' ? '' : diffOf({...want, before})
+      plan.push({...want, action, before, newDirs: missing.filter((dir) => !named.has(dir)), diff})
+    }
+    return plan
+  })
 }
 
 /**
@@ -423,22 +450,60 @@ export function formatPlan(plan: readonly PlannedEntry[], accounts?: AccountDb):
   return (diffs === '' ? lines.join('\n') : `${lines.join('\n')}\n\n${diffs}`).replace(/\n$/, '')
 }
 
-function tempName(dir: string, base: string): string {
+function tempName(base: string): string {
   const suffix = Array.from(randomBytes(6), (byte) => TEMP_CHARS[byte % TEMP_CHARS.length]).join('')
-  return path.join(dir, `.${base}.pcp-harden-${suffix}.tmp`)
+  return `.${base}.pcp-harden-${suffix}.tmp`
+}
+
+type OnStep = (step: WriteStep, hostPath: string) => void
+
+/** An entry made by this run in an open directory: removed again when the run fails before renaming. */
+interface Made {
+  dir: FileHandle
+  name: string
+  kind: 'file' | 'dir'
+}
+
+/**
+ * What one applyPlan holds: the open root, every directory it opened (closed at the end), and the
+ * temporary files and directories it made (removed if it fails before the first rename).
+ */
+class Session {
+  private readonly handles: FileHandle[] = []
+  readonly made: Made[] = []
+
+  constructor(
+    readonly rootDir: FileHandle,
+    readonly onStep: OnStep,
+  ) {}
+
+  keep(handle: FileHandle): FileHandle {
+    this.handles.push(handle)
+    return handle
+  }
+
+  /** Undo what was made, newest first: temporary files, then the directories they were in. */
+  async undo(): Promise<void> {
+    for (const {dir, name, kind} of this.made.splice(0).reverse()) {
+      await (kind === 'file' ? unlink(at(dir, name)) : rmdir(at(dir, name))).catch(() => undefined)
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const handle of this.handles.splice(0)) await handle.close().catch(() => undefined)
+  }
 }
 
 /** Remove what a killed earlier run left beside `base`: `.BASE.pcp-harden-XXXXXX.tmp`, a file or an empty directory. */
-async function removeStaleTemps(dir: string, base: string, hostPath: string): Promise<void> {
+async function removeStaleTemps(dir: FileHandle, base: string, hostPath: string): Promise<void> {
   const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
   const pattern = new RegExp(`^\\.${escaped}\\.pcp-harden-[A-Za-z0-9]{6}\\.tmp$`)
-  const names = await attempt(hostPath, 'listing its directory', () => readdir(dir))
+  const names = await attempt(hostPath, 'listing its directory', () => readdir(at(dir)))
   for (const name of names.filter((n) => pattern.test(n))) {
-    const stale = path.join(dir, name)
     await attempt(hostPath, `removing the stale temporary file ${name}`, () =>
-      unlink(stale)
+      unlink(at(dir, name))
         .catch((error: unknown) => {
-          if (hasCode(error, 'EISDIR')) return rmdir(stale)
+          if (hasCode(error, 'EISDIR')) return rmdir(at(dir, name))
           throw error
         })
         .catch((error: unknown) => {
@@ -448,23 +513,34 @@ async function removeStaleTemps(dir: string, base: string, hostPath: string): Pr
   }
 }
 
-/** fsync(2) a directory, so that the entries created or renamed in it survive a crash. */
-async function syncDir(root: string, dir: string, hostPath: string): Promise<void> {
-  await attempt(hostPath, `syncing the directory ${dir}`, async () => {
-    const handle = await open(path.join(root, dir), constants.O_RDONLY | constants.O_DIRECTORY)
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  })
+/** fsync(2) an open directory, so that the entries created or renamed in it survive a crash. */
+async function syncDir(dir: FileHandle, name: string, hostPath: string): Promise<void> {
+  await attempt(hostPath, `syncing the directory ${name}`, () => dir.sync())
 }
 
-/** Create a missing directory owned by root with exactly `mode`, and make it durable. */
-async function makeDir(root: string, dir: string, mode: number, hostPath: string): Promise<void> {
-  const local = path.join(root, dir)
+/** Open `name` in `dir` as a directory that must be there (created or checked by this run). */
+async function reopenDir(
+  dir: FileHandle,
+  name: string,
+  hostPath: string,
+  shown: string,
+): Promise<FileHandle> {
+  const handle = await safely(hostPath, `opening ${shown}`, () => openDirAt(dir, name, shown))
+  if (!handle) throw cannot(hostPath, `${shown} disappeared while being written`)
+  return handle
+}
+
+/** Create a missing directory `name` in `parent`, owned by root with exactly `mode`, and make it durable. */
+async function makeDir(
+  session: Session,
+  parent: FileHandle,
+  dir: string,
+  mode: number,
+  hostPath: string,
+): Promise<FileHandle> {
+  const name = path.posix.basename(dir)
   const created = await attempt(hostPath, `creating the directory ${dir}`, () =>
-    mkdir(local, {mode: mode & 0o777}).then(
+    mkdir(at(parent, name), {mode: mode & 0o777}).then(
       () => true,
       (error: unknown) => {
         if (hasCode(error, 'EEXIST')) return false
@@ -473,38 +549,17 @@ async function makeDir(root: string, dir: string, mode: number, hostPath: string
     ),
   )
   // Lost a race with someone creating it: accept a directory, refuse anything else.
-  if (!created) {
-    await dirExists(root, dir, hostPath)
-    return
-  }
+  const handle = session.keep(await reopenDir(parent, name, hostPath, dir))
+  if (!created) return handle
+  session.made.push({dir: parent, name, kind: 'dir'})
   await attempt(hostPath, `setting up the directory ${dir}`, async () => {
-    const handle = await open(local, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
-    try {
-      const st = await handle.stat()
-      if (st.uid !== ROOT_ID || st.gid !== ROOT_ID) await handle.chown(ROOT_ID, ROOT_ID)
-      await handle.chmod(mode)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-  }).catch(async (error: unknown) => {
-    await rmdir(local).catch(() => undefined)
-    throw error
-  })
-  await syncDir(root, path.posix.dirname(dir), hostPath)
-}
-
-type OnStep = (step: WriteStep, hostPath: string) => void
-
-/** Open a directory without following a symlink (O_NOFOLLOW), run `action` on it, then fsync it. */
-async function withDir(local: string, action: (handle: FileHandle) => Promise<void>): Promise<void> {
-  const handle = await open(local, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
-  try {
-    await action(handle)
+    const st = await handle.stat()
+    if (st.uid !== ROOT_ID || st.gid !== ROOT_ID) await handle.chown(ROOT_ID, ROOT_ID)
+    await handle.chmod(mode)
     await handle.sync()
-  } finally {
-    await handle.close()
-  }
+  })
+  await syncDir(parent, path.posix.dirname(dir), hostPath)
+  return handle
 }
 
 /** Owner, then the exact mode (chown may clear setgid; the umask played no part). */
@@ -513,125 +568,131 @@ async function settle(handle: FileHandle, dir: PlannedDir): Promise<void> {
   await handle.chmod(dir.mode)
 }
 
-/**
- * Create a named directory as a temporary one beside it (0700), owned and moded through a
- * descriptor, synced, then renamed into place: it never exists at its path with another owner or mode.
- */
-async function createDir(root: string, dir: PlannedDir, onStep: OnStep): Promise<void> {
-  const hostPath = dir.path
-  const local = path.join(root, hostPath)
-  await removeStaleTemps(path.dirname(local), path.basename(local), hostPath)
-  const temp = tempName(path.dirname(local), path.basename(local))
-  await attempt(hostPath, 'creating the temporary directory', () => mkdir(temp, {mode: 0o700}))
-  try {
-    onStep('temp-created', hostPath)
-    await attempt(hostPath, 'setting up the temporary directory', () =>
-      withDir(temp, async (handle) => {
-        await settle(handle, dir)
-        onStep('temp-owned', hostPath)
-      }),
-    )
-    onStep('temp-synced', hostPath)
-    if (await dirExists(root, hostPath, hostPath)) {
-      throw cannot(hostPath, 'it changed since the plan was made; plan again')
-    }
-    await attempt(hostPath, 'renaming the temporary directory into place', () => rename(temp, local))
-  } catch (error) {
-    await rmdir(temp).catch(() => undefined)
-    throw error
-  }
-  onStep('renamed', hostPath)
-  await syncDir(root, path.posix.dirname(hostPath), hostPath)
-  onStep('dir-synced', hostPath)
-}
-
-/** Correct the owner and mode of an existing directory through a descriptor, if it is still as planned. */
-async function updateDir(root: string, dir: PlannedDir, onStep: OnStep): Promise<void> {
-  const hostPath = dir.path
-  await attempt(hostPath, 'setting up the directory', () =>
-    withDir(path.join(root, hostPath), async (handle) => {
-      const st = await handle.stat()
-      if (!sameState({mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}, dir.before)) {
-        throw cannot(hostPath, 'it changed since the plan was made; plan again')
-      }
-      await settle(handle, dir)
-    }),
-  ).catch(async (error: unknown) => {
-    // O_NOFOLLOW | O_DIRECTORY fails with ENOTDIR on a symlink swapped in since: say which it is.
-    const {cause} = error as WriteError
-    if (cause !== undefined && hasCode(cause, 'ENOTDIR')) await dirState(root, hostPath, hostPath)
-    throw error
-  })
-  onStep('dir-updated', hostPath)
-}
-
 function sameState(found: DirState | undefined, before: DirState | undefined): boolean {
   if (!found || !before) return !found && !before
   return found.mode === before.mode && found.uid === before.uid && found.gid === before.gid
 }
 
-async function applyDir(root: string, dir: PlannedDir, onStep: OnStep): Promise<void> {
+/**
+ * Create a named directory as a temporary one beside it (0700), owned and moded through a
+ * descriptor, synced, then renamed into place: it never exists at its path with another owner or mode.
+ */
+async function createDir(session: Session, parent: FileHandle, dir: PlannedDir): Promise<void> {
   const hostPath = dir.path
-  const missing = await missingDirs(root, hostPath)
-  const found = missing.length > 0 ? undefined : await dirState(root, hostPath, hostPath)
+  const name = path.posix.basename(hostPath)
+  const {onStep} = session
+  await removeStaleTemps(parent, name, hostPath)
+  const temp = tempName(name)
+  await attempt(hostPath, 'creating the temporary directory', () => mkdir(at(parent, temp), {mode: 0o700}))
+  session.made.push({dir: parent, name: temp, kind: 'dir'})
+  onStep('temp-created', hostPath)
+  const handle = session.keep(await reopenDir(parent, temp, hostPath, hostPath))
+  await attempt(hostPath, 'setting up the temporary directory', async () => {
+    await settle(handle, dir)
+    onStep('temp-owned', hostPath)
+    await handle.sync()
+  })
+  onStep('temp-synced', hostPath)
+  const there = await lstat(at(parent, name)).then(
+    () => true,
+    () => false,
+  )
+  if (there) throw cannot(hostPath, 'it changed since the plan was made; plan again')
+  await attempt(hostPath, 'renaming the temporary directory into place', () =>
+    rename(at(parent, temp), at(parent, name)),
+  )
+  const made = session.made.at(-1)
+  if (made) made.name = name
+  onStep('renamed', hostPath)
+  await syncDir(parent, path.posix.dirname(hostPath), hostPath)
+  onStep('dir-synced', hostPath)
+}
+
+/** An existing directory whose owner and mode are corrected once every file is ready. */
+interface DirUpdate {
+  dir: PlannedDir
+  handle: FileHandle
+}
+
+/** First phase for a directory: check it is as planned; create it (with its parents) when missing. */
+async function prepareDir(session: Session, dir: PlannedDir): Promise<DirUpdate | undefined> {
+  const hostPath = dir.path
+  const parentPath = path.posix.dirname(hostPath)
+  const name = path.posix.basename(hostPath)
+  const walked = await walk(session.rootDir, parentPath, hostPath)
+  session.keep(walked.handle)
+  const existing =
+    walked.missing.length > 0
+      ? undefined
+      : await safely(hostPath, `inspecting ${hostPath}`, () => openDirAt(walked.handle, name, hostPath))
+  if (existing) session.keep(existing)
+  const found = existing && (await stateOf(existing, hostPath, hostPath))
   if (!sameState(found, dir.before)) throw cannot(hostPath, 'it changed since the plan was made; plan again')
-  if (dir.action === 'unchanged') return
-  for (const parent of missing) await makeDir(root, parent, dir.dirMode, hostPath)
-  await (found ? updateDir(root, dir, onStep) : createDir(root, dir, onStep))
+  if (dir.action === 'unchanged') return undefined
+  if (existing) return {dir, handle: existing}
+  let parent = walked.handle
+  for (const missing of walked.missing)
+    parent = await makeDir(session, parent, missing, dir.dirMode, hostPath)
+  await createDir(session, parent, dir)
+  return undefined
 }
 
-/** Hard-link the current inode as FILE.pcp-harden.bak: it keeps its content, mode and owner, and is never copied. */
-async function backup(local: string, found: Existing, hostPath: string): Promise<void> {
-  const temp = tempName(path.dirname(local), path.basename(local))
-  await attempt(hostPath, 'linking the backup', () => link(local, temp))
-  try {
-    const st = await attempt(hostPath, 'inspecting the backup', () => lstat(temp))
-    if (st.dev !== found.dev || st.ino !== found.ino) {
-      throw cannot(hostPath, 'it was replaced while being written')
-    }
-    await attempt(hostPath, `renaming the backup to ${path.basename(local)}${BACKUP_SUFFIX}`, () =>
-      rename(temp, local + BACKUP_SUFFIX),
-    )
-  } finally {
-    // Also after success: rename(2) does nothing when both names are links to one inode, as when
-    // an interrupted run had already made this backup.
-    await rm(temp, {force: true}).catch(() => undefined)
-  }
+/** Second phase for an existing directory: correct its owner and mode through its descriptor. */
+async function updateDir(update: DirUpdate, onStep: OnStep): Promise<void> {
+  const {dir, handle} = update
+  await attempt(dir.path, 'setting up the directory', async () => {
+    await settle(handle, dir)
+    await handle.sync()
+  })
+  onStep('dir-updated', dir.path)
 }
 
-/** Write the new content to a temporary file beside `local` and rename it over `local`. */
-async function replace(local: string, change: PlannedChange, onStep: OnStep): Promise<void> {
-  const hostPath = change.path
-  const temp = tempName(path.dirname(local), path.basename(local))
-  // Created no looser than its final mode (umask only tightens), a secret no looser than 0600.
-  const createMode = change.mode & (change.secret ? 0o600 : 0o777)
+/**
+ * A new temporary file in `dir` holding `content`, created O_EXCL|O_NOFOLLOW no looser than its
+ * final mode (a secret no looser than 0600), then owned, moded exactly and synced.
+ */
+async function writeTemp(
+  session: Session,
+  dir: FileHandle,
+  base: string,
+  file: {content: Buffer; mode: number; owner: number; group: number; secret?: boolean},
+  hostPath: string,
+  what: string,
+  step: (s: WriteStep) => void,
+): Promise<string> {
+  const temp = tempName(base)
+  const createMode = file.mode & (file.secret ? 0o600 : 0o777)
   const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
-  const handle = await attempt(hostPath, 'creating the temporary file', () => open(temp, flags, createMode))
-  let closed = false
+  const handle = await attempt(hostPath, `creating the ${what}`, () => open(at(dir, temp), flags, createMode))
+  session.made.push({dir, name: temp, kind: 'file'})
   try {
-    onStep('temp-created', hostPath)
-    await attempt(hostPath, 'writing the temporary file', () => handle.writeFile(change.content))
-    onStep('temp-written', hostPath)
-    await attempt(hostPath, `setting owner ${change.owner}:${change.group}`, () =>
-      handle.chown(change.owner, change.group),
+    step('temp-created')
+    await attempt(hostPath, `writing the ${what}`, () => handle.writeFile(file.content))
+    step('temp-written')
+    await attempt(hostPath, `setting owner ${file.owner}:${file.group}`, () =>
+      handle.chown(file.owner, file.group),
     )
     // After chown, which clears setuid/setgid; exact, whatever the umask did at creation.
-    await attempt(hostPath, `setting mode ${octal(change.mode)}`, () => handle.chmod(change.mode))
-    onStep('temp-owned', hostPath)
-    await attempt(hostPath, 'syncing the temporary file', () => handle.sync())
-    onStep('temp-synced', hostPath)
-    closed = true
-    await attempt(hostPath, 'closing the temporary file', () => handle.close())
-    await attempt(hostPath, 'renaming the temporary file into place', () => rename(temp, local))
-  } catch (error) {
-    if (!closed) await handle.close().catch(() => undefined)
-    await rm(temp, {force: true}).catch(() => undefined)
-    throw error
+    await attempt(hostPath, `setting mode ${octal(file.mode)}`, () => handle.chmod(file.mode))
+    step('temp-owned')
+    await attempt(hostPath, `syncing the ${what}`, () => handle.sync())
+    step('temp-synced')
+  } finally {
+    await handle.close().catch(() => undefined)
   }
-  onStep('renamed', hostPath)
+  return temp
 }
 
-function asPlanned(change: PlannedChange, found: Existing | undefined): boolean {
+/** A file whose new content (and backup) are on disk under temporary names, ready to rename. */
+interface Prepared {
+  change: PlannedChange
+  dir: FileHandle
+  name: string
+  temp: string
+  backupTemp?: string
+}
+
+function asPlanned(change: PlannedChange, found: ReadFile | undefined): boolean {
   const {before} = change
   if (!before || !found) return !before && !found
   return (
@@ -642,43 +703,83 @@ function asPlanned(change: PlannedChange, found: Existing | undefined): boolean 
   )
 }
 
-async function applyOne(root: string, change: PlannedChange, onStep: OnStep): Promise<void> {
+/**
+ * First phase for a file: its directory opened (made when missing), the file checked against the
+ * plan, a copy of the old file (its backup) and the new content written and synced beside it.
+ */
+async function prepareFile(session: Session, change: PlannedChange): Promise<Prepared | undefined> {
   const hostPath = change.path
-  const local = path.join(root, hostPath)
-  const dirs = await missingDirs(root, hostPath)
-  const found = dirs.length > 0 ? undefined : await openExisting(local, hostPath)
-  try {
-    if (!asPlanned(change, found)) throw cannot(hostPath, 'it changed since the plan was made; plan again')
-    if (change.action === 'unchanged') return
-    for (const dir of dirs) await makeDir(root, dir, change.dirMode, hostPath)
-    await removeStaleTemps(path.dirname(local), path.basename(local), hostPath)
-    if (found) {
-      await backup(local, found, hostPath)
-      onStep('backup', hostPath)
+  const name = path.posix.basename(hostPath)
+  const walked = await walk(session.rootDir, path.posix.dirname(hostPath), hostPath)
+  session.keep(walked.handle)
+  const found = walked.missing.length > 0 ? undefined : await readExisting(walked.handle, name, hostPath)
+  if (!asPlanned(change, found)) throw cannot(hostPath, 'it changed since the plan was made; plan again')
+  if (change.action === 'unchanged') return undefined
+  let dir = walked.handle
+  for (const missing of walked.missing) dir = await makeDir(session, dir, missing, change.dirMode, hostPath)
+  await removeStaleTemps(dir, name, hostPath)
+  const backupName = name + BACKUP_SUFFIX
+  const oldBackup = await lstat(at(dir, backupName)).catch(() => undefined)
+  if (oldBackup?.isDirectory()) throw cannot(hostPath, `${backupName} is a directory`)
+  let backupTemp: string | undefined
+  if (found) {
+    // A copy, not a link: the backup must not leave readable what the new file no longer lets
+    // group/others read, and tightening a link would tighten every other name of that inode.
+    const loose = found.mode & 0o077 & ~change.mode
+    const backup = {
+      content: found.content,
+      mode: found.mode & ~loose,
+      owner: found.uid,
+      group: found.gid,
+      secret: true,
     }
-    await replace(local, change, onStep)
-    // The backup must not leave readable what the new file no longer lets group/others read.
-    const loose = found ? found.mode & 0o077 & ~change.mode : 0
-    if (found && loose !== 0) {
-      await attempt(hostPath, 'tightening the backup', async () => {
-        await found.handle.chmod(found.mode & ~loose)
-        await found.handle.sync()
-      })
-    }
-    await syncDir(root, path.posix.dirname(hostPath), hostPath)
-    onStep('dir-synced', hostPath)
-  } finally {
-    await found?.handle.close()
+    backupTemp = await writeTemp(session, dir, name, backup, hostPath, 'backup', () => undefined)
+    session.onStep('backup', hostPath)
   }
+  const step = (s: WriteStep) => session.onStep(s, hostPath)
+  const temp = await writeTemp(session, dir, name, change, hostPath, 'temporary file', step)
+  return {change, dir, name, temp, backupTemp}
+}
+
+/** Second phase for a file: the backup, then the new content, renamed into place; the directory synced. */
+async function commitFile(prepared: Prepared, onStep: OnStep): Promise<void> {
+  const {change, dir, name, temp, backupTemp} = prepared
+  const hostPath = change.path
+  if (backupTemp !== undefined) {
+    await attempt(hostPath, `renaming the backup to ${name}${BACKUP_SUFFIX}`, () =>
+      rename(at(dir, backupTemp), at(dir, name + BACKUP_SUFFIX)),
+    )
+  }
+  await attempt(hostPath, 'renaming the temporary file into place', () =>
+    rename(at(dir, temp), at(dir, name)),
+  )
+  onStep('renamed', hostPath)
+  await syncDir(dir, path.posix.dirname(hostPath), hostPath)
+  onStep('dir-synced', hostPath)
+}
+
+/** The same failure, its message saying what the plan had already done. */
+function withOutcome(error: unknown, done: readonly string[]): unknown {
+  if (!(error instanceof WriteError)) return error
+  const outcome =
+    done.length === 0
+      ? 'nothing was changed'
+      : `already written: ${done.join(', ')} (the old files are kept as FILE${BACKUP_SUFFIX})`
+  return new WriteError(error.path, `${error.message}; ${outcome}`, {cause: error.cause})
 }
 
 /**
- * Apply a plan from planChanges: its directories first, outermost first, then its files, one after
- * the other, each atomically: a temporary file in the same directory, never looser than its final
- * mode, synced and owned before it is renamed over the target; the old file is kept as
- * FILE.pcp-harden.bak. A new directory is made the same way (a temporary one, owned and moded
- * through a descriptor opened with O_NOFOLLOW, renamed into place); an existing one is corrected
- * through such a descriptor. Unchanged entries are not touched. A file or directory that differs
+ * Apply a plan from planChanges, all or nothing as far as the disk allows. First every directory
+ * is checked and the missing ones made, and every file's new content and backup (a copy of the
+ * old file, FILE.pcp-harden.bak) written to temporary files beside it, owned, moded and synced;
+ * only when all of that succeeded are existing directories corrected and the temporary files
+ * renamed into place. A failure before the renames removes what this run made and leaves every
+ * file, and every earlier backup, as it was; the message says nothing was changed.
+ *
+ * Every directory is opened once from the root down without following a symlink, and every
+ * file operation goes through that descriptor (`/proc/self/fd/N/NAME`): a user who swaps their
+ * own directory for a symlink mid-run cannot redirect a write outside it. A temporary file is
+ * created O_EXCL|O_NOFOLLOW, never looser than its final mode. A file or directory that differs
  * from what the plan saw is refused. `onStep` lets tests observe each step.
  */
 export async function applyPlan(
@@ -686,8 +787,45 @@ export async function applyPlan(
   plan: readonly PlannedEntry[],
   options: {onStep?: OnStep} = {},
 ): Promise<void> {
-  const rootDir = path.resolve(root)
   const onStep = options.onStep ?? (() => undefined)
-  for (const dir of plan) if (dir.kind === 'dir') await applyDir(rootDir, dir, onStep)
-  for (const file of plan) if (file.kind === 'file') await applyOne(rootDir, file, onStep)
+  await withRoot(root, async (rootDir) => {
+    const session = new Session(rootDir, onStep)
+    const done: string[] = []
+    try {
+      const updates: DirUpdate[] = []
+      const prepared: Prepared[] = []
+      try {
+        for (const dir of plan) {
+          if (dir.kind !== 'dir') continue
+          const update = await prepareDir(session, dir)
+          if (update) updates.push(update)
+        }
+        for (const file of plan) {
+          if (file.kind !== 'file') continue
+          const ready = await prepareFile(session, file)
+          if (ready) prepared.push(ready)
+        }
+      } catch (error) {
+        await session.undo()
+        throw withOutcome(error, done)
+      }
+      session.made.splice(0)
+      try {
+        for (const update of updates) await updateDir(update, onStep)
+        for (const ready of prepared) {
+          await commitFile(ready, onStep)
+          done.push(ready.change.path)
+        }
+      } catch (error) {
+        for (const ready of prepared) {
+          for (const temp of [ready.temp, ready.backupTemp]) {
+            if (temp !== undefined) await unlink(at(ready.dir, temp)).catch(() => undefined)
+          }
+        }
+        throw withOutcome(error, done)
+      }
+    } finally {
+      await session.close()
+    }
+  })
 }

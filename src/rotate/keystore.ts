@@ -1,11 +1,12 @@
 import {randomBytes} from 'node:crypto'
 import {constants} from 'node:fs'
-import {chown, lstat, mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises'
+import {chown, type FileHandle, lstat, mkdir, open, readdir, rename, rm} from 'node:fs/promises'
 import path from 'node:path'
 
 import {InputError} from '../engine/errors.js'
+import {openDirAt, openRoot, readFileAt, UnsafePathError, walkDir} from '../host/safe-open.js'
 import {type PublicKey} from '../parsers/authorized-keys.js'
-import {applyPlan, BACKUP_SUFFIX, planChanges} from '../render/writer.js'
+import {applyPlan, BACKUP_SUFFIX, planChanges, WriteError} from '../render/writer.js'
 import {keygenArgv, runTool} from './exec.js'
 import {PROXY_COMMENT, readPublicKey} from './lines.js'
 
@@ -27,8 +28,25 @@ export interface SlotKey {
   publicLine: string
 }
 
-/** The key directories of one proxy under a root, and the journal and lock beside them. */
+/** A .pub line or a journal is small: anything larger is not one (and is not read whole). */
+const MAX_PUBLIC_KEY_BYTES = 64 * 1024
+const MAX_JOURNAL_BYTES = 1024 * 1024
+
+/**
+ * The key directories of one proxy under a root, and the journal and lock beside them.
+ *
+ * The service user owns the proxy's state directory, so every path in it is one that user can
+ * change under us. The key directory is opened once, from the root down (src/host/safe-open.ts:
+ * a symlink root owns is followed inside the root, one any other user owns is refused), and every
+ * later path is taken relative to that descriptor (`/proc/PID/fd/N/...`, which ssh-keygen, a child,
+ * can open too); files are read without following a symlink, never blocking on a FIFO, size-capped.
+ */
 export class KeyStore {
+  private handle?: Promise<FileHandle>
+  private base?: string
+  /** ssh.d, opened once too (through the key directory's descriptor, never through a symlink). */
+  private state?: FileHandle
+
   constructor(
     /** The root directory on disk (--root). */
     readonly root: string,
@@ -41,8 +59,85 @@ export class KeyStore {
     return path.posix.join(this.keyDir, relative)
   }
 
+  /** Where a path relative to the key directory is on this machine: under its open descriptor once opened. */
   disk(relative: string): string {
-    return path.join(this.root, this.hostPath(relative))
+    if (this.base === undefined) return path.join(this.root, this.hostPath(relative))
+    if (relative !== 'ssh.d' && !relative.startsWith('ssh.d/')) return path.join(this.base, relative)
+    // Never ssh.d by its name once opened: the service user could have swapped it for a symlink.
+    if (!this.state) throw new Error(`${this.hostPath('ssh.d')}: used before it was opened`)
+    return path.join(`/proc/${process.pid}/fd/${this.state.fd}`, relative.slice('ssh.d'.length))
+  }
+
+  /** Open ssh.d once, without following a symlink; false when it does not exist. */
+  private async openState(): Promise<boolean> {
+    await this.open()
+    if (this.state) return true
+    const keyDir = await this.handle!
+    const shown = this.hostPath('ssh.d')
+    this.state = await openDirAt(keyDir, 'ssh.d', shown).catch((error: unknown) => {
+      if (error instanceof UnsafePathError) throw new InputError(`${shown}: refusing it: ${error.message}`)
+      throw error
+    })
+    return this.state !== undefined
+  }
+
+  /** Open the key directory once (see the class comment); bad input when it is not a safe directory. */
+  private async open(): Promise<void> {
+    this.handle ??= (async () => {
+      const rootDir = await openRoot(this.root)
+      try {
+        const walked = await walkDir(rootDir, this.keyDir, 'root-owned').catch((error: unknown) => {
+          if (error instanceof UnsafePathError) throw new InputError(`${this.keyDir}: ${error.message}`)
+          throw error
+        })
+        if (walked.missing.length > 0) {
+          await walked.handle.close()
+          throw new InputError(`${this.keyDir}: no such directory under --root`)
+        }
+        this.base = `/proc/${process.pid}/fd/${walked.handle.fd}`
+        return walked.handle
+      } finally {
+        await rootDir.close()
+      }
+    })()
+    await this.handle
+  }
+
+  /** Close the key directory's descriptor (paths are then taken from the root again). */
+  async close(): Promise<void> {
+    const handle = await this.handle?.catch(() => undefined)
+    this.handle = undefined
+    this.base = undefined
+    await this.state?.close()
+    this.state = undefined
+    await handle?.close()
+  }
+
+  /**
+   * The regular file at `relative` (inside the key directory), read through descriptors that never
+   * follow a symlink; undefined when it or a directory on the way is missing. A symlink, FIFO or
+   * oversized file there is bad input, named without its content.
+   */
+  private async readSmall(relative: string, maxBytes: number): Promise<Buffer | undefined> {
+    await this.open()
+    const handle = await this.handle!
+    const shown = this.hostPath(relative)
+    try {
+      const walked = await walkDir(handle, path.posix.dirname(`/${relative}`))
+      try {
+        if (walked.missing.length > 0) return undefined
+        return (await readFileAt(walked.handle, path.posix.basename(relative), shown, maxBytes))?.content
+      } finally {
+        await walked.handle.close()
+      }
+    } catch (error) {
+      if (error instanceof UnsafePathError) {
+        throw new InputError(
+          `${shown}: refusing to read it: ${error.message.replace(`${error.component} `, '')}`,
+        )
+      }
+      throw error
+    }
   }
 
   get journalPath(): string {
@@ -55,12 +150,16 @@ export class KeyStore {
 
   /** The key in a slot; undefined when the slot is empty or holds no readable public key. */
   async read(slot: Slot): Promise<SlotKey | undefined> {
+    await this.open()
+    if (slot !== 'active' && !(await this.openState())) return undefined
     const dir = this.disk(SLOTS[slot])
     try {
       const st = await lstat(dir)
       if (!st.isDirectory()) return undefined
       await lstat(path.join(dir, KEY_FILE))
-      const publicLine = (await readFile(path.join(dir, `${KEY_FILE}.pub`), 'utf8')).trim()
+      const pub = await this.readSmall(`${SLOTS[slot]}/${KEY_FILE}.pub`, MAX_PUBLIC_KEY_BYTES)
+      if (!pub) return undefined
+      const publicLine = pub.toString('utf8').trim()
       const key = readPublicKey(publicLine)
       return key ? {slot, key, publicLine} : undefined
     } catch (error) {
@@ -71,12 +170,12 @@ export class KeyStore {
 
   /** Refuse a --key-dir that is not a directory (before the lock is taken in it). */
   async checkKeyDir(): Promise<void> {
-    const st = await lstat(this.disk('.')).catch(() => undefined)
-    if (!st?.isDirectory()) throw new InputError(`${this.keyDir}: no such directory under --root`)
+    await this.open()
   }
 
   /** The active key, which must be there: bad input otherwise. */
   async active(): Promise<SlotKey & {uid: number; gid: number}> {
+    await this.open()
     const found = await this.read('active')
     const file = this.hostPath(`${SLOTS.active}/${KEY_FILE}`)
     if (!found) throw new InputError(`${file}: no active key (with its .pub) to rotate`)
@@ -86,15 +185,12 @@ export class KeyStore {
 
   /** Make ssh.d (0700, the service user's) when missing; refuse anything but a directory there. */
   async ensureStateDir(uid: number, gid: number): Promise<void> {
-    const dir = this.disk('ssh.d')
-    try {
-      const st = await lstat(dir)
-      if (!st.isDirectory()) throw new InputError(`${this.hostPath('ssh.d')}: not a directory`)
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
-      await mkdir(dir, {mode: 0o700})
-      await chown(dir, uid, gid)
-    }
+    if (await this.openState()) return
+    const dir = path.join(this.base!, 'ssh.d')
+    await mkdir(dir, {mode: 0o700})
+    if (!(await this.openState())) throw new Error(`${this.hostPath('ssh.d')}: disappeared once made`)
+    // Through the descriptor: whatever is at the name now, the directory made is what is handed over.
+    await this.state!.chown(uid, gid)
   }
 
   /**
@@ -103,6 +199,7 @@ export class KeyStore {
    * service user), handed to the service user, then renamed into place whole.
    */
   async stage(uid: number, gid: number, timeoutMs: number): Promise<SlotKey> {
+    if (!(await this.openState())) throw new Error(`${this.hostPath('ssh.d')}: missing`)
     await this.discard('next')
     const temp = this.disk(`ssh.d/${STAGING_PREFIX}${randomBytes(6).toString('hex')}`)
     await mkdir(temp, {mode: 0o700})
@@ -125,6 +222,7 @@ export class KeyStore {
 
   /** Remove a slot; discarding `next` also removes what a run killed while staging left (`.next-*`). */
   async discard(slot: Slot): Promise<void> {
+    if (slot !== 'active' && !(await this.openState())) return
     await rm(this.disk(SLOTS[slot]), {recursive: true, force: true})
     if (slot !== 'next') return
     const names = await readdir(this.disk('ssh.d')).catch(() => [])
@@ -138,6 +236,7 @@ export class KeyStore {
    * Any other key in ssh.d/prev is removed first.
    */
   async switchTo(active: string, previous: string | undefined): Promise<void> {
+    if (!(await this.openState())) throw new Error(`${this.hostPath('ssh.d')}: missing`)
     const where = async () => {
       const found = new Map<string, Slot>()
       for (const slot of Object.keys(SLOTS) as Slot[]) {
@@ -174,34 +273,45 @@ export class KeyStore {
 
   /** Write the journal through the shared writer (0600, the service user's), no backup left behind. */
   async writeJournal(journal: Journal, uid: number, gid: number): Promise<void> {
+    await this.openState()
     const content = `${JSON.stringify(journal, null, 2)}\n`
-    const plan = await planChanges(this.root, [
-      {path: this.journalPath, content, mode: 0o600, owner: uid, group: gid},
-    ])
-    await applyPlan(this.root, plan)
-    await rm(path.join(this.root, this.journalPath + BACKUP_SUFFIX), {force: true})
+    // Through the key directory's descriptor, as if it were the root: the writer walks from there.
+    // Its messages name paths from there too: put the key directory back in front of them.
+    const base = this.disk('.')
+    try {
+      const plan = await planChanges(base, [
+        {path: '/ssh.d/rotation.json', content, mode: 0o600, owner: uid, group: gid},
+      ])
+      await applyPlan(base, plan)
+    } catch (error) {
+      if (!(error instanceof WriteError)) throw error
+      const message = error.message.replaceAll(' /ssh.d', ` ${this.keyDir}/ssh.d`)
+      throw new WriteError(this.journalPath, message, {cause: error.cause})
+    }
+    if (await this.openState()) await rm(this.disk(`ssh.d/rotation.json${BACKUP_SUFFIX}`), {force: true})
   }
 
+  /** The journal; its content never appears in a message (it may be a link to anything, or garbage). */
   async readJournal(): Promise<Journal | undefined> {
-    let text: string
+    const content = await this.readSmall('ssh.d/rotation.json', MAX_JOURNAL_BYTES)
+    if (!content) return undefined
+    let journal: Journal
     try {
-      text = await readFile(path.join(this.root, this.journalPath), 'utf8')
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-      throw error
+      journal = JSON.parse(content.toString('utf8')) as Journal
+    } catch {
+      throw new InputError(`${this.journalPath}: not a rotation journal (not JSON)`)
     }
-    try {
-      const journal = JSON.parse(text) as Journal
-      if (journal.version !== 1) throw new Error(`version ${String(journal.version)}`)
-      return journal
-    } catch (error) {
-      throw new InputError(`${this.journalPath}: not a rotation journal (${(error as Error).message})`)
+    if (typeof journal !== 'object' || journal === null || journal.version !== 1) {
+      const version = typeof journal?.version === 'number' ? `version ${journal.version}` : 'no version 1'
+      throw new InputError(`${this.journalPath}: not a rotation journal (${version})`)
     }
+    return journal
   }
 
   async removeJournal(): Promise<void> {
-    await rm(path.join(this.root, this.journalPath), {force: true})
-    await rm(path.join(this.root, this.journalPath + BACKUP_SUFFIX), {force: true})
+    if (!(await this.openState())) return
+    await rm(this.disk('ssh.d/rotation.json'), {force: true})
+    await rm(this.disk(`ssh.d/rotation.json${BACKUP_SUFFIX}`), {force: true})
     await syncPath(this.disk('ssh.d'))
   }
 }

@@ -1,7 +1,30 @@
 import {constants} from 'node:fs'
 import {link, open, readFile, rm} from 'node:fs/promises'
+import path from 'node:path'
 
 import {InputError} from '../engine/errors.js'
+import {readFileAt, UnsafePathError} from '../host/safe-open.js'
+
+/** A lock holds a pid and a start time: anything larger is not one. */
+const MAX_LOCK_BYTES = 4096
+
+/**
+ * The holder recorded in a lock file, read without following a symlink or blocking on a FIFO;
+ * undefined when it is not a lock (that one is stale: it is removed, which never touches a target).
+ */
+async function readHolder(file: string, shownAs: string): Promise<Holder | undefined> {
+  const dir = await open(path.dirname(file), constants.O_RDONLY | constants.O_DIRECTORY)
+  try {
+    const read = await readFileAt(dir, path.basename(file), shownAs, MAX_LOCK_BYTES)
+    const holder = read && (JSON.parse(read.content.toString('utf8')) as unknown)
+    return holder && typeof holder === 'object' ? (holder as Holder) : undefined
+  } catch (error) {
+    if (error instanceof UnsafePathError || error instanceof SyntaxError) return undefined
+    throw error
+  } finally {
+    await dir.close()
+  }
+}
 
 /** Who holds the lock: a process and when it started (its start time tells a reused pid apart). */
 interface Holder {
@@ -41,9 +64,16 @@ export async function takeLock(file: string, shownAs: string): Promise<Lock> {
   for (let attempt = 0; attempt < 2; attempt++) {
     // The lock appears whole or not at all: written to a temporary file, then linked into place
     // (link fails if the lock exists), so no run ever reads a lock that is still empty.
+    // O_EXCL|O_NOFOLLOW: in a directory the service user owns, a name planted there (a symlink to
+    // a victim, a FIFO) is refused, never written through. A leftover of a killed run of ours is
+    // removed first (unlink removes a symlink itself, never its target).
     const temp = `${file}.${process.pid}.tmp`
     const holder: Holder = {pid: process.pid, start: (await startOf(process.pid)) ?? ''}
-    const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600)
+    await rm(temp, {force: true})
+    const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW
+    const handle = await open(temp, flags, 0o600).catch((error: unknown) => {
+      throw new InputError(`${shownAs}: cannot create its temporary file: ${(error as Error).message}`)
+    })
     try {
       await handle.writeFile(`${JSON.stringify(holder)}\n`)
       await handle.sync()
@@ -58,12 +88,7 @@ export async function takeLock(file: string, shownAs: string): Promise<Lock> {
     } finally {
       await rm(temp, {force: true})
     }
-    let found: Holder | undefined
-    try {
-      found = JSON.parse(await readFile(file, 'utf8')) as Holder
-    } catch {
-      found = undefined
-    }
+    const found = await readHolder(file, shownAs)
     if (found && typeof found.pid === 'number' && (await alive(found)))
       throw new InputError(`${shownAs}: another rotate-keys run (pid ${found.pid}) holds the lock`)
     staleFrom = found?.pid

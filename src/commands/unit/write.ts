@@ -80,6 +80,13 @@ export default class UnitWrite extends BaseCommand<typeof UnitWrite> {
       })),
     )
     const out = [formatPlan(plan, await host.accounts())]
+    if (user === 'root')
+      out.push(
+        '',
+        'warning: --user root: the proxy would run as root, so a flaw in it (it answers every container ' +
+          'that reaches its socket) would give away the whole host; the hardening guide runs it as its ' +
+          'own user, pulse-sensor-proxy',
+      )
     if (flags['dry-run']) {
       out.push('', 'dry run: nothing written')
     } else if (plan.every((p) => p.action === 'unchanged')) {
