@@ -10,6 +10,8 @@ export interface AccessFinding {
   file: string
   line?: number
   message: string
+  /** The finding cannot be decided offline (a name only the live host can resolve): UNKNOWN. */
+  undecided?: boolean
 }
 
 const CIDR = /^(\d{1,3}(?:\.\d{1,3}){0,3})\/(\d{1,2})$/
@@ -47,6 +49,28 @@ function where(rule: AccessRule | undefined, lint: AccessLint): {file: string; l
 export function accessFindings(lint: AccessLint): AccessFinding[] {
   const findings: AccessFinding[] = []
   const policy = lint.policy
+  const unknown = lint.diagnostics.filter((d) => d.severity === 'unknown')
+  for (const d of unknown)
+    findings.push({
+      check: 'PCP-ACCESS-005',
+      severity: 'low',
+      file: d.file ?? lint.file,
+      line: d.line,
+      message: d.message,
+      undecided: true,
+    })
+  if (lint.undecided) {
+    const first = unknown[0]
+    findings.push({
+      check: 'PCP-ACCESS-001',
+      severity: 'high',
+      file: first?.file ?? lint.file,
+      ...(first ? {line: first.line} : {}),
+      message: `cannot decide offline whether pmcd accepts this configuration: ${lint.undecided}`,
+      undecided: true,
+    })
+    if (!lint.valid) return findings
+  }
   if (!lint.valid || !policy) {
     const first = lint.diagnostics.find((d) => d.severity === 'error')
     findings.push({

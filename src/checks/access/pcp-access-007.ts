@@ -12,6 +12,7 @@ export const check = accessCheck({
     'working, and PLAIN/LOGIN over plaintext connections send passwords in the clear.',
   remediation:
     'Use host rules, or configure SASL (/etc/sasl2/pmcd.conf) and TLS (-Q) for every monitor before adding user rules',
-  reference: 'FACTS.md "Any user/group rule silently switches pmcd to credentials-required mode"',
+  reference:
+    'pmcd(1) ACCESS CONTROL (user and group rules) and -S; ParseAccess in src/pmcd/src/config.c (PM_SERVER_FEATURE_CREDS_REQD)',
   example: {fail: 'allow user pcpmon : fetch;', pass: 'allow 10.1.2.* : fetch;'},
 })

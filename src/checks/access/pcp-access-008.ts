@@ -15,7 +15,8 @@ export const check: Check = {
   remediation:
     'pcp-harden access write --policy /etc/pcp/pmcd/pmcd.access --dry-run (translates it into [access] statements ' +
     'and says what PCP cannot enforce), then remove the file.',
-  reference: 'seeds/000 "Configure PMCD access control"; FACTS.md "There is no file named pmcd.access"',
+  reference:
+    'a widely copied PCP security guide (its "pmcd.access" file); pmcd(1) FILES: pmcd reads pmcd.conf and pmcd.conf.access only',
   example: {
     fail: '/etc/pcp/pmcd/pmcd.access:\n  10.0.0.0/8 sasl\n  * reject',
     pass: '(no /etc/pcp/pmcd/pmcd.access)',
