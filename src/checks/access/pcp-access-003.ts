@@ -8,7 +8,7 @@ export const check = accessCheck({
   tags: ['pmcd', 'access'],
   rationale:
     'With the shipped [access] section any host that can reach port 44321 may fetch every metric: process lists ' +
-    'with command lines, users, network connections, kernel details. Seed 000 wants fetch limited to monitoring ' +
+    'with command lines, users, network connections, kernel details. A widely copied PCP security guide wants fetch limited to monitoring ' +
     'networks; in PCP that is a disallow for ".*" and ":*" and allows for the monitors (wildcards, not CIDR).',
   remediation:
     'disallow ".*" : all; disallow ":*" : all; allow 10.1.2.* : fetch, maximum 20 connections; allow "local:*" : all;',

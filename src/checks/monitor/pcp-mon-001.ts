@@ -14,7 +14,8 @@ export const check = monitorCheck(
       'which an attacker in the middle can arrange. A variable set but not exported never reaches the clients.',
     remediation:
       "echo 'export PCP_SECURE_SOCKETS=enforce' > /etc/profile.d/pcp-tls.sh (or in the user's ~/.profile)",
-    reference: 'seeds/001 "15.5 Monitor Setup"; ctxflags in src/libpcp/src/context.c; FACTS.md "PCP 6: TLS"',
+    reference:
+      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; ctxflags in src/libpcp/src/context.c (performancecopilot/pcp)',
     example: {
       fail: '~/.pcp/tls.conf present, PCP_SECURE_SOCKETS unset (or relaxed)',
       pass: '/etc/profile.d/pcp-tls.sh: export PCP_SECURE_SOCKETS=enforce',

@@ -9,10 +9,11 @@ export const check = monitorCheck(
     tags: ['monitor', 'tls', 'environment'],
     rationale:
       'libpcp reads the tls.conf named by PCP_TLSCONF_PATH, and /etc/pcp/tls.conf without it; ~/.pcp/tls.conf is ' +
-      "only a convention (seed 001). Without an exported PCP_TLSCONF_PATH pointing at it, the user's client " +
+      "only a convention (PCP's secure-connections chapter). Without an exported PCP_TLSCONF_PATH pointing at it, the user's client " +
       'certificate, CA and verification setting are never used.',
     remediation: 'echo \'export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"\' >> ~/.profile',
-    reference: 'seeds/001 "15.5 Monitor Setup"; __pmGetSecureConfig in src/libpcp/src/secureconnect.c',
+    reference:
+      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; __pmGetSecureConfig in src/libpcp/src/secureconnect.c (performancecopilot/pcp)',
     example: {
       fail: '/home/alice/.pcp/tls.conf present, PCP_TLSCONF_PATH unset',
       pass: '/home/alice/.profile: export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"',

@@ -179,7 +179,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
       process.stdout.write(JSON.stringify(out, null, 2) + '\n')
     } else {
       const lines = [
-        `${file}: a seed-style pmcd.access policy. PCP never reads this file: the rules in it protect nothing.`,
+        `${file}: a pmcd.access policy in the style of a widely copied PCP security guide. PCP never reads this file: the rules in it protect nothing.`,
         "What each line can be in pmcd.conf's [access] section (pcp-harden access write --policy writes it):",
         ...translated.map((t) => `  ${file}:${t.line}: ${t.statement}`),
         ...notes.map((n) => `  ${file}:${n.line}: cannot be enforced: ${n.message}`),

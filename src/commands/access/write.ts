@@ -19,7 +19,7 @@ import {accessContext, lintPmcdConf, PMCD_CONF, PMCD_CONF_ACCESS} from '../../pc
 import {clientClasses, decide} from '../../pcp/policy.js'
 
 export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
-  static override summary = "Write pmcd's [access] section from flags or a seed-style policy"
+  static override summary = "Write pmcd's [access] section from flags or a pmcd.access-style policy"
   static override description =
     'Renders the [access] section (remote hosts denied unless allowed; CIDR turned into the wildcards pmcd ' +
     'understands) and splices it into pmcd.conf, keeping the agents table and its comments byte for byte. The ' +
@@ -57,7 +57,8 @@ export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
       default: 'all',
     }),
     policy: Flags.string({
-      description: 'A seed-style pmcd.access policy file (HOST cert|sasl|reject [readonly] ...) to translate',
+      description:
+        'A pmcd.access policy file as a widely copied PCP security guide writes it (HOST cert|sasl|reject [readonly] ...) to translate',
     }),
     file: Flags.string({
       description: 'The pmcd.conf to write (a host path under --root)',
