@@ -46,11 +46,14 @@ export function inetAton(name: string): string | undefined {
   return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.')
 }
 
-/** getaddrinfo with AI_ADDRCONFIG, as pmcd calls it (__pmGetAddrInfo), bounded in time. */
-async function liveLookup(name: string, timeoutMs: number): Promise<string[] | undefined> {
+/**
+ * getaddrinfo with AI_ADDRCONFIG, as pmcd calls it (__pmGetAddrInfo), bounded in time: a resolver
+ * that does not answer in time leaves the name 'unknown', not unresolvable.
+ */
+async function liveLookup(name: string, timeoutMs: number): Promise<string[] | undefined | 'unknown'> {
   let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<undefined>((resolve) => {
-    timer = setTimeout(() => resolve(undefined), timeoutMs)
+  const timeout = new Promise<'unknown'>((resolve) => {
+    timer = setTimeout(() => resolve('unknown'), timeoutMs)
   })
   try {
     const found = await Promise.race([
@@ -60,6 +63,7 @@ async function liveLookup(name: string, timeoutMs: number): Promise<string[] | u
       ),
       timeout,
     ])
+    if (found === 'unknown') return found
     return found && found.length > 0 ? [...new Set(found)] : undefined
   } finally {
     clearTimeout(timer)
@@ -100,11 +104,13 @@ export function localhostResolver(host: Host, live: boolean, timeoutMs = 2000): 
   let addresses: Promise<string[]> | undefined
   return () => {
     addresses ??= (async () => {
-      if (live)
+      if (live) {
+        const known = (list: string[] | undefined | 'unknown') => (Array.isArray(list) ? list : undefined)
         return (
-          (await liveLookup(hostname(), timeoutMs)) ??
-          (await liveLookup('localhost', timeoutMs)) ?? ['127.0.0.1', '::1']
+          known(await liveLookup(hostname(), timeoutMs)) ??
+          known(await liveLookup('localhost', timeoutMs)) ?? ['127.0.0.1', '::1']
         )
+      }
       const text = await host.readText('/etc/hosts')
       const table = text.ok ? parseHosts(text.value) : new Map<string, string[]>()
       const name = await host.readText('/etc/hostname')
