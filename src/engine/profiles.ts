@@ -1,5 +1,6 @@
 import {type Profile, PROFILES} from '../checks/types.js'
 import type {Host} from '../host/host.js'
+import {readSystemEnvironment} from '../parsers/pcp-env.js'
 
 export interface DetectedProfile {
   profile: Profile
@@ -26,7 +27,11 @@ const MARKERS: Record<Exclude<Profile, 'pcp-monitor'>, readonly string[]> = {
   'pulse-container': ['/mnt/pulse-proxy', '/etc/pulse', '/etc/systemd/system/pulse.service'],
 }
 
-/** A PCP monitor is a host where some user has a client-side PCP configuration (~/.pcp). */
+/**
+ * A PCP monitor is a host where some user has a client-side PCP configuration (~/.pcp), or where
+ * the files every login session reads (/etc/environment, /etc/profile, /etc/profile.d/*.sh) set
+ * PCP client variables (PCP_SECURE_SOCKETS, the NSS-era PCP_ALLOW_* ...).
+ */
 async function monitorEvidence(host: Host): Promise<string | undefined> {
   const {users} = await host.accounts()
   const homes = [...new Set(users.map((u) => u.home).filter((h): h is string => !!h && h !== '/'))]
@@ -35,7 +40,8 @@ async function monitorEvidence(host: Host): Promise<string | undefined> {
     const st = await host.stat(candidate)
     if (st.ok && st.value.type === 'dir') return candidate
   }
-  return undefined
+  const system = await readSystemEnvironment(host)
+  return system.find((f) => f.statements.some((s) => s.kind !== 'unset' && s.name.startsWith('PCP_')))?.path
 }
 
 /** Which components exist under the root, each with the path that showed it. */

@@ -8,8 +8,11 @@ export interface Diagnostic {
   /** The file, when not the pmcd.conf being parsed (pmcd.conf.access). */
   file?: string
   line: number
-  /** error: `pmcd -v` fails. warning: the statement (or one of its names) is ignored. */
-  severity: 'error' | 'warning'
+  /**
+   * error: `pmcd -v` fails. warning: the statement (or one of its names) is ignored. unknown: what
+   * pmcd does depends on what the live host resolves, which an offline image cannot tell.
+   */
+  severity: 'error' | 'warning' | 'unknown'
   message: string
 }
 
@@ -82,16 +85,19 @@ function tokenize(text: string, from: number, firstLine: number): Token[] {
     } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
       i++
     } else if (c === '#') {
-      while (i < text.length && text[i] !== '\n') i++
+      // To the end of the line, continued lines included: pmcd joins them before it reads the comment.
+      while (i < text.length && text[i] !== '\n') i += text[i] === '\\' && text[i + 1] === '\n' ? 2 : 1
     } else if (PUNCT.has(c)) {
       tokens.push({kind: c as TokenKind, text: c, line})
       i++
     } else if (c === '"') {
       const start = line
       let j = i + 1
-      while (j < text.length && text[j] !== '"' && text[j] !== '\n') j++
+      while (j < text.length && text[j] !== '"' && text[j] !== '\n')
+        j += text[j] === '\\' && text[j + 1] === '\n' ? 2 : 1
       const closed = j < text.length && text[j] === '"'
-      tokens.push({kind: closed ? 'string' : 'bad-quote', text: text.slice(i + 1, j), line: start})
+      const inside = text.slice(i + 1, j).replaceAll('\\\n', ' ')
+      tokens.push({kind: closed ? 'string' : 'bad-quote', text: inside, line: start})
       i = closed ? j + 1 : j
     } else {
       let j = i
@@ -285,7 +291,8 @@ export function parsePmcdConf(raw: string): PmcdConf {
     if (close.kind === 'bad-quote') fail(close, 'unterminated quoted string')
     if (close.kind !== ']') fail(close, '"]" expected')
     conf.accessLine = open.line
-    conf.statements = parseStatements(tokens, at, fail, (n) => (at = n))
+    // Statements before a syntax error stay in conf.statements: pmcd has judged them by then.
+    parseStatements(tokens, at, fail, (n) => (at = n), conf.statements)
   } catch (error) {
     if (!(error instanceof SyntaxFailure)) throw error
     conf.diagnostics.push({line: error.line, severity: 'error', message: error.message})
@@ -293,13 +300,20 @@ export function parsePmcdConf(raw: string): PmcdConf {
   return conf
 }
 
+/** A number as pmcd's TokenNumVal reads it: decimal digits into a C int, which wraps past 2^31-1. */
+function cInt(digits: string): number {
+  let value = 0
+  for (const c of digits) value = (Math.imul(value, 10) + Number(c)) | 0
+  return value
+}
+
 function parseStatements(
   tokens: Token[],
   start: number,
   fail: (token: Token, message: string) => never,
   done: (at: number) => void,
-): AccessStatement[] {
-  const statements: AccessStatement[] = []
+  statements: AccessStatement[],
+): void {
   let at = start
   const peek = () => tokens[at] as Token
   const next = () => tokens[at < tokens.length - 1 ? at++ : at] as Token
@@ -325,100 +339,93 @@ function parseStatements(
     }
     const noun = kind === 'hosts' ? 'host' : kind === 'users' ? 'user' : 'group'
 
+    // ParseNames in config.c: any token but a lone ':' or ';' is a name (even ',' '[' ']').
     const names: AccessName[] = []
-    for (;;) {
+    const nameToken = (t: Token) =>
+      t.kind === 'word' || t.kind === 'string' || t.kind === ',' || t.kind === '[' || t.kind === ']'
+    let another = true
+    while (another && nameToken(peek())) {
       const name = next()
-      scanError(name)
-      if (name.kind !== 'word' && name.kind !== 'string') {
-        if (names.length === 0) fail(name, `no ${noun}s in allow/disallow statement`)
-        fail(name, `${noun} expected after ','`)
-      }
       names.push({text: name.text, quoted: name.kind === 'string', line: name.line})
-      const sep = next()
-      if (sep.kind === ':') break
-      if (sep.kind !== ',') fail(sep, `',' or ':' expected after "${name.text}"`)
+      const sep = peek()
+      scanError(sep)
+      if (sep.kind !== ',' && sep.kind !== ':') fail(sep, `',' or ':' expected after "${name.text}"`)
+      next()
+      another = sep.kind === ','
     }
+    scanError(peek())
+    if (names.length === 0) fail(peek(), `no ${noun}s in allow/disallow statement`)
+    if (another) fail(peek(), `${noun} expected after ','`)
 
-    const ops = {fetch: false, store: false}
-    const deny = {fetch: false, store: false}
-    let maxConnections: number | undefined
-    let sawOp = false
-    let all = false
-    let except = false
-    const except_ = {fetch: false, store: false}
-    for (;;) {
-      const op = next()
-      scanError(op)
-      if (op.kind === ';' || op.kind === 'eof') {
-        if (!sawOp) fail(op, 'empty or incomplete permissions list')
-        fail(op, "misplaced (trailing) ',' in permission list")
-      }
-      const word = op.kind === 'word' || op.kind === 'string' ? op.text.toLowerCase() : ''
-      if (word === 'fetch' || word === 'store') {
-        if (all && !except) fail(op, 'can\'t have "all" mixed with specific permissions')
-        if (except) except_[word] = true
-        else ops[word] = true
-      } else if (word === 'all') {
-        if (all && except) fail(op, 'can\'t have "all" within an "all except"')
-        if (ops.fetch || ops.store) fail(op, 'can\'t have "all" mixed with specific permissions')
-        all = true
-        if (isWord(peek(), 'except')) {
-          next()
-          except = true
-          const what = next()
-          const w = what.kind === 'word' || what.kind === 'string' ? what.text.toLowerCase() : ''
-          if (what.kind === ';') fail(what, 'empty or incomplete permissions list')
-          if (w !== 'fetch' && w !== 'store') fail(what, 'bad access specifier')
-          except_[w as 'fetch' | 'store'] = true
+    // ParseAccessSpec in config.c, "all except" by recursion with the sense of allow reversed.
+    const state = {spec: {fetch: false, store: false}, deny: {fetch: false, store: false}, max: 0}
+    const word = (t: Token) => (t.kind === 'word' || t.kind === 'string' ? t.text.toLowerCase() : '')
+    const parseSpec = (sense: boolean, recursion: boolean): void => {
+      let haveOps = false
+      let haveAll = false
+      let haveComma = false
+      scanError(peek())
+      if (peek().kind === ';') fail(peek(), 'empty or incomplete permissions list')
+      while (peek().kind !== ';' && peek().kind !== 'eof') {
+        const token = next()
+        scanError(token)
+        const w = word(token)
+        let op: 'fetch' | 'store' | undefined
+        if (w === 'fetch' || w === 'store') op = w
+        else if (w === 'all') {
+          if (haveOps) fail(token, 'can\'t have "all" mixed with specific permissions')
+          haveAll = true
+          if (recursion) fail(token, 'can\'t have "all" within an "all except"')
+          state.deny = sense ? {fetch: false, store: false} : {fetch: true, store: true}
+          scanError(peek())
+          if (word(peek()) === 'except') {
+            next()
+            parseSpec(!sense, true)
+          }
+          state.spec = {fetch: true, store: true}
+        } else if (w === 'maximum' || w === 'unlimited') {
+          if (state.max) fail(token, 'connection limit already specified')
+          if (recursion && !haveOps) fail(token, 'connection limit may not immediately follow "all except"')
+          if (recursion === sense) fail(token, "can't specify connection limit in a disallow statement")
+          // pmcd 6.0.3 never moves past "unlimited": it always fails on the word itself.
+          if (w === 'unlimited') fail(token, '"connections" expected')
+          const count = next()
+          scanError(count)
+          const value = word(count) !== '' && /^\d+$/.test(count.text) ? cInt(count.text) : 0
+          if (value <= 0) fail(count, 'maximum connection limit must be a positive number')
+          state.max = value
+          const unit = next()
+          scanError(unit)
+          if (word(unit) !== 'connections') fail(unit, '"connections" expected')
+        } else fail(token, 'bad access specifier')
+        if (op) {
+          if (haveAll) fail(token, 'can\'t have "all" mixed with specific permissions')
+          haveOps = true
+          state.spec[op] = true
+          state.deny[op] = !sense
         }
-      } else if (word === 'maximum') {
-        if (!allow) fail(op, "can't specify connection limit in a disallow statement")
-        const count = next()
-        const n =
-          count.kind === 'word' && /^[-+]?\d+$/.test(count.text)
-            ? Number.parseInt(count.text, 10)
-            : Number.NaN
-        if (!(n > 0)) fail(count, 'maximum connection limit must be a positive number')
-        const unit = next()
-        if (!isWord(unit, 'connections')) fail(unit, '"connections" expected')
-        maxConnections = n
-      } else if (word === 'unlimited') {
-        // pmcd 6.0.3's scanner never matches "unlimited connections": it always fails here.
-        fail(next(), '"connections" expected')
-      } else {
-        fail(op, 'bad access specifier')
+        const sep = peek()
+        scanError(sep)
+        if (sep.kind !== ',' && sep.kind !== ';') fail(sep, "',' or ';' expected in permission list")
+        haveComma = sep.kind === ','
+        if (haveComma) next()
       }
-      sawOp = true
-      const sep = next()
-      if (sep.kind === ';') {
-        statements.push(finish())
-        break
-      }
-      if (sep.kind !== ',') fail(sep, "',' or ';' expected in permission list")
-
-      function finish(): AccessStatement {
-        const spoken = all ? {fetch: true, store: true} : {...ops}
-        const chosen = all ? {fetch: !except_.fetch, store: !except_.store} : {...ops}
-        if (allow) {
-          deny.fetch = spoken.fetch && !chosen.fetch
-          deny.store = spoken.store && !chosen.store
-        } else {
-          deny.fetch = chosen.fetch
-          deny.store = chosen.store
-        }
-        return {
-          allow,
-          kind,
-          names,
-          ops: spoken,
-          deny: {...deny},
-          ...(maxConnections === undefined ? {} : {maxConnections}),
-          line: first.line,
-          endLine: sep.line,
-        }
-      }
+      if (haveComma) fail(peek(), "misplaced (trailing) ',' in permission list")
     }
+    parseSpec(allow, false)
+    const end = next()
+    // pmcd accepts a list cut short by the end of the file, then fails the section there.
+    if (end.kind === 'eof') fail(end, 'unexpected end of file in the [access] section (";" expected)')
+    statements.push({
+      allow,
+      kind,
+      names,
+      ops: {...state.spec},
+      deny: {fetch: state.spec.fetch && state.deny.fetch, store: state.spec.store && state.deny.store},
+      ...(state.max ? {maxConnections: state.max} : {}),
+      line: first.line,
+      endLine: end.line,
+    })
   }
   done(at)
-  return statements
 }

@@ -1,5 +1,5 @@
 import type {Severity} from '../checks/types.js'
-import type {AccessRule} from './access.js'
+import type {AccessPolicy, AccessRule} from './access.js'
 import type {AccessLint} from './lint.js'
 import {ANY_IPV4, ANY_IPV6, clientClasses, decide, uncoveredAddress} from './policy.js'
 
@@ -10,6 +10,8 @@ export interface AccessFinding {
   file: string
   line?: number
   message: string
+  /** The finding cannot be decided offline (a name only the live host can resolve): UNKNOWN. */
+  undecided?: boolean
 }
 
 const CIDR = /^(\d{1,3}(?:\.\d{1,3}){0,3})\/(\d{1,2})$/
@@ -47,6 +49,28 @@ function where(rule: AccessRule | undefined, lint: AccessLint): {file: string; l
 export function accessFindings(lint: AccessLint): AccessFinding[] {
   const findings: AccessFinding[] = []
   const policy = lint.policy
+  const unknown = lint.diagnostics.filter((d) => d.severity === 'unknown')
+  for (const d of unknown)
+    findings.push({
+      check: 'PCP-ACCESS-005',
+      severity: 'low',
+      file: d.file ?? lint.file,
+      line: d.line,
+      message: d.message,
+      undecided: true,
+    })
+  if (lint.undecided) {
+    const first = unknown[0]
+    findings.push({
+      check: 'PCP-ACCESS-001',
+      severity: 'high',
+      file: first?.file ?? lint.file,
+      ...(first ? {line: first.line} : {}),
+      message: `cannot decide offline whether pmcd accepts this configuration: ${lint.undecided}`,
+      undecided: true,
+    })
+    if (!lint.valid) return findings
+  }
   if (!lint.valid || !policy) {
     const first = lint.diagnostics.find((d) => d.severity === 'error')
     findings.push({
@@ -69,7 +93,10 @@ export function accessFindings(lint: AccessLint): AccessFinding[] {
     return findings
   }
 
-  for (const cls of clientClasses(policy).filter((c) => !c.local)) {
+  // With SASL required of every client (a user or group rule), a remote host's store or fetch is an
+  // authenticated user's: what PCP-ACCESS-007 reports, not anyone's.
+  const anyone = !policy.credentialsRequired
+  for (const cls of clientClasses(policy).filter((c) => !c.local && anyone)) {
     const store = decide(policy, cls.address, 'store')
     if (store.allowed) {
       findings.push({
@@ -83,7 +110,7 @@ export function accessFindings(lint: AccessLint): AccessFinding[] {
     }
   }
 
-  for (const cls of [ANY_IPV4, ANY_IPV6]) {
+  for (const cls of anyone ? [ANY_IPV4, ANY_IPV6] : []) {
     const fetch = decide(policy, cls.address, 'fetch')
     if (fetch.allowed) {
       findings.push({
@@ -146,11 +173,16 @@ export function accessFindings(lint: AccessLint): AccessFinding[] {
       check: 'PCP-ACCESS-007',
       severity: 'medium',
       ...where(first, lint),
-      message:
-        'a user or group rule switches pmcd to credentials-required mode: TCP clients without SASL credentials are refused, even for fetch',
+      message: `a user or group rule switches pmcd to credentials-required mode: TCP clients without SASL credentials are refused, even for fetch${storers(policy)}`,
     })
   }
   return findings
+}
+
+/** Who may store once authenticated, for PCP-ACCESS-007's message. */
+function storers(policy: AccessPolicy): string {
+  const remote = clientClasses(policy).filter((c) => !c.local && decide(policy, c.address, 'store').allowed)
+  return remote.length === 0 ? '' : `; with credentials, ${remote.map((c) => c.label).join(', ')} may store`
 }
 
 /**

@@ -15,7 +15,22 @@ export interface AccessSpec {
   /** What local clients (unix socket, loopback) may do. */
   local: 'all' | 'fetch' | 'none'
   /** Rules from a policy file, already translated, with the line they came from. */
-  extra?: {names: string[]; ops: 'fetch' | 'all' | 'deny'; comment: string}[]
+  extra?: PolicyRule[]
+  /**
+   * Require SASL credentials of every client (a user rule: `allow users * : all;`), with the
+   * reason as its comment: pmcd cannot require them of some hosts only.
+   */
+  credentials?: string
+}
+
+/** One line of a guide-style policy as an [access] rule, and what it asked for. */
+export interface PolicyRule {
+  names: string[]
+  ops: 'fetch' | 'all' | 'deny'
+  comment: string
+  line: number
+  /** How the line wanted the clients authenticated. */
+  auth: 'cert' | 'sasl' | 'reject'
 }
 
 export interface RenderedStatement {
@@ -98,6 +113,7 @@ export function accessStatements(spec: AccessSpec): RenderedStatement[] {
         : {text: `allow ${list} : ${rule.ops}${limit};`, comment: rule.comment},
     )
   }
+  if (spec.credentials) statements.push({text: 'allow users * : all;', comment: spec.credentials})
   if (spec.local !== 'none') {
     statements.push({
       text: `allow "local:*" : ${spec.local};`,
@@ -126,16 +142,25 @@ export function spliceAccessSection(
 }
 
 /**
- * A widely copied PCP security guide's `pmcd.access` lines (`host_pattern auth [readonly|read|write] [metrics=...]`):
- * PCP never reads such a file. Each line is translated to what pmcd can enforce, with a note
- * where it cannot (authentication is not per host in PCP; there are no per-metric filters).
+ * The `pmcd.access` lines of a widely copied PCP security guide (`host_pattern auth
+ * [readonly|read|write] [metrics=...]`): PCP never reads such a file. Each line is translated to
+ * what pmcd can enforce, never to more than the line grants: `readonly`/`read` is fetch only;
+ * `sasl` and `cert` are not per host in PCP, so their rules hold only with SASL required of every
+ * client (a user rule, see AccessSpec.credentials) or a client certificate required of every
+ * remote client (pmcd -Q), which the caller must ensure. A line that cannot be enforced without
+ * granting more (a `metrics=` filter on a line that allows, a word not understood) is a refusal.
  */
 export function translateSeedPolicy(
   text: string,
   file: string,
-): {rules: NonNullable<AccessSpec['extra']>; notes: {line: number; message: string}[]} {
-  const rules: NonNullable<AccessSpec['extra']> = []
+): {
+  rules: PolicyRule[]
+  notes: {line: number; message: string}[]
+  refusals: {line: number; message: string}[]
+} {
+  const rules: PolicyRule[] = []
   const notes: {line: number; message: string}[] = []
+  const refusals: {line: number; message: string}[] = []
   text.split('\n').forEach((raw, index) => {
     const line = index + 1
     const words = raw.replace(/#.*$/, '').trim().split(/\s+/).filter(Boolean)
@@ -143,42 +168,60 @@ export function translateSeedPolicy(
     const [pattern = '', auth = '', ...rest] = words
     const where = `${file}:${line}`
     const mode = auth.toLowerCase()
-    if (!['cert', 'sasl', 'reject'].includes(mode))
+    if (mode !== 'cert' && mode !== 'sasl' && mode !== 'reject')
       throw new InputError(
         `${where}: expected "HOST cert|sasl|reject [readonly|read|write] [metrics=...]", got "${raw.trim()}"`,
       )
-    const hosts = pattern === '*' ? ['*'] : [pattern]
+    const hosts = [pattern]
     try {
       names(hosts)
     } catch (error) {
       throw new InputError(`${where}: ${(error as Error).message}`)
     }
+    const comment = `${file} line ${line}: ${raw.trim()}`
+    const metrics = rest.find((w) => w.toLowerCase().startsWith('metrics='))
+    const levels = rest.filter((w) => ['readonly', 'read', 'write'].includes(w.toLowerCase()))
+    const unknown = rest.filter((w) => w !== metrics && !levels.includes(w))
     if (mode === 'reject') {
-      rules.push({names: hosts, ops: 'deny', comment: `${file} line ${line}: ${raw.trim()}`})
+      rules.push({names: hosts, ops: 'deny', comment, line, auth: mode})
+      if (metrics)
+        notes.push({
+          line,
+          message: `${metrics}: PCP has no per-metric access control; ${pattern} is denied every metric instead`,
+        })
       return
     }
-    const level = rest.find((w) => ['readonly', 'read', 'write'].includes(w.toLowerCase()))?.toLowerCase()
-    const ops = level === 'readonly' || level === 'read' ? 'fetch' : 'all'
-    rules.push({names: hosts, ops, comment: `${file} line ${line}: ${raw.trim()}`})
+    if (unknown.length > 0) {
+      refusals.push({
+        line,
+        message: `"${unknown.join(' ')}" is not understood: refusing to guess what ${pattern} may do`,
+      })
+      return
+    }
+    if (metrics) {
+      refusals.push({
+        line,
+        message: `${metrics}: PCP has no per-metric access control, so allowing ${pattern} would grant every metric; remove the line, or the filter if every metric is meant`,
+      })
+      return
+    }
+    const level = levels.at(-1)?.toLowerCase()
+    rules.push({
+      names: hosts,
+      ops: level === 'readonly' || level === 'read' ? 'fetch' : 'all',
+      comment,
+      line,
+      auth: mode,
+    })
     notes.push({
       line,
       message:
         mode === 'cert'
           ? `"cert" is not per host in PCP: pmcd -Q makes every remote client present a certificate from the CA`
-          : `"sasl" is not per host in PCP: pmcd -S (or any user rule) makes every client authenticate with SASL`,
+          : `"sasl" is not per host in PCP: a user rule (allow users * : all;) makes every client authenticate with SASL`,
     })
-    const metrics = rest.find((w) => w.toLowerCase().startsWith('metrics='))
-    if (metrics)
-      notes.push({
-        line,
-        message: `${metrics}: PCP has no per-metric access control; this filter cannot be enforced`,
-      })
-    const unknown = rest.filter(
-      (w) => w !== level && w !== metrics && !['readonly', 'read', 'write'].includes(w.toLowerCase()),
-    )
-    if (unknown.length > 0) notes.push({line, message: `${unknown.join(' ')}: not understood, ignored`})
   })
-  return {rules, notes}
+  return {rules, notes, refusals}
 }
 
 /** Whether a file is a guide-style policy (`HOST cert|sasl|reject ...` lines) rather than pmcd syntax. */

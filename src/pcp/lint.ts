@@ -1,5 +1,5 @@
 import type {Host} from '../host/host.js'
-import {hostResolver} from '../host/resolve.js'
+import {hostResolver, localhostResolver} from '../host/resolve.js'
 import {type Diagnostic, parseAccessStatements, parsePmcdConf, type PmcdConf} from '../parsers/pmcd-conf.js'
 import {type AccessContext, type AccessPolicy, buildAccessPolicy} from './access.js'
 
@@ -9,8 +9,13 @@ export const PMCD_CONF_ACCESS = '/etc/pcp/pmcd/pmcd.conf.access'
 export interface AccessLint {
   /** The file linted (a host path, or a local path given on the command line). */
   file: string
-  /** Whether pmcd accepts it (`pmcd -v` exits 0). */
+  /**
+   * Whether pmcd accepts it (`pmcd -v` exits 0). When `undecided`, the verdict for the likely case
+   * (every name the image cannot resolve resolves on the live host).
+   */
   valid: boolean
+  /** Set when the verdict depends on names an offline image cannot resolve: why. */
+  undecided?: string
   /** Syntax and semantic diagnostics, in the order pmcd meets them. */
   diagnostics: Diagnostic[]
   conf: PmcdConf
@@ -29,8 +34,12 @@ export async function lintPmcdConf(
   extra?: {text: string; file: string},
 ): Promise<AccessLint> {
   const conf = parsePmcdConf(text)
-  if (conf.diagnostics.some((d) => d.severity === 'error'))
-    return {file, valid: false, diagnostics: conf.diagnostics, conf}
+  if (conf.diagnostics.some((d) => d.severity === 'error')) {
+    // pmcd judges each statement as it reads it: a problem in one before the syntax error comes first.
+    const before = await buildAccessPolicy({...conf, accessLine: undefined}, ctx, 'drop')
+    const first = before.diagnostics.filter((d) => d.severity === 'error')
+    return {file, valid: false, diagnostics: [...first, ...conf.diagnostics], conf}
+  }
   if (extra) {
     const more = parseAccessStatements(extra.text, extra.file)
     if (more.diagnostics.length > 0) return {file, valid: false, diagnostics: more.diagnostics, conf}
@@ -44,9 +53,21 @@ export async function lintPmcdConf(
     conf.accessLine ??= 0
   }
   const policy = await buildAccessPolicy(conf, ctx)
+  const valid = !policy.diagnostics.some((d) => d.severity === 'error')
+  let undecided: string | undefined
+  if (policy.diagnostics.some((d) => d.severity === 'unknown')) {
+    // The same file, with every such name failing to resolve: a different verdict means that the
+    // live host's resolver decides whether pmcd starts.
+    const dropped = await buildAccessPolicy(conf, ctx, 'drop')
+    if (dropped.diagnostics.some((d) => d.severity === 'error') === valid)
+      undecided = valid
+        ? `pmcd starts only if one of the names it cannot check offline resolves when pmcd starts`
+        : `pmcd rejects it if the names it cannot check offline resolve when pmcd starts`
+  }
   return {
     file,
-    valid: !policy.diagnostics.some((d) => d.severity === 'error'),
+    valid,
+    ...(undecided ? {undecided} : {}),
     diagnostics: [...conf.diagnostics, ...policy.diagnostics],
     conf,
     policy,
@@ -56,7 +77,7 @@ export async function lintPmcdConf(
 /** The resolution context of the machine under --root. */
 export async function accessContext(host: Host, live: boolean): Promise<AccessContext> {
   const {users, groups} = await host.accounts()
-  return {resolveHost: hostResolver(host, live), users, groups}
+  return {resolveHost: hostResolver(host, live), localhost: localhostResolver(host, live), users, groups}
 }
 
 /** The root's pmcd.conf (and pmcd.conf.access), linted; undefined when there is no pmcd.conf. */

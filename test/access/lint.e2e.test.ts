@@ -1,4 +1,4 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -58,5 +58,59 @@ describe('access lint', () => {
       'allow 10.* : all;',
       'disallow .*, ":*" : all;',
     ])
+  })
+})
+
+describe('access lint on an offline image (no /etc/hosts): names only the live host can resolve', () => {
+  const CONF = 'etc/pcp/pmcd/pmcd.conf'
+  const image = async (access: string) => {
+    const root = path.join(dir, `image-${Math.random().toString(36).slice(2)}`)
+    await mkdir(path.join(root, 'etc/pcp/pmcd'), {recursive: true})
+    await writeFile(path.join(root, CONF), `[access]\n${access}\n`)
+    return root
+  }
+
+  it('localhost always resolves: valid, never "pmcd will not start"', async () => {
+    const root = await image('disallow ".*" : all;\ndisallow ":*" : all;\nallow localhost : all;')
+    const run = await cli(['access', 'lint', '--root', root, '--format', 'json'])
+    const out = JSON.parse(run.stdout)
+    expect(out).toMatchObject({valid: true, status: 'OK'})
+    expect(out.undecided).toBeUndefined()
+    expect(run.code).toBe(0)
+  })
+
+  it('a DNS name beside a valid rule: valid, and an UNKNOWN diagnostic naming its line', async () => {
+    const root = await image(
+      'disallow ".*" : all;\ndisallow ":*" : all;\nallow monitor.example.com : fetch, maximum 4 connections;',
+    )
+    const run = await cli(['access', 'lint', '--root', root])
+    expect(run.stdout).toContain('valid: pmcd accepts it')
+    expect(run.stdout).toContain(
+      `${'/etc/pcp/pmcd/pmcd.conf'}:4: unknown: cannot decide offline whether host 'monitor.example.com' resolves`,
+    )
+    expect(run.stdout).toMatch(/\[UNKNOWN\] PCP-ACCESS-005 \/etc\/pcp\/pmcd\/pmcd.conf:4/)
+    expect(run.stdout).not.toContain('INVALID')
+    expect(run.code).toBe(3)
+  })
+
+  it('a DNS name as the only rule: whether pmcd starts is undecidable offline, never "will not start"', async () => {
+    const root = await image('allow monitor.example.com : fetch;')
+    const run = await cli(['access', 'lint', '--root', root, '--format', 'json'])
+    const out = JSON.parse(run.stdout)
+    expect(out.undecided).toMatch(/pmcd starts only if one of the names/)
+    const startup = out.findings.filter((f: {check: string}) => f.check === 'PCP-ACCESS-001')
+    expect(startup).toEqual([expect.objectContaining({line: 2, undecided: true})])
+    // CRITICAL all the same, and truly: nothing denies store to any host.
+    expect(out.findings.map((f: {check: string}) => f.check)).toContain('PCP-ACCESS-002')
+    expect(run.code).toBe(2)
+  })
+
+  it('".invalid" names and CIDR are decided offline: they never resolve', async () => {
+    const root = await image('allow no-such.invalid, 10.0.0.0/8 : fetch;')
+    const run = await cli(['access', 'lint', '--root', root, '--format', 'json'])
+    const out = JSON.parse(run.stdout)
+    expect(out).toMatchObject({valid: false})
+    expect(out.diagnostics.at(-1).message).toBe('no valid statements in [access] section')
+    expect(run.code).toBe(2)
   })
 })

@@ -91,6 +91,76 @@ describe('access write', () => {
   })
 })
 
+describe('access write --policy never grants more than the policy says', () => {
+  // The pmcd.access lines of a widely copied PCP security guide.
+  const POLICY =
+    '# Format: host_pattern authentication_type\n10.0.0.0/8 sasl\nviewer.example.invalid sasl readonly\n* reject\n'
+  let tree: string
+  let policy: string
+
+  beforeAll(async () => {
+    tree = await buildTree(`
+entries:
+  - {path: ${CONF}, content: ${JSON.stringify(ORIGINAL)}}
+  - {path: /etc/pcp/pmcd/pmcd.options, content: "-A\\n"}
+`)
+    policy = path.join(tree, 'pmcd.access')
+    await writeFile(policy, POLICY)
+  })
+
+  afterAll(async () => {
+    await removeTree(tree)
+  })
+
+  it('"sasl" lines: host rules plus a user rule (SASL of every client); pmcd -v accepts it; nothing unauthenticated may store', async () => {
+    const wrote = await cli(['access', 'write', '--root', tree, '--policy', policy])
+    expect(wrote.stderr).toBe('')
+    expect(wrote.code).toBe(0)
+    const text = await readFile(path.join(tree, CONF), 'utf8')
+    expect(text).toContain('allow 10.* : all;')
+    expect(text).toContain('allow viewer.example.invalid : fetch;')
+    expect(text).toContain('allow users * : all;')
+    expect((await run(PMCD, ['-v', '-c', path.join(tree, CONF)])).code).toBe(0)
+    const lint = JSON.parse((await cli(['access', 'lint', '--root', tree, '--format', 'json'])).stdout)
+    expect(lint).toMatchObject({valid: true, credentialsRequired: true})
+    const severe = lint.findings.filter((f: {severity: string}) => ['critical', 'high'].includes(f.severity))
+    expect(severe).toEqual([])
+    expect(lint.findings.map((f: {check: string}) => f.check)).not.toContain('PCP-ACCESS-002')
+  })
+
+  it('a "cert" line without pmcd -Q: refused, naming the line, nothing written', async () => {
+    const before = await readFile(path.join(tree, CONF), 'utf8')
+    await writeFile(policy, 'localhost cert\n10.1.2.0/24 cert readonly\n* reject\n')
+    const refused = await cli(['access', 'write', '--root', tree, '--policy', policy])
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toMatch(
+      new RegExp(`${policy}:1: "cert" lets localhost in only with a client certificate`),
+    )
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1)
+    expect(await readFile(path.join(tree, CONF), 'utf8')).toBe(before)
+  })
+
+  it('a "cert" line with pmcd -Q: written; "readonly" is fetch only', async () => {
+    await writeFile(path.join(tree, '/etc/pcp/pmcd/pmcd.options'), '-A\n-Q\n')
+    await writeFile(policy, 'localhost cert\n10.1.2.0/24 cert readonly\n* reject\n')
+    const wrote = await cli(['access', 'write', '--root', tree, '--policy', policy])
+    expect(wrote.code).toBe(0)
+    const text = await readFile(path.join(tree, CONF), 'utf8')
+    expect(text).toContain('allow 10.1.2.* : fetch;')
+    expect(text).not.toContain('users')
+    expect((await run(PMCD, ['-v', '-c', path.join(tree, CONF)])).code).toBe(0)
+  })
+
+  it('a metrics= filter on a line that allows: refused (PCP would grant every metric)', async () => {
+    await writeFile(policy, '* sasl metrics=pmcd.*,kernel.*\n')
+    const refused = await cli(['access', 'write', '--root', tree, '--policy', policy, '--dry-run'])
+    expect(refused.code).toBe(3)
+    expect(refused.stderr).toContain(
+      `${policy}:1: metrics=pmcd.*,kernel.*: PCP has no per-metric access control`,
+    )
+  })
+})
+
 describe('a real pmcd started with the written section', () => {
   let dir: string
   let pmcd: RunningPmcd | undefined

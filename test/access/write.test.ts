@@ -90,16 +90,31 @@ describe('translateSeedPolicy: seed 000 pmcd.access lines to what PCP enforces',
       '* sasl metrics=pmcd.*,kernel.*',
       '* reject',
     ].join('\n')
-    const {rules, notes} = translateSeedPolicy(seed, 'pmcd.access')
-    expect(rules.map((r) => [r.names, r.ops])).toEqual([
-      [['localhost'], 'all'],
-      [['10.0.0.0/8'], 'all'],
-      [['viewer-host'], 'fetch'],
-      [['*'], 'all'],
-      [['*'], 'deny'],
+    const {rules, notes, refusals} = translateSeedPolicy(seed, 'pmcd.access')
+    expect(rules.map((r) => [r.names, r.ops, r.auth])).toEqual([
+      [['localhost'], 'all', 'cert'],
+      [['10.0.0.0/8'], 'all', 'sasl'],
+      [['viewer-host'], 'fetch', 'cert'],
+      [['*'], 'deny', 'reject'],
     ])
-    expect(notes.map((n) => n.line)).toEqual([2, 3, 4, 5, 5])
-    expect(notes[4]?.message).toMatch(/no per-metric access control/)
+    expect(notes.map((n) => n.line)).toEqual([2, 3, 4])
+    // Allowing "*" every metric is more than "these metrics only": refused, not translated.
+    expect(refusals).toEqual([{line: 5, message: expect.stringMatching(/no per-metric access control/)}])
+  })
+
+  it('refuses a line with a word it does not understand rather than guess (read-only is not readonly)', () => {
+    const {rules, refusals} = translateSeedPolicy('viewer sasl read-only\n', 'p')
+    expect(rules).toEqual([])
+    expect(refusals[0]).toMatchObject({
+      line: 1,
+      message: expect.stringContaining('"read-only" is not understood'),
+    })
+  })
+
+  it('a reject line with metrics= denies every metric, and says so', () => {
+    const {rules, notes} = translateSeedPolicy('* reject metrics=proc.*\n', 'p')
+    expect(rules.map((r) => r.ops)).toEqual(['deny'])
+    expect(notes[0]?.message).toMatch(/denied every metric instead/)
   })
 
   it('rejects lines that are not seed-style, naming file and line', () => {

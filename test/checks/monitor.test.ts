@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest'
 
-import type {TreeEntry, TreeSpec} from '../../src/host/tree.js'
+import {detectProfiles} from '../../src/engine/profiles.js'
+import {Host} from '../../src/host/host.js'
+import {MemoryBackend, type TreeEntry, type TreeSpec} from '../../src/host/tree.js'
 import {CONFIG_BREAKS, seedTreeWith, seedTreeWithout} from './seed-tree.js'
 import {runConfigChecks} from './tls-run.js'
 
@@ -171,5 +173,64 @@ describe('PCP-MON checks', () => {
       {path: '/etc/pki/nssdb/cert9.db', content: 'nss\n'},
     )
     expect((await resultsOf(spec, 'PCP-MON-005')).map((r) => r.status)).toEqual(['pass'])
+  })
+})
+
+describe('monitor-side settings with no ~/.pcp anywhere', () => {
+  const noUsers = (...changes: Change[]) => {
+    const spec = seedTreeWithout('/home/alice', PROFILE_D)
+    for (const c of changes)
+      spec.entries.push({type: 'file', mode: 0o644, owner: 'root', group: 'root', ...c} as TreeEntry)
+    return spec
+  }
+  const monitorEvidence = async (spec: TreeSpec) =>
+    (await detectProfiles(new Host(new MemoryBackend(spec, 'monitor')))).find(
+      (d) => d.profile === 'pcp-monitor',
+    )?.evidence
+
+  it('PCP_SECURE_SOCKETS=relaxed in /etc/profile.d: the monitor profile, and PCP-MON-001 at that line', async () => {
+    const spec = noUsers({path: PROFILE_D, content: '# PCP clients\nexport PCP_SECURE_SOCKETS=relaxed\n'})
+    expect(await monitorEvidence(spec)).toBe(PROFILE_D)
+    expect(await resultsOf(spec, 'PCP-MON-001')).toEqual([
+      expect.objectContaining({
+        status: 'fail',
+        path: PROFILE_D,
+        line: 2,
+        message: 'PCP_SECURE_SOCKETS=relaxed: clients fall back to plaintext when TLS is not offered',
+        evidence: 'every login session (set system-wide)',
+      }),
+    ])
+    // The host's /etc/pcp/tls.conf may be a collector's: a session setting alone does not judge it.
+    expect((await resultsOf(spec, 'PCP-MON-002')).map((r) => r.status)).toEqual(['pass'])
+  })
+
+  it('the NSS-era variables in /etc/environment: the monitor profile, PCP-MON-004, and PCP_SECURE_SOCKETS unset', async () => {
+    const spec = noUsers({
+      path: '/etc/environment',
+      content: 'PCP_ALLOW_BAD_CERT_DOMAIN=1\nPCP_ALLOW_SERVER_SELF_CERT=1\n',
+    })
+    expect(await monitorEvidence(spec)).toBe('/etc/environment')
+    expect((await resultsOf(spec, 'PCP-MON-004')).map((r) => [r.path, r.line])).toEqual([
+      ['/etc/environment', 1],
+      ['/etc/environment', 2],
+    ])
+    expect(await resultsOf(spec, 'PCP-MON-001')).toEqual([
+      expect.objectContaining({
+        status: 'fail',
+        path: '/etc/environment',
+        message: expect.stringMatching(/is not set/),
+      }),
+    ])
+  })
+
+  it('PCP_SECURE_SOCKETS=enforce system-wide passes', async () => {
+    const spec = noUsers({path: '/etc/environment', content: 'PCP_SECURE_SOCKETS=enforce\n'})
+    expect(await monitorEvidence(spec)).toBe('/etc/environment')
+    expect((await resultsOf(spec, 'PCP-MON-001')).map((r) => r.status)).toEqual(['pass'])
+  })
+
+  it('no PCP variable anywhere: not a monitor', async () => {
+    const spec = noUsers({path: PROFILE_D, content: 'export EDITOR=vi\n'})
+    expect(await monitorEvidence(spec)).toBeUndefined()
   })
 })

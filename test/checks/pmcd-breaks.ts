@@ -72,6 +72,26 @@ export const PMCD_BREAKS: [string, [Change, ...Change[]], string[], RegExp][] = 
     /^TLS is set up but not enforced/,
   ],
   [
+    "SASL ANONYMOUS, with -Q and the seed tree's closed access policy",
+    [
+      {
+        path: '/etc/sasl2/pmcd.conf',
+        content: 'mech_list: anonymous scram-sha-256\nsasldb_path: /etc/pcp/passwd.db\n',
+      },
+    ],
+    ['PCP-SASL-001'],
+    /^mech_list offers anonymous: a client authenticates with no password/,
+  ],
+  [
+    'SASL ANONYMOUS with -S: the credentials pmcd requires protect nothing',
+    [
+      options('-A\n-Q\n-S\n-i 10.1.2.5\n'),
+      {path: '/etc/sasl2/pmcd.conf', content: 'mech_list: ANONYMOUS\nsasldb_path: /etc/pcp/passwd.db\n'},
+    ],
+    ['PCP-SASL-001'],
+    /^mech_list offers ANONYMOUS: any client that can connect authenticates with no password/,
+  ],
+  [
     "seed 000's -x no_exec",
     [options('-A\n-Q\n-i 10.1.2.5\n-x no_exec\n')],
     ['PCP-PMCD-008'],

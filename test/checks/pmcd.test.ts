@@ -1,6 +1,5 @@
 import {describe, expect, it} from 'vitest'
 
-import {CATALOGUE} from '../../src/checks/index.js'
 import {PMCD_CHECKS} from '../../src/checks/pmcd/catalogue.js'
 import type {CheckResult} from '../../src/checks/types.js'
 import {Host} from '../../src/host/host.js'
@@ -51,7 +50,7 @@ describe('each break of the seed tree fails exactly the checks it names, with th
     for (const f of fails) expect(changes.map((c) => c.path)).toContain(f.path)
 
     // Nothing else in the catalogue reports it.
-    const pmcdIds = CATALOGUE.filter((e) => e.id.startsWith('PCP-PMCD-')).map((e) => e.id)
+    const pmcdIds = PMCD_CHECKS.map((e) => e.id)
     const report = await auditHost(new Host(new MemoryBackend(spec, 'pmcd')), {
       rootLabel: 'pmcd',
       profiles: ['pcp-collector'],

@@ -19,11 +19,12 @@ const outcome = async (host: Host): Promise<Outcome<{lint: AccessLint}>> => {
   const analysis = await analyzeAccess(host)
   if (!analysis) return {state: 'absent', reason: `no ${PMCD_CONF} under the root`}
   if ('error' in analysis) return {state: 'error', path: analysis.file, message: analysis.error}
-  const findings = analysis.findings.map(({check, file, line, message}) => ({
+  const findings = analysis.findings.map(({check, file, line, message, undecided}) => ({
     check,
     path: file,
     line,
     message,
+    ...(undecided ? {undecided} : {}),
   }))
   return {state: 'judged', lint: analysis.lint, findings}
 }

@@ -11,7 +11,8 @@ export const check = accessCheck({
     'operation no rule speaks of, so a remote host may store unless a rule at its level denies it. The shipped ' +
     'default denies store to ".*" and ":*"; removing those lines, or an [access] section without them, opens it.',
   remediation: 'Add: disallow ".*" : store; disallow ":*" : store;  (and allow store only to "local:*")',
-  reference: 'pmcd(1) "ACCESS CONTROL CONFIGURATION" (precedence); the shipped pmcd.conf',
+  reference:
+    'pmcd(1) ACCESS CONTROL (precedence; the shipped pmcd.conf [access] section); __pmAccAddClient in src/libpcp/src/access.c',
   example: {
     fail: '[access]\nallow * : all;',
     pass: '[access]\ndisallow ".*" : store;\ndisallow ":*" : store;\nallow "local:*" : all;',

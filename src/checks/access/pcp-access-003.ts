@@ -12,7 +12,8 @@ export const check = accessCheck({
     'networks; in PCP that is a disallow for ".*" and ":*" and allows for the monitors (wildcards, not CIDR).',
   remediation:
     'disallow ".*" : all; disallow ":*" : all; allow 10.1.2.* : fetch, maximum 20 connections; allow "local:*" : all;',
-  reference: 'a widely copied PCP security guide, "Configure PMCD access control" and the shipped pmcd.conf',
+  reference:
+    'pmcd(1) ACCESS CONTROL; the shipped pmcd.conf [access] section; a widely copied PCP security guide',
   example: {
     fail: '[access]\ndisallow ".*" : store;\ndisallow ":*" : store;\nallow "local:*" : all;',
     pass: '[access]\ndisallow ".*" : all;\ndisallow ":*" : all;\nallow 10.1.2.* : fetch;\nallow "local:*" : all;',

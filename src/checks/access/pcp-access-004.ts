@@ -13,6 +13,6 @@ export const check = accessCheck({
   remediation:
     'Write wildcards: /8 -> 10.*, /16 -> 10.1.*, /24 -> 10.1.2.*; other prefixes as several wildcard rules',
   reference:
-    'pmcd(1) "ACCESS CONTROL CONFIGURATION" (wildcards, no CIDR); a widely copied PCP security guide uses 10.0.0.0/8',
+    'pmcd(1) ACCESS CONTROL (wildcards, no CIDR); a widely copied PCP security guide uses 10.0.0.0/8',
   example: {fail: 'disallow 10.0.0.0/8 : store;', pass: 'disallow 10.* : store;'},
 })

@@ -13,6 +13,6 @@ export const check = accessCheck({
   remediation:
     'Use host rules, or configure SASL (/etc/sasl2/pmcd.conf) and TLS (-Q) for every monitor before adding user rules',
   reference:
-    'pmcd(1) "ACCESS CONTROL CONFIGURATION" (user and group rules); __pmAccAddClient in src/libpcp/src/access.c',
+    'pmcd(1) ACCESS CONTROL (user and group rules) and -S; ParseAccess in src/pmcd/src/config.c (PM_SERVER_FEATURE_CREDS_REQD)',
   example: {fail: 'allow user pcpmon : fetch;', pass: 'allow 10.1.2.* : fetch;'},
 })

@@ -16,7 +16,7 @@ export const check: Check = {
     'pcp-harden access write --policy /etc/pcp/pmcd/pmcd.access --dry-run (translates it into [access] statements ' +
     'and says what PCP cannot enforce), then remove the file.',
   reference:
-    'a widely copied PCP security guide, "Configure PMCD access control"; pmcd(1) FILES (pmcd.conf, pmcd.conf.access)',
+    'a widely copied PCP security guide (its "pmcd.access" file); pmcd(1) FILES: pmcd reads pmcd.conf and pmcd.conf.access only',
   example: {
     fail: '/etc/pcp/pmcd/pmcd.access:\n  10.0.0.0/8 sasl\n  * reject',
     pass: '(no /etc/pcp/pmcd/pmcd.access)',

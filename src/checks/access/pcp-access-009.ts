@@ -13,7 +13,7 @@ export const check = accessCheck({
     'misleads the next reader.',
   remediation:
     'Deny first for everyone (disallow ".*" : all; disallow ":*" : all;), then allow the monitors; delete rules that change nothing.',
-  reference: 'pmcd(1) "ACCESS CONTROL CONFIGURATION"; precedence in src/libpcp/src/access.c',
+  reference: 'pmcd(1) ACCESS CONTROL (precedence)',
   example: {
     fail: '[access]\nallow 10.1.2.* : fetch;          # every host may fetch anyway\nallow "local:*" : all;',
     pass: '[access]\ndisallow ".*" : all;\ndisallow ":*" : all;\nallow 10.1.2.* : fetch;\nallow "local:*" : all;',

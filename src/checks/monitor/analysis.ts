@@ -30,6 +30,12 @@ interface MonitorUser {
   homeConf?: TlsConf
   /** The tls.conf this user's PCP clients read: $PCP_TLSCONF_PATH, else /etc/pcp/tls.conf. */
   clientConfPath: string
+  /**
+   * Every login session, judged from the system-wide files alone: no user has a PCP client
+   * configuration of their own, yet /etc/environment or /etc/profile.d sets PCP variables. The
+   * first file that does stands for it.
+   */
+  systemWide?: string
 }
 
 export interface MonitorAnalysis {
@@ -66,10 +72,14 @@ function byPlace(findings: (Finding & {user: string})[]): Finding[] {
     if (seen) seen.users.push(user)
     else merged.set(key, {...finding, users: [user]})
   }
-  return [...merged.values()].map(({users, ...finding}) => ({
-    ...finding,
-    evidence: `${finding.evidence ? `${finding.evidence}; ` : ''}user${users.length > 1 ? 's' : ''} ${users.join(', ')}`,
-  }))
+  return [...merged.values()].map(({users, ...finding}) => {
+    const named = users.filter(Boolean)
+    const who =
+      named.length === 0
+        ? 'every login session (set system-wide)'
+        : `user${named.length > 1 ? 's' : ''} ${named.join(', ')}`
+    return {...finding, evidence: `${finding.evidence ? `${finding.evidence}; ` : ''}${who}`}
+  })
 }
 
 /** PCP_SECURE_SOCKETS as each monitoring user's clients get it (PCP-MON-001). */
@@ -83,7 +93,7 @@ function secureSockets(users: readonly MonitorUser[]): Finding[] {
             line: variable.line,
             ...(variable.conditional || variable.uncertain ? {evidence: settingNote(variable)} : {}),
           }
-        : {path: u.homeConf?.path ?? u.clientConfPath}
+        : {path: u.homeConf?.path ?? u.systemWide ?? u.clientConfPath}
       const fail = (message: string) => [{check: 'PCP-MON-001', ...at, message, user: u.account.name}]
       if (!variable || variable.value === undefined)
         return fail('PCP_SECURE_SOCKETS is not set: PCP clients connect in plaintext unless given pcps://')
@@ -102,7 +112,9 @@ function secureSockets(users: readonly MonitorUser[]): Finding[] {
 /** Whether the tls.conf each monitoring user's clients read verifies the collector (PCP-MON-002). */
 async function verification(host: Host, users: readonly MonitorUser[]): Promise<Finding[]> {
   const findings: (Finding & {user: string})[] = []
-  for (const u of users) {
+  // A system-wide setting alone does not make this host a monitor of a TLS collector: its
+  // /etc/pcp/tls.conf may be the collector's own.
+  for (const u of users.filter((x) => !x.systemWide)) {
     const add = (path: string, message: string, line?: number) =>
       findings.push({
         check: 'PCP-MON-002',
@@ -239,6 +251,19 @@ export const analyzeMonitor = perHost(async (host: Host): Promise<Outcome<Monito
       exportedValue(env, 'PCP_SECURE_SOCKETS') !== undefined || NSS_VARIABLES.some((n) => env.has(n))
     if (monitoring || secure) nssDirs.add(`${home}/.pki/nssdb`)
   }
+  const setsPcp = system.find((f) =>
+    f.statements.some((st) => st.kind !== 'unset' && st.name.startsWith('PCP_')),
+  )
+  if (users.length === 0 && setsPcp) {
+    // Monitor-side settings with no user's own configuration: judge what every session gets.
+    const env = evaluateEnvironment(system, new Map())
+    users.push({
+      account: {name: '', id: -1, line: 0},
+      env,
+      clientConfPath: exportedValue(env, 'PCP_TLSCONF_PATH')?.value ?? TLS_CONF_PATH,
+      systemWide: setsPcp.path,
+    })
+  }
   const nssFindings = await nssDatabases(host, [...nssDirs])
   const files = [...system, ...userFiles.values()]
   if (users.length === 0 && !mentionsPcp(files) && nssFindings.length === 0)
@@ -254,6 +279,7 @@ export const analyzeMonitor = perHost(async (host: Host): Promise<Outcome<Monito
     ...nssFindings,
   ]
   const first = users[0]
-  const subject = first?.homeConf?.path ?? first?.clientConfPath ?? system[0]?.path ?? PCP_NSSDB
+  const subject =
+    first?.homeConf?.path ?? first?.systemWide ?? first?.clientConfPath ?? system[0]?.path ?? PCP_NSSDB
   return {state: 'judged', findings, subject}
 })

@@ -15,7 +15,7 @@ export const check = monitorCheck(
     remediation:
       "echo 'export PCP_SECURE_SOCKETS=enforce' > /etc/profile.d/pcp-tls.sh (or in the user's ~/.profile)",
     reference:
-      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; ctxflags in src/libpcp/src/context.c; PCPIntro(1) "SECURE PMCD CONNECTIONS"',
+      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; ctxflags in src/libpcp/src/context.c (performancecopilot/pcp)',
     example: {
       fail: '~/.pcp/tls.conf present, PCP_SECURE_SOCKETS unset (or relaxed)',
       pass: '/etc/profile.d/pcp-tls.sh: export PCP_SECURE_SOCKETS=enforce',

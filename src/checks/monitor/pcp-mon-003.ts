@@ -13,7 +13,7 @@ export const check = monitorCheck(
       'certificate, CA and verification setting are never used.',
     remediation: 'echo \'export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"\' >> ~/.profile',
     reference:
-      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; __pmGetSecureConfig in src/libpcp/src/secureconnect.c',
+      'PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; __pmGetSecureConfig in src/libpcp/src/secureconnect.c (performancecopilot/pcp)',
     example: {
       fail: '/home/alice/.pcp/tls.conf present, PCP_TLSCONF_PATH unset',
       pass: '/home/alice/.profile: export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"',

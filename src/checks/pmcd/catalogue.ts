@@ -11,4 +11,6 @@ export const PMCD_CHECKS: CatalogueEntry[] = [
   entry('PCP-PMCD-007', ['pcp-collector'], () => import('./pcp-pmcd-007.js')),
   entry('PCP-PMCD-008', ['pcp-collector'], () => import('./pcp-pmcd-008.js')),
   entry('PCP-PMCD-009', ['pcp-collector'], () => import('./pcp-pmcd-009.js')),
+  // Judged from the same pmcd set-up (its /etc/sasl2/pmcd.conf).
+  entry('PCP-SASL-001', ['pcp-collector'], () => import('../sasl/pcp-sasl-001.js')),
 ]

@@ -1,7 +1,7 @@
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
 
-/** SASL mechanisms that send the password in the clear (PLAIN, LOGIN) or none at all (ANONYMOUS). */
-const CLEARTEXT_MECHANISMS = new Set(['plain', 'login', 'anonymous'])
+/** SASL mechanisms that send the password in the clear (ANONYMOUS, which needs none: PCP-SASL-001). */
+const CLEARTEXT_MECHANISMS = new Set(['plain', 'login'])
 
 export const check = pmcdCheck(
   {
@@ -12,13 +12,12 @@ export const check = pmcdCheck(
     tags: ['pmcd', 'authentication', 'sasl'],
     rationale:
       'pmcd accepts PLAIN and LOGIN over plaintext connections: the password crosses the network in the clear, ' +
-      'readable by anyone on the path, and ANONYMOUS needs no password at all. The shipped /etc/sasl2/pmcd.conf ' +
+      'readable by anyone on the path (ANONYMOUS, which needs no password at all, is PCP-SASL-001). The shipped /etc/sasl2/pmcd.conf ' +
       'lists plain and login. Unless -Q forces remote clients onto TLS, only a challenge-response mechanism such as ' +
       'scram-sha-256 keeps the password off the wire.',
     remediation:
       'Set "mech_list: scram-sha-256" in /etc/sasl2/pmcd.conf, or enforce TLS with -Q in pmcd.options.',
-    reference:
-      'a widely copied PCP security guide, "Configure SASL authentication"; pmcd(1) -S; sasl2 mech_list',
+    reference: 'pmcd(1) -S and -Q; Cyrus SASL, "Mechanisms" (PLAIN, LOGIN); /etc/sasl2/pmcd.conf',
     example: {
       fail: '# /etc/sasl2/pmcd.conf\nmech_list: plain login scram-sha-256',
       pass: '# /etc/sasl2/pmcd.conf\nmech_list: scram-sha-256',

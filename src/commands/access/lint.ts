@@ -17,8 +17,10 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
   static override description =
     'Decides whether pmcd accepts the file exactly as `pmcd -v` does (and why not, with the line), then reports ' +
     'weaknesses: remote store, fetch open to every host, CIDR rules pmcd drops, names that do not resolve, ' +
-    'missing connection limits, user rules that require credentials. Without FILE: the pmcd.conf (and ' +
-    'pmcd.conf.access) under --root. Exit: 0 OK, 1 WARNING, 2 CRITICAL (or pmcd would reject the file), 3 bad input.'
+    'missing connection limits, user rules that require credentials. A host name the audited image cannot ' +
+    'resolve offline (not in its /etc/hosts; `localhost` always resolves) is UNKNOWN, never invalid: pmcd asks ' +
+    'the live resolver when it starts. Without FILE: the pmcd.conf (and ' +
+    'pmcd.conf.access) under --root. Exit: 0 OK, 1 WARNING, 2 CRITICAL (or pmcd would reject the file), 3 UNKNOWN (undecidable offline) or bad input.'
   static override examples = [
     '<%= config.bin %> access lint',
     '<%= config.bin %> access lint --explain',
@@ -52,9 +54,17 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
       lint = found
     }
     const findings = accessFindings(lint)
-    const worst = findings.reduce((w, f) => Math.max(w, severityRank(f.severity)), 0)
+    const worst = findings
+      .filter((f) => !f.undecided)
+      .reduce((w, f) => Math.max(w, severityRank(f.severity)), 0)
     const status: NagiosStatus =
-      worst >= severityRank('high') ? 'CRITICAL' : worst >= severityRank('low') ? 'WARNING' : 'OK'
+      worst >= severityRank('high')
+        ? 'CRITICAL'
+        : worst >= severityRank('low')
+          ? 'WARNING'
+          : findings.some((f) => f.undecided)
+            ? 'UNKNOWN'
+            : 'OK'
     const classes =
       lint.policy &&
       clientClasses(lint.policy).map((c) => {
@@ -75,6 +85,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
       const out = {
         file: lint.file,
         valid: lint.valid,
+        ...(lint.undecided ? {undecided: lint.undecided} : {}),
         status,
         diagnostics: lint.diagnostics.map((d) => ({file: d.file ?? lint.file, ...d})),
         findings,
@@ -98,13 +109,19 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
     } else {
       const lines: string[] = []
       lines.push(
-        `${lint.file}: ${lint.valid ? 'valid: pmcd accepts it' : 'INVALID: pmcd rejects it and will not start'}`,
+        `${lint.file}: ${
+          lint.undecided
+            ? `UNDECIDED offline: ${lint.undecided}`
+            : lint.valid
+              ? 'valid: pmcd accepts it'
+              : 'INVALID: pmcd rejects it and will not start'
+        }`,
       )
       for (const d of lint.diagnostics)
         lines.push(`  ${d.file ?? lint.file}:${d.line}: ${d.severity}: ${d.message}`)
       for (const f of findings)
         lines.push(
-          `  [${f.severity.toUpperCase()}] ${f.check} ${f.file}${f.line ? `:${f.line}` : ''}: ${f.message}`,
+          `  [${f.undecided ? 'UNKNOWN' : f.severity.toUpperCase()}] ${f.check} ${f.file}${f.line ? `:${f.line}` : ''}: ${f.message}`,
         )
       if (findings.length === 0 && lint.valid) lines.push('  no findings')
       if (this.flags.explain && classes) {
@@ -135,7 +152,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
       }
       process.stdout.write(lines.join('\n') + '\n')
     }
-    process.exitCode = lint.valid ? EXIT_CODES[status] : EXIT_CODES.CRITICAL
+    process.exitCode = lint.valid || lint.undecided ? EXIT_CODES[status] : EXIT_CODES.CRITICAL
   }
 
   /**
@@ -143,9 +160,10 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
    * pmcd's [access] section, and what PCP cannot enforce at all.
    */
   private lintSeedPolicy(text: string, file: string): void {
-    const {rules, notes} = translateSeedPolicy(text, file)
-    const translated = rules.map((rule, i) => ({
-      line: Number(/line (\d+)/.exec(rule.comment)?.[1] ?? i + 1),
+    const {rules, notes: told, refusals} = translateSeedPolicy(text, file)
+    const notes = [...told, ...refusals].sort((a, b) => a.line - b.line)
+    const translated = rules.map((rule) => ({
+      line: rule.line,
       statement: accessStatements({
         fetch: [],
         store: [],
@@ -161,7 +179,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
       process.stdout.write(JSON.stringify(out, null, 2) + '\n')
     } else {
       const lines = [
-        `${file}: a guide-style pmcd.access policy. PCP never reads this file: the rules in it protect nothing.`,
+        `${file}: a pmcd.access policy in the style of a widely copied PCP security guide. PCP never reads this file: the rules in it protect nothing.`,
         "What each line can be in pmcd.conf's [access] section (pcp-harden access write --policy writes it):",
         ...translated.map((t) => `  ${file}:${t.line}: ${t.statement}`),
         ...notes.map((n) => `  ${file}:${n.line}: cannot be enforced: ${n.message}`),

@@ -19,7 +19,7 @@ import {accessContext, lintPmcdConf, PMCD_CONF, PMCD_CONF_ACCESS} from '../../pc
 import {clientClasses, decide} from '../../pcp/policy.js'
 
 export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
-  static override summary = "Write pmcd's [access] section from flags or a guide-style policy"
+  static override summary = "Write pmcd's [access] section from flags or a pmcd.access-style policy"
   static override description =
     'Renders the [access] section (remote hosts denied unless allowed; CIDR turned into the wildcards pmcd ' +
     'understands) and splices it into pmcd.conf, keeping the agents table and its comments byte for byte. The ' +
@@ -58,7 +58,7 @@ export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
     }),
     policy: Flags.string({
       description:
-        'A guide-style pmcd.access policy file (HOST cert|sasl|reject [readonly] ...) to translate',
+        'A pmcd.access policy file as a widely copied PCP security guide writes it (HOST cert|sasl|reject [readonly] ...) to translate',
     }),
     file: Flags.string({
       description: 'The pmcd.conf to write (a host path under --root)',
@@ -92,6 +92,23 @@ export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
         )
       })
       const translated = translateSeedPolicy(text, flags.policy)
+      const refused = translated.refusals[0]
+      if (refused) throw new InputError(`${flags.policy}:${refused.line}: ${refused.message}`)
+      const cert = translated.rules.find((r) => r.auth === 'cert')
+      if (cert) {
+        // A "cert" line may become an allow rule only where pmcd already asks remote clients for a certificate.
+        const {readPmcdOptions, PMCD_OPTIONS_PATH} = await import('../../parsers/pmcd-options.js')
+        const options = await readPmcdOptions(host)
+        if ('error' in options || !options.options.some((o) => o.letter === 'Q'))
+          throw new InputError(
+            `${flags.policy}:${cert.line}: "cert" lets ${cert.names.join(', ')} in only with a client certificate, which pmcd ` +
+              `asks for only with -Q (of every remote client), and ${PMCD_OPTIONS_PATH} has no -Q: refusing to write a rule ` +
+              'that would let it in without one. Add -Q (TLS set up first), or make the line "sasl" or "reject"',
+          )
+      }
+      const sasl = translated.rules.find((r) => r.auth === 'sasl')
+      if (sasl)
+        spec.credentials = `${flags.policy} line ${sasl.line} asks for SASL: pmcd cannot ask it of some hosts only, so every client must authenticate`
       spec.extra = translated.rules
       notes.push(
         `${flags.policy}: PCP never reads a pmcd.access file; its rules are written as [access] statements.`,
