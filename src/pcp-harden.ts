@@ -10,6 +10,7 @@ import CertInit from './commands/cert/init.js'
 import CertIssue from './commands/cert/issue.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
+import Decommission from './commands/decommission.js'
 import TlsWrite from './commands/tls/write.js'
 import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
@@ -28,6 +29,7 @@ export const COMMANDS = {
   'cert:issue': CertIssue,
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
+  decommission: Decommission,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
   'rotate-keys': RotateKeys,
