@@ -1,5 +1,16 @@
 import {constants} from 'node:fs'
-import {lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile} from 'node:fs/promises'
+import {
+  lstat,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  realpath,
+  rename,
+  rm,
+  writeFile,
+} from 'node:fs/promises'
 import path from 'node:path'
 
 import {createTwoFilesPatch} from 'diff'
@@ -47,6 +58,7 @@ export const PURGED = [
 ]
 const ACCOUNT_FILES = ['passwd', 'shadow', 'group', 'gshadow'] as const
 const NODES_DIR = '/etc/pve/nodes'
+const LXC_DIR = '/etc/pve/lxc'
 
 export type Step = 'evidence' | 'stop' | 'revoke' | 'lxc' | 'purge'
 
@@ -161,11 +173,26 @@ async function loadJournal(ctx: DecommissionContext): Promise<Journal | undefine
   }
 }
 
-/** Every container config, once, by its path under /etc/pve/nodes (the real directory pmxcfs serves). */
+/**
+ * Every container config, once, by a path with no symlink on the way (render/writer.ts refuses
+ * one): those under /etc/pve/nodes (the real directories pmxcfs serves), and /etc/pve/lxc only
+ * where it is a directory of its own rather than pmxcfs's link to this node's.
+ */
 async function containerConfigs(host: Host): Promise<string[]> {
-  const nodes = await host.list(NODES_DIR)
-  if (!nodes.ok) return []
   const files: string[] = []
+  const own = await host.stat(LXC_DIR)
+  if (own.ok && own.value.type === 'dir') {
+    const names = await host.list(LXC_DIR)
+    if (names.ok)
+      files.push(
+        ...names.value
+          .filter((n) => n.endsWith('.conf'))
+          .sort()
+          .map((n) => `${LXC_DIR}/${n}`),
+      )
+  }
+  const nodes = await host.list(NODES_DIR)
+  if (!nodes.ok) return files
   for (const node of nodes.value.sort()) {
     const names = await host.list(`${NODES_DIR}/${node}/lxc`)
     if (names.ok)
@@ -229,6 +256,25 @@ async function enablementLinks(ctx: DecommissionContext): Promise<string[]> {
   return links
 }
 
+/**
+ * Remove a host path under the root only when no directory on the way to it is a symlink: a link
+ * planted there (by the proxy's user, in a directory it owns) would lead the removal outside.
+ * The entry itself is removed as what it is (a link is unlinked, never followed).
+ */
+async function removeUnder(ctx: {root: string}, hostPath: string): Promise<string> {
+  const dir = path.posix.dirname(hostPath)
+  let real: string
+  let base: string
+  try {
+    ;[real, base] = await Promise.all([realpath(disk(ctx, dir)), realpath(ctx.root)])
+  } catch {
+    return `not removed ${hostPath}: ${dir} cannot be resolved`
+  }
+  if (real !== path.join(base, dir)) return `not removed ${hostPath}: a symlink on the way (${dir})`
+  await rm(path.join(real, path.posix.basename(hostPath)), {recursive: true, force: true})
+  return `removed ${hostPath}`
+}
+
 async function presentPurged(ctx: DecommissionContext): Promise<string[]> {
   const found: string[] = []
   for (const p of PURGED) if (await exists(disk(ctx, p))) found.push(p)
@@ -245,10 +291,7 @@ async function stopUnits(ctx: DecommissionContext): Promise<string[]> {
     const run = await runTool(['systemctl', 'stop', ...UNITS], {timeoutMs: ctx.timeoutMs})
     done.push(`systemctl stop ${UNITS.join(' ')}: exit ${run.exitCode}`)
   }
-  for (const link of await enablementLinks(ctx)) {
-    await rm(disk(ctx, link), {force: true})
-    done.push(`disabled: removed ${link}`)
-  }
+  for (const link of await enablementLinks(ctx)) done.push(`disabled: ${await removeUnder(ctx, link)}`)
   if (ctx.live) await runTool(['systemctl', 'daemon-reload'], {timeoutMs: ctx.timeoutMs})
   return done
 }
@@ -450,10 +493,7 @@ export async function decommission(ctx: DecommissionContext): Promise<Decommissi
         report.local.push(
           ...(await ctx.progress.step("purge the proxy's files and account", async () => {
             const done = await applyChanges(run, await accountChanges(ctx.host))
-            for (const p of await presentPurged(run)) {
-              await rm(disk(run, p), {recursive: true, force: true})
-              done.push(`removed ${p}`)
-            }
+            for (const p of await presentPurged(run)) done.push(await removeUnder(run, p))
             return done
           })),
         )

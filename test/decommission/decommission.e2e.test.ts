@@ -214,9 +214,20 @@ describe('pcp-harden decommission with real sshd nodes', () => {
     )
   }, 60_000)
 
-  it('--purge also removes the state directory, keys, config, units and the account', async () => {
+  it('--purge also removes the state directory, keys, config, units and the account, never through a symlink', async () => {
+    // A link planted on the way to a path --purge removes leads nowhere: the target outside stays.
+    const outside = path.join(dir, `outside-${path.basename(root)}`)
+    await mkdir(path.join(outside, 'sensor-proxy'), {recursive: true})
+    await writeFile(path.join(outside, 'sensor-proxy/keep.log'), "not the proxy's\n")
+    await mkdir(at('/var/log'), {recursive: true})
+    await symlink(outside, at('/var/log/pulse'))
     const result = await run('--purge')
     expect(result.code).toBe(0)
+    expect(JSON.parse(result.stdout).local).toContain(
+      'not removed /var/log/pulse/sensor-proxy: a symlink on the way (/var/log/pulse)',
+    )
+    expect(await readFile(path.join(outside, 'sensor-proxy/keep.log'), 'utf8')).toBe("not the proxy's\n")
+    await rm(outside, {recursive: true, force: true})
     await expectRetired()
     for (const p of [
       STATE,
