@@ -11,6 +11,7 @@ import CertIssue from './commands/cert/issue.js'
 import ChecksExplain from './commands/checks/explain.js'
 import ChecksList from './commands/checks/list.js'
 import HelpCommand from './commands/help.js'
+import Decommission from './commands/decommission.js'
 import TlsWrite from './commands/tls/write.js'
 import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
@@ -31,6 +32,7 @@ export const COMMANDS = {
   'checks:explain': ChecksExplain,
   'checks:list': ChecksList,
   help: HelpCommand,
+  decommission: Decommission,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
   'rotate-keys': RotateKeys,

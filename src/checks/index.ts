@@ -1,6 +1,9 @@
+import {AGENT_CHECKS} from './agent/catalogue.js'
 import {CERT_CHECKS} from './cert/catalogue.js'
 import {CONTAINER_CHECKS} from './container/catalogue.js'
+import {FALLBACK_CHECKS} from './fallback/catalogue.js'
 import {KEYS_CHECKS} from './keys/catalogue.js'
+import {LEGACY_CHECKS} from './legacy/catalogue.js'
 import {LXC_CHECKS} from './lxc/catalogue.js'
 import {MONITOR_CHECKS} from './monitor/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
@@ -49,6 +52,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...KEYS_CHECKS,
   ...LXC_CHECKS,
   ...CONTAINER_CHECKS,
+  ...LEGACY_CHECKS,
+  ...FALLBACK_CHECKS,
+  ...AGENT_CHECKS,
 ]
 
 export function findEntry(id: string): CatalogueEntry | undefined {

@@ -11,12 +11,14 @@ export function severityRank(severity: Severity): number {
 }
 
 /** The components a host can have; a check applies to one or more of them. */
-export type Profile = 'pcp-collector' | 'pcp-monitor' | 'pulse-proxy' | 'proxmox-host' | 'pulse-container'
+export type Profile =
+  'pcp-collector' | 'pcp-monitor' | 'pulse-proxy' | 'pulse-agent' | 'proxmox-host' | 'pulse-container'
 
 export const PROFILES: readonly Profile[] = [
   'pcp-collector',
   'pcp-monitor',
   'pulse-proxy',
+  'pulse-agent',
   'proxmox-host',
   'pulse-container',
 ]

@@ -23,6 +23,11 @@ const MARKERS: Record<Exclude<Profile, 'pcp-monitor'>, readonly string[]> = {
     '/lib/systemd/system/pulse-sensor-proxy.service',
     '/usr/lib/systemd/system/pulse-sensor-proxy.service',
   ],
+  'pulse-agent': [
+    '/usr/local/bin/pulse-agent',
+    '/etc/systemd/system/pulse-agent.service',
+    '/var/lib/pulse-agent',
+  ],
   'proxmox-host': ['/etc/pve', '/usr/bin/pveversion', '/usr/share/perl5/PVE/LXC.pm'],
   'pulse-container': ['/mnt/pulse-proxy', '/etc/pulse', '/etc/systemd/system/pulse.service'],
 }

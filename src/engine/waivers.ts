@@ -24,7 +24,7 @@ export const EXPIRED_WAIVER: CheckMeta = {
   id: 'PCPH-WAIVER-001',
   title: 'Waivers are not past their expiry date',
   severity: 'low',
-  profiles: ['pcp-collector', 'pcp-monitor', 'pulse-proxy', 'proxmox-host', 'pulse-container'],
+  profiles: ['pcp-collector', 'pcp-monitor', 'pulse-proxy', 'pulse-agent', 'proxmox-host', 'pulse-container'],
   tags: ['waivers'],
   rationale:
     'A waiver records an accepted risk for a limited time. Once it expires the finding it covered counts again, ' +

@@ -14,6 +14,7 @@ const HEADINGS: Record<Profile, string> = {
   'pcp-collector': 'PCP collector',
   'pcp-monitor': 'PCP monitor',
   'pulse-proxy': 'Pulse sensor proxy',
+  'pulse-agent': 'Pulse unified agent',
   'proxmox-host': 'Proxmox VE host',
   'pulse-container': 'Pulse container',
 }

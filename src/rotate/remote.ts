@@ -142,13 +142,39 @@ export async function readRemote(
 }
 
 /**
- * Edit and write back the node's authorized_keys, starting from `known` (what an earlier read or
+ * Rewrite the node's authorized_keys with `edit`, starting from `known` (what an earlier read or
  * write of this run left there) or a fresh read. A concurrent change between read and write
  * (another admin, or another node writing the same file shared by the cluster) is never lost:
  * the edit starts again from a fresh read, up to three times. Nothing is written when nothing
  * changes. Returns the edit and the file as it now is.
  */
-export async function editRemote(
+export async function rewriteRemote<E extends {content: Buffer; added?: boolean; removed: number[]}>(
+  admin: AdminSessions,
+  node: Node,
+  file: string,
+  edit: (before: Buffer) => E,
+  timeoutMs: number,
+  known?: RemoteFile,
+): Promise<E & {now: RemoteFile}> {
+  const what = `writing ${file}`
+  let before = known
+  for (let attempt = 1; ; attempt++) {
+    before ??= await readRemote(admin, node, file, timeoutMs)
+    const edited = edit(before.content)
+    if (!edited.added && edited.removed.length === 0) return {...edited, now: before}
+    const expected = before.exists ? sha256(before.content) : 'absent'
+    const request = `write ${expected} ${edited.content.toString('base64')}`
+    const reply = await admin.request(node, file, what, request, timeoutMs)
+    if (reply === 'ok') return {...edited, now: {content: edited.content, exists: true}}
+    const failed = failure(reply)
+    if (!failed) throw unexpected(what, reply)
+    if (failed.status !== CHANGED || attempt === 3) throw new NodeError(`${what}: ${failed.message}`)
+    before = undefined
+  }
+}
+
+/** Add and remove the proxy's lines in the node's authorized_keys (rewriteRemote with editAuthorizedKeys). */
+export function editRemote(
   admin: AdminSessions,
   node: Node,
   file: string,
@@ -156,19 +182,5 @@ export async function editRemote(
   timeoutMs: number,
   known?: RemoteFile,
 ): Promise<KeysEdit & {now: RemoteFile}> {
-  const what = `writing ${file}`
-  let before = known
-  for (let attempt = 1; ; attempt++) {
-    before ??= await readRemote(admin, node, file, timeoutMs)
-    const edit = editAuthorizedKeys(before.content, change)
-    if (!edit.added && edit.removed.length === 0) return {...edit, now: before}
-    const expected = before.exists ? sha256(before.content) : 'absent'
-    const request = `write ${expected} ${edit.content.toString('base64')}`
-    const reply = await admin.request(node, file, what, request, timeoutMs)
-    if (reply === 'ok') return {...edit, now: {content: edit.content, exists: true}}
-    const failed = failure(reply)
-    if (!failed) throw unexpected(what, reply)
-    if (failed.status !== CHANGED || attempt === 3) throw new NodeError(`${what}: ${failed.message}`)
-    before = undefined
-  }
+  return rewriteRemote(admin, node, file, (before) => editAuthorizedKeys(before, change), timeoutMs, known)
 }

@@ -6,12 +6,13 @@ import {describe, expect, it} from 'vitest'
 import {CATALOGUE, loadAll} from '../../src/checks/index.js'
 import {PROFILES, SEVERITIES} from '../../src/checks/types.js'
 import {Host} from '../../src/host/host.js'
-import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
+import {MemoryBackend, parseTreeSpec, treeSpecFromData} from '../../src/host/tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {auditHost} from '../helpers/audit.js'
 import {SEED_FILE_BREAKS} from './breaks-extra.js'
 import {PMCD_BREAKS} from './pmcd-breaks.js'
 import {PULSE_BREAKS} from './pulse/index.js'
+import {STATES, VARIANTS} from './pulse-today/states.js'
 import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, SEED_TREE} from './seed-tree.js'
 
 describe('the catalogue of checks', async () => {
@@ -49,17 +50,32 @@ describe('the catalogue of checks', async () => {
       ...PMCD_BREAKS.flatMap(([, , ids]) => ids),
       ...CONFIG_BREAKS.flatMap(([, , ids]) => ids),
       ...PULSE_BREAKS.flatMap((b) => b.fails.map((f) => f.check)),
+      ...[...STATES, ...VARIANTS].flatMap((s) => s.fails.map((f) => f.check)),
     ])
     const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
     const report = await auditHost(host, {
       rootLabel: 'seed',
       profiles: [...PROFILES],
     })
+    // The seed tree runs the proxy, which Pulse no longer supports: the checks of Pulse as it runs
+    // today pass on the trees of its other states (test/checks/pulse-today/states.ts).
+    const today = await Promise.all(
+      STATES.map((state) =>
+        auditHost(
+          new Host(new MemoryBackend(treeSpecFromData({entries: state.entries}, state.name), state.name)),
+          {
+            rootLabel: state.name,
+            profiles: [...PROFILES],
+          },
+        ),
+      ),
+    )
     for (const {id} of CATALOGUE) {
       expect(failing, `${id} has no failing fixture`).toContain(id)
+      const passes = (r: {check: string; status: string}) => r.check === id && r.status === 'pass'
       expect(
-        report.results.some((r) => r.check === id && r.status === 'pass'),
-        `${id} does not pass on the seed tree`,
+        id.startsWith('PULSE-') ? today.some((t) => t.results.some(passes)) : report.results.some(passes),
+        `${id} does not pass on the seed tree (or, for a PULSE check, on a tree of a Pulse host today)`,
       ).toBe(true)
     }
   })

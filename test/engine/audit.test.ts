@@ -66,7 +66,7 @@ describe('selecting checks', () => {
         'PSP-FILE-005',
       ]),
     )
-    expect(proxy.filter((id) => !id.startsWith('PSP-'))).toEqual([])
+    expect(proxy.filter((id) => !id.startsWith('PSP-') && !id.startsWith('PULSE-'))).toEqual([])
     expect(proxy).toEqual(CATALOGUE.filter((e) => e.profiles.includes('pulse-proxy')).map((e) => e.id))
     expect(selectChecks({profiles: [], only: ['psp-file-003']}).map((e) => e.id)).toEqual(['PSP-FILE-003'])
     expect(selectChecks({profiles: ['pulse-proxy'], skip: ['PSP-FILE-005']}).map((e) => e.id)).not.toContain(
@@ -88,6 +88,8 @@ describe('runAudit with waivers', () => {
   const options = (waiversYaml: string) => ({
     rootLabel: 'm',
     profiles: ['pulse-proxy' as const],
+    // The seed tree runs the proxy, which Pulse no longer supports; that finding is not what these tests are about.
+    skip: ['PULSE-LEGACY-001'],
     failOn: 'low' as const,
     waivers: parseWaivers(waiversYaml, '/etc/pcp-harden/waivers.yaml'),
     now: new Date('2026-11-23T12:00:00Z'),
