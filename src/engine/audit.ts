@@ -27,16 +27,30 @@ function meta(check: Check | CheckMeta): CheckMeta {
   return {id, title, severity, profiles, tags, rationale, remediation, reference, example}
 }
 
-/** The catalogue entries a run selects; unknown ids are bad input. */
-export function selectChecks(options: Pick<AuditOptions, 'profiles' | 'only' | 'skip'>): CatalogueEntry[] {
+type Selection = Pick<AuditOptions, 'profiles' | 'only' | 'skip'>
+
+/** The ids --check and --skip name, canonical; an id that is neither in the catalogue nor the engine's is bad input. */
+function resolveIds(options: Selection): {only: string[]; skip: Set<string>} {
   const resolve = (ids: string[] | undefined, flag: string) =>
     (ids ?? []).map((id) => {
+      if (id.toUpperCase() === EXPIRED_WAIVER.id) return EXPIRED_WAIVER.id
       const found = findEntry(id)
       if (!found) throw new InputError(`--${flag} ${id}: no such check (see: pcp-harden checks list)`)
       return found.id
     })
-  const only = resolve(options.only, 'check')
-  const skip = new Set(resolve(options.skip, 'skip'))
+  return {only: resolve(options.only, 'check'), skip: new Set(resolve(options.skip, 'skip'))}
+}
+
+/** Whether the engine's own check (expired waivers) runs: like any other, --check and --skip select it. */
+export function selectsWaiverCheck(options: Selection): boolean {
+  const {only, skip} = resolveIds(options)
+  if (skip.has(EXPIRED_WAIVER.id)) return false
+  return only.length === 0 || only.includes(EXPIRED_WAIVER.id)
+}
+
+/** The catalogue entries a run selects; unknown ids are bad input. */
+export function selectChecks(options: Selection): CatalogueEntry[] {
+  const {only, skip} = resolveIds(options)
   return CATALOGUE.filter((entry) => {
     if (skip.has(entry.id)) return false
     if (only.length > 0) return only.includes(entry.id)
@@ -90,7 +104,7 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
     }
   })
 
-  const expired = options.waivers.filter((w) => isExpired(w, options.now))
+  const expired = selectsWaiverCheck(options) ? options.waivers.filter((w) => isExpired(w, options.now)) : []
   for (const w of expired) {
     results.push({
       check: EXPIRED_WAIVER.id,
