@@ -32,6 +32,12 @@ export interface ReportCounts {
   waived: number
 }
 
+/**
+ * Unwaived failures by their check's severity: what was found, apart from the state it raises
+ * (failures below --fail-on and of info checks are counted here too).
+ */
+export type SeverityCounts = Record<Severity, number>
+
 export interface Report {
   tool: {name: string; version: string}
   /** The audited root as given (`/`, a directory, or `<sample>` for the bundled sample host (`--sample`)). */
@@ -41,5 +47,5 @@ export interface Report {
   /** Metadata of every check that produced a result, in catalogue order. */
   checks: CheckMeta[]
   results: ReportResult[]
-  summary: {status: NagiosStatus; counts: ReportCounts}
+  summary: {status: NagiosStatus; counts: ReportCounts; severities: SeverityCounts}
 }

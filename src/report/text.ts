@@ -1,8 +1,9 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 
 import type {Profile, Severity} from '../checks/types.js'
-import type {NagiosStatus, Report, ReportResult} from '../engine/model.js'
+import {EXIT_CODES, type NagiosStatus, type Report, type ReportResult} from '../engine/model.js'
 import {escapeControl, isIgnored, worstFirst} from './index.js'
+import {severityCounts} from './severities.js'
 
 export interface TextOptions {
   color: boolean
@@ -51,7 +52,7 @@ export function formatText(report: Report, options: TextOptions): string {
     }
     lines.push('')
   }
-  lines.push(summaryLine(report, c))
+  lines.push(...summaryLines(report, c))
   return lines.join('\n') + '\n'
 }
 
@@ -122,7 +123,11 @@ function severityTag(severity: Severity, c: ChalkInstance): string {
   return colour[severity](tag(severity))
 }
 
-function summaryLine(report: Report, c: ChalkInstance): string {
+/**
+ * Two lines: what was found, by severity (unwaived failures, whatever state they raise), then the
+ * Nagios state the run exits with and what decided it.
+ */
+function summaryLines(report: Report, c: ChalkInstance): string[] {
   const {status, counts} = report.summary
   const colour: Record<NagiosStatus, ChalkInstance> = {
     OK: c.green.bold,
@@ -130,11 +135,16 @@ function summaryLine(report: Report, c: ChalkInstance): string {
     CRITICAL: c.red.bold,
     UNKNOWN: c.magenta.bold,
   }
-  const ignored = counts.ignored > 0 ? `, ${counts.ignored} ignored` : ''
-  return (
-    `${colour[status](status)}: ${counts.critical} critical, ${counts.warning} warning, ${counts.unknown} unknown; ` +
-    `${counts.passed} passed, ${counts.skipped} skipped, ${counts.waived} waived${ignored} (fail-on: ${report.failOn})`
-  )
+  const found = [
+    severityCounts(report.summary.severities),
+    `${counts.unknown} could not be checked`,
+    `${counts.passed} passed, ${counts.skipped} skipped, ${counts.waived} waived`,
+  ]
+  const ignored = counts.ignored > 0 ? `; ${counts.ignored} below fail-on or info, not counted` : ''
+  return [
+    `Found: ${found.join('; ')}`,
+    `Status: ${colour[status](status)} (exit ${EXIT_CODES[status]}, fail-on: ${report.failOn}${ignored})`,
+  ]
 }
 
 /** Text from the audited host must not drive the terminal. */

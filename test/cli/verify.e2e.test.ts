@@ -38,7 +38,10 @@ describe('verify exit codes', () => {
     const run = await cli(['verify', '--root', seedRoot])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/^OK: 0 critical, 0 warning, 0 unknown; \d+ passed/m)
+    expect(run.stdout).toMatch(
+      /^Found: 0 critical, 0 high, 0 medium, 0 low; 0 could not be checked; \d+ passed/m,
+    )
+    expect(run.stdout).toMatch(/^Status: OK \(exit 0, fail-on: low\)$/m)
   })
 
   it('2 when a private key is readable by others, naming the path', async () => {
@@ -135,7 +138,14 @@ describe('every format for the same results', () => {
     const run = await cli(['verify', '--sample', '--format', 'nagios'])
     expect(run.code).toBe(2)
     const [first, ...rest] = run.stdout.trimEnd().split('\n')
-    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 13 critical, 19 warning \| critical=13;;;0 warning=19;;;0 /)
+    // The status word is the state; the text counts the findings by their own severity.
+    expect(first).toMatch(
+      /^PCP-HARDEN CRITICAL - 3 critical, 10 high, 12 medium, 7 low \| critical=13;;;0 warning=19;;;0 /,
+    )
+    expect(first).toContain(
+      'critical_findings=3;;;0 high_findings=10;;;0 medium_findings=12;;;0 low_findings=7;;;0',
+    )
+    expect(rest.filter((l) => l.startsWith('[HIGH] '))).toHaveLength(10)
     expect(rest).toHaveLength(32)
   })
 
