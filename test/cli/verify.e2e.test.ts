@@ -101,6 +101,42 @@ entries:
   })
 })
 
+describe('nothing to audit is not OK', () => {
+  it('an empty root exits 3 with one line saying so; --allow-empty accepts it; --profile audits it', async () => {
+    const empty = await mkdtemp(path.join(scratch, 'empty-'))
+    const run = await cli(['verify', '--root', empty, '--format', 'nagios'])
+    expect(run.code).toBe(3)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toBe(
+      `pcp-harden: error: --root ${empty}: nothing to audit: no PCP, Pulse or Proxmox component found ` +
+        '(an empty or unmounted image?); name one with --profile, or pass --allow-empty to accept an empty root\n',
+    )
+    const allowed = await cli(['verify', '--root', empty, '--allow-empty'])
+    expect(allowed.stderr).toBe('')
+    expect(allowed.code).toBe(0)
+    expect(allowed.stdout).toContain('Status: OK (exit 0')
+    // Asked for by name, the component's absence is itself what the checks report.
+    const named = await cli(['verify', '--root', empty, '--profile', 'pcp-collector', '--format', 'json'])
+    expect(named.stderr).toBe('')
+    expect(JSON.parse(named.stdout).profiles).toEqual(['pcp-collector'])
+  })
+
+  it('a root with only an unrelated tree (an unmounted mount point with a lost+found) is empty too', async () => {
+    const root = await buildTree(`
+entries:
+  - {path: /lost+found, type: dir, mode: "0700"}
+  - {path: /etc/hostname, content: "pve1\\n"}
+`)
+    try {
+      const run = await cli(['verify', '--root', root])
+      expect(run.code).toBe(3)
+      expect(run.stderr).toMatch(/nothing to audit/)
+    } finally {
+      await removeTree(root)
+    }
+  })
+})
+
 describe('the sample host built on disk reports exactly what --sample reports', () => {
   it('same results from the disk and the in-memory host', async () => {
     const fromDisk = JSON.parse((await cli(['verify', '--root', sampleRoot, '--format', 'json'])).stdout)
