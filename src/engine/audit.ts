@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import {CATALOGUE, type CatalogueEntry, findEntry} from '../checks/index.js'
 import type {Check, CheckMeta, CheckResult, Profile, Severity} from '../checks/types.js'
 import type {Host} from '../host/host.js'
@@ -68,6 +70,24 @@ async function runOne(check: Check, host: Host): Promise<CheckResult[]> {
   }
 }
 
+const DENIED = /^(?:(\/.*): )?permission denied$/
+
+/**
+ * The directory that stopped a denied read of `denied`: the first directory on its way from the
+ * root whose entry cannot be looked up (not searchable by this user), else the path itself when it
+ * is a directory (not listable), else the directory holding the unreadable file.
+ */
+export async function blockingDirectory(host: Host, denied: string): Promise<string> {
+  const parts = denied.split('/').filter(Boolean)
+  for (let i = 0; i < parts.length; i++) {
+    const parent = '/' + parts.slice(0, i).join('/')
+    const child = await host.stat('/' + parts.slice(0, i + 1).join('/'))
+    if (!child.ok) return child.missing ? path.posix.dirname(denied) : parent
+  }
+  const self = await host.stat(denied, {follow: true})
+  return self.ok && self.value.type === 'dir' ? denied : path.posix.dirname(denied)
+}
+
 /** Run the selected checks against a host and build the report every format renders. */
 export async function runAudit(host: Host, options: AuditOptions): Promise<Report> {
   const checks = options.checks ?? (await Promise.all(selectChecks(options).map((entry) => entry.load())))
@@ -103,6 +123,13 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
       results.push(result)
     }
   })
+  await Promise.all(
+    results.map(async (result) => {
+      const denied = result.status === 'error' ? DENIED.exec(result.message) : null
+      const target = denied?.[1] ?? result.path
+      if (denied && target !== undefined) result.deniedIn = await blockingDirectory(host, target)
+    }),
+  )
 
   const expired = selectsWaiverCheck(options) ? options.waivers.filter((w) => isExpired(w, options.now)) : []
   for (const w of expired) {

@@ -16,6 +16,12 @@ export interface ReportResult {
   message: string
   evidence?: string
   remediation: string
+  /**
+   * On an error that is a permission denial: the directory that stopped the reading (one the
+   * auditing user may not search or list, or the directory of an unreadable file). Text and Nagios
+   * output group such errors by it: one line per directory.
+   */
+  deniedIn?: string
   /** Present when a waiver matched: the result is shown but not counted. */
   waived?: {reason: string; expires?: string; source: string}
 }

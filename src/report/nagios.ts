@@ -1,4 +1,5 @@
 import type {Report, ReportCounts, ReportResult, SeverityCounts} from '../engine/model.js'
+import {deniedText, groupDenied, RUN_AS_ROOT} from './denied.js'
 import {escapeControl, raisedState, worstFirst} from './index.js'
 import {severityCounts} from './severities.js'
 
@@ -18,7 +19,7 @@ const SEVERITY_PERFDATA: readonly (keyof SeverityCounts)[] = ['critical', 'high'
 /**
  * Output of a Nagios/Icinga plugin (monitoring-plugins development guidelines):
  * `SERVICE STATUS - text | perfdata` on the first line, then one line per result that raised
- * the state, worst first, each tagged with its finding's severity (`[HIGH]`; `[ERROR]` for a check
+ * the state, worst first (permission errors last, one line per unreadable directory), each tagged with its finding's severity (`[HIGH]`; `[ERROR]` for a check
  * that could not run). The status word is the state; the text counts the findings by severity.
  * The caller exits with EXIT_CODES[report.summary.status].
  */
@@ -29,11 +30,13 @@ export function formatNagios(report: Report): string {
     ...SEVERITY_PERFDATA.map((s) => `${s}_findings=${report.summary.severities[s]};;;0`),
   ].join(' ')
   const head = `${report.tool.name.toUpperCase()} ${status} - ${headline(report)} | ${perfdata}`
-  const details = report.results
+  const {groups: denied, rest} = groupDenied(report.results)
+  const details = rest
     .filter((r) => raisedState(r, report.failOn) !== 'OK')
     .sort(worstFirst(report.failOn))
     .map((r) => `${tag(r)} ${r.check}${where(r)}: ${clean(r.message)}`)
-  return [head, ...details].join('\n') + '\n'
+  const unreadable = denied.map((g) => `[ERROR] ${clean(g.directory)}: ${deniedText(g)}; ${RUN_AS_ROOT}`)
+  return [head, ...details, ...unreadable].join('\n') + '\n'
 }
 
 function headline({summary: {status, counts, severities}}: Report): string {

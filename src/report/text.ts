@@ -2,6 +2,7 @@ import {Chalk, type ChalkInstance} from 'chalk'
 
 import type {Profile, Severity} from '../checks/types.js'
 import {EXIT_CODES, type NagiosStatus, type Report, type ReportResult} from '../engine/model.js'
+import {deniedText, groupDenied, RUN_AS_ROOT} from './denied.js'
 import {escapeControl, isIgnored, worstFirst} from './index.js'
 import {severityCounts} from './severities.js'
 
@@ -35,7 +36,9 @@ export function formatText(report: Report, options: TextOptions): string {
   const c = new Chalk({level: options.color ? 1 : 0})
   const verbose = options.verbose ?? false
   const lines = [c.bold(`${report.tool.name} ${report.tool.version}: audit of ${clean(report.root)}`), '']
-  for (const [heading, results] of groups(report)) {
+  // Permission errors come last, one line per directory, not one per file.
+  const {groups: denied, rest} = groupDenied(report.results)
+  for (const [heading, results] of groups(report, rest)) {
     const shown = results
       .filter((r) => r.status === 'fail' || r.status === 'error' || r.waived)
       .sort(worstFirst(report.failOn))
@@ -52,16 +55,30 @@ export function formatText(report: Report, options: TextOptions): string {
     }
     lines.push('')
   }
+  if (denied.length > 0) {
+    lines.push(c.bold.underline(`Not readable by this user (${RUN_AS_ROOT})`))
+    for (const group of denied) {
+      lines.push(
+        `${INDENT}${c.magenta(tag('error'))} ${c.cyan(clean(group.directory))}: ${deniedText(group)}`,
+      )
+      if (verbose)
+        for (const r of group.results)
+          lines.push(
+            DETAIL + c.dim(`${r.check} ${clean(r.path ?? '')}${r.line === undefined ? '' : `:${r.line}`}`),
+          )
+    }
+    lines.push('')
+  }
   lines.push(...summaryLines(report, c))
   return lines.join('\n') + '\n'
 }
 
 /** Results by the heading of their check's first profile, headings in profile order. */
-function groups(report: Report): [string, ReportResult[]][] {
+function groups(report: Report, results: ReportResult[]): [string, ReportResult[]][] {
   const order = [...Object.values(HEADINGS), OTHER]
   const profileOf = new Map(report.checks.map((check) => [check.id, check.profiles[0]]))
   const byHeading = new Map<string, ReportResult[]>()
-  for (const r of report.results) {
+  for (const r of results) {
     const profile = profileOf.get(r.check)
     const heading = profile === undefined ? OTHER : HEADINGS[profile]
     byHeading.set(heading, [...(byHeading.get(heading) ?? []), r])

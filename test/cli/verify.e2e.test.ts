@@ -101,6 +101,57 @@ entries:
   })
 })
 
+describe('unprivileged runs group permission errors by directory', () => {
+  it('one line per unreadable directory, with the hint to run as root; JSON keeps one result per file', async () => {
+    const root = await buildTree(`
+entries:
+  - {path: /etc/pcp/pmcd/pmcd.conf, mode: "0644", content: "[access]\\nallow \\"local:*\\" : all;\\n"}
+  - {path: /etc/pcp/tls, type: dir, mode: "0750"}
+  - {path: /etc/pcp/tls.conf, mode: "0644", content: "tls-cert-file = /etc/pcp/tls/server.crt\\ntls-key-file = /etc/pcp/tls/server.key\\ntls-ca-cert-file = /etc/pcp/tls/ca.crt\\n"}
+  - {path: /etc/pcp/tls/ca.crt, mode: "0644", content: "x"}
+  - {path: /etc/pcp/tls/server.crt, mode: "0644", content: "x"}
+  - {path: /etc/pcp/tls/server.key, mode: "0600", content: "x"}
+  - {path: /var/lib/pulse-sensor-proxy, type: dir, mode: "0700"}
+  - {path: /var/lib/pulse-sensor-proxy/ssh/id_ed25519, mode: "0600", content: "x"}
+  - {path: /var/lib/pulse-sensor-proxy/ssh/id_ed25519.pub, mode: "0644", content: "x"}
+`)
+    try {
+      await chmod(root, 0o755)
+      const text = await cli(['verify', '--root', root], {as: NOBODY})
+      expect(text.stderr).toBe('')
+      // What it can read is still judged: the readable files' failures set the state.
+      expect(text.code).toBe(2)
+      const lines = text.stdout.split('\n')
+      const section = lines.indexOf('Not readable by this user (run as root to audit them)')
+      expect(section).toBeGreaterThan(0)
+      const grouped = lines.slice(section + 1, lines.indexOf('', section))
+      expect(
+        grouped.map(
+          (l) => /^ {2}\[ERROR\] +(\S+): permission denied: \d+ results? not checked \(/.exec(l)?.[1],
+        ),
+      ).toEqual(['/etc/pcp/tls', '/var/lib/pulse-sensor-proxy'])
+      // No other error line anywhere: each denied file is inside its directory's line.
+      expect(lines.filter((l) => l.includes('[ERROR]'))).toHaveLength(2)
+      expect(text.stdout).not.toContain('server.key: permission denied')
+
+      const nagios = await cli(['verify', '--root', root, '--format', 'nagios'], {as: NOBODY})
+      expect(nagios.code).toBe(2)
+      const errors = nagios.stdout.split('\n').filter((l) => l.startsWith('[ERROR]'))
+      expect(errors).toHaveLength(2)
+      for (const line of errors) expect(line).toMatch(/: permission denied: .*; run as root to audit them$/)
+
+      const json = JSON.parse(
+        (await cli(['verify', '--root', root, '--format', 'json'], {as: NOBODY})).stdout,
+      )
+      const denied = json.results.filter((r: {status: string}) => r.status === 'error')
+      expect(denied.length).toBe(json.summary.counts.unknown)
+      expect(denied.length).toBeGreaterThan(2)
+    } finally {
+      await removeTree(root)
+    }
+  })
+})
+
 describe('nothing to audit is not OK', () => {
   it('an empty root exits 3 with one line saying so; --allow-empty accepts it; --profile audits it', async () => {
     const empty = await mkdtemp(path.join(scratch, 'empty-'))
