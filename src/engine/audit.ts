@@ -114,6 +114,7 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
             : r.message,
         ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
         remediation: check.remediation,
+        ...(r.status === 'fail' && r.fix !== undefined ? {fix: r.fix} : {}),
       }
       if (r.status === 'fail' || r.status === 'error') {
         const hit = matchers.find((m) => m.matches(check.id, r.path))

@@ -16,6 +16,8 @@ export interface ReportResult {
   message: string
   evidence?: string
   remediation: string
+  /** The exact command that fixes this result (see CheckResult.fix). */
+  fix?: string
   /**
    * On an error that is a permission denial: the directory that stopped the reading (one the
    * auditing user may not search or list, or the directory of an unreadable file). Text and Nagios

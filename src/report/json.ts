@@ -55,6 +55,7 @@ export function formatJson(report: Report): string {
       message: r.message,
       ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
       remediation: r.remediation,
+      ...(r.fix === undefined ? {} : {fix: r.fix}),
       ...(r.waived === undefined ? {} : {waived: waiver(r.waived)}),
     })),
   }

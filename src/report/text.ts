@@ -107,7 +107,7 @@ function problem(r: ReportResult, report: Report, c: ChalkInstance, verbose: boo
     const until = expires === undefined ? '' : `until ${clean(expires)}, `
     lines.push(DETAIL + c.gray(`waived: ${clean(reason)} (${until}${clean(source)})`))
   } else if (r.status === 'fail') {
-    lines.push(...block('fix: ', r.remediation, c))
+    lines.push(...block('fix: ', r.fix ?? r.remediation, c))
   }
   return lines
 }

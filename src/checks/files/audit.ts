@@ -1,10 +1,12 @@
 import type {Host} from '../../host/host.js'
+import {chownChmod} from '../fix.js'
 import type {Check, CheckMeta, CheckResult} from '../types.js'
 import {
   type Concern,
   describe,
   evaluate,
   type Finding,
+  formatMode,
   type Observed,
   type PathRule,
   type Role,
@@ -56,6 +58,18 @@ export function observeComponent(host: Host, component: Component): Promise<Obse
   return pending
 }
 
+/**
+ * The exact command that gives a path its recommended owner and mode. None for a path of the wrong
+ * type, one reached through a symlink (which file to change is the admin's call), or one under
+ * /run, which the service manager recreates at each start (its unit's setting is the fix).
+ */
+function modeFix(o: Extract<Observation, {state: 'present'}>, finding: Finding): string | undefined {
+  if (finding.concern === 'wrong-type' || o.observed.via !== undefined || o.rule.path.startsWith('/run/'))
+    return undefined
+  const {rule} = o
+  return chownChmod(rule.path, rule.owners[0] ?? 'root', rule.groups[0] ?? 'root', formatMode(rule.mode))
+}
+
 const ABSENT: Record<Component, string> = {
   pcp: 'no PCP configuration or logs under the root',
   proxy: `neither ${PROXY_STATE_DIR} nor ${PROXY_RUNTIME_DIR} is present`,
@@ -85,7 +99,14 @@ export function fileModeCheck(
         const evidence = describe(o.observed) + (o.observed.via ? ` (${o.observed.via})` : '')
         const failing = o.findings.filter((f) => scope.concerns.includes(f.concern))
         for (const finding of failing) {
-          results.push({status: 'fail', path: o.rule.path, message: finding.message, evidence})
+          const fix = modeFix(o, finding)
+          results.push({
+            status: 'fail',
+            path: o.rule.path,
+            message: finding.message,
+            evidence,
+            ...(fix === undefined ? {} : {fix}),
+          })
         }
         if (failing.length === 0) results.push({status: 'pass', path: o.rule.path, message: 'ok', evidence})
       }
