@@ -8,6 +8,8 @@ export interface Finding {
   line?: number
   message: string
   evidence?: string
+  /** The exact command that fixes it (CheckResult.fix). */
+  fix?: string
   /** The check could not decide (a file it cannot read): an error result (UNKNOWN), not a failure. */
   undecided?: boolean
 }
@@ -43,6 +45,7 @@ export function familyCheck<T>(
           ...(f.line === undefined ? {} : {line: f.line}),
           message: f.message,
           ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
+          ...(f.fix === undefined || f.undecided ? {} : {fix: f.fix}),
         }))
       if (results.length === 0) results.push({status: 'pass', ...pass(analysis)})
       return results
