@@ -38,3 +38,13 @@ export function chownChmod(path: string, owner: string, group: string, mode: str
   const p = shellQuote(path)
   return `chown ${shellQuote(`${owner}:${group}`)} ${p} && chmod ${mode} ${p}`
 }
+
+/**
+ * Rewrite line `line` of `file` to `replacement` (keeping its indentation), but only if that line
+ * still sets `key` (`key:` or `key=`), so a fix run twice, or after the file changed, edits nothing else.
+ */
+export function sedSetKeyLine(file: string, line: number, key: string, replacement: string): string {
+  const guard = `\\|^[[:space:]]*${literalBre(key)}[[:space:]]*[:=]|`
+  const script = `${line}{${guard}s|^\\([[:space:]]*\\).*$|\\1${literalReplacement(replacement)}|;}`
+  return `sed -i ${shellQuote(script)} ${shellQuote(file)}`
+}
