@@ -10,7 +10,7 @@ export interface Finding {
   evidence?: string
   /** Set when it differs from the check's severity: who can exploit this finding decides it. */
   severity?: Severity
-  /** The exact command that removes this finding, for the path and values found. */
+  /** The exact command that fixes it (CheckResult.fix). */
   fix?: string
   /** The check could not decide (a file it cannot read): an error result (UNKNOWN), not a failure. */
   undecided?: boolean

@@ -39,7 +39,13 @@ export interface CheckResult {
   evidence?: string
   /** This failure's severity, when it differs from the check's (who can exploit this path, and what they gain). */
   severity?: Severity
-  /** The exact command that removes this failure, for the path and values found (shown instead of the remediation). */
+  /**
+   * On a failure: the exact shell command that fixes this result, for the path and values found,
+   * e.g. `chmod 0600 /var/lib/pulse-sensor-proxy/ssh/id_ed25519`. Absolute host paths; run as root
+   * on the audited machine. Absent when the fix needs a choice only the admin can make (an address,
+   * a subnet): the check's remediation says what to decide. A test applies each one to the tree it
+   * came from and requires the finding gone and no new failure.
+   */
   fix?: string
 }
 

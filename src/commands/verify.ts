@@ -17,12 +17,14 @@ export default class Verify extends BaseCommand<typeof Verify> {
   static override description =
     'Runs every check that applies to the components found under --root (or to --profile), and reports ' +
     'the results as text, JSON, Nagios plugin output, SARIF or JUnit. Exit code: 0 OK, 1 WARNING, ' +
-    '2 CRITICAL, 3 UNKNOWN (a check could not run, or bad input).'
+    '2 CRITICAL, 3 UNKNOWN (a check could not run, bad input, or nothing to audit: no component found ' +
+    'under --root and no --profile, unless --allow-empty).'
   static override examples = [
     '<%= config.bin %> verify --sample',
     '<%= config.bin %> verify --root /mnt/image --format json --output report.json',
     '<%= config.bin %> verify --format nagios --fail-on medium',
     '<%= config.bin %> verify --profile pulse-proxy --skip PSP-FILE-005',
+    '<%= config.bin %> verify --root /mnt/image --allow-empty',
   ]
 
   static override flags = {
@@ -31,6 +33,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
       description: 'Audit for these components instead of detecting them (repeatable)',
       options: [...PROFILES],
       multiple: true,
+    }),
+    'allow-empty': Flags.boolean({
+      description:
+        'Accept a root where no component is found (an empty tree on purpose): report OK instead of UNKNOWN',
+      default: false,
     }),
     check: Flags.string({description: 'Run only this check id (repeatable)', multiple: true}),
     skip: Flags.string({description: 'Do not run this check id (repeatable)', multiple: true}),
@@ -47,6 +54,12 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const host = sample ? await sample.sampleHost() : await this.diskHost()
     const profiles: Profile[] =
       (flags.profile as Profile[] | undefined) ?? (await detectProfiles(host)).map((d) => d.profile)
+    // An empty or unmounted image has nothing to audit: that is not a clean bill of health.
+    if (profiles.length === 0 && !flags['allow-empty'])
+      throw new InputError(
+        `--root ${flags.root}: nothing to audit: no PCP, Pulse or Proxmox component found (an empty or ` +
+          'unmounted image?); name one with --profile, or pass --allow-empty to accept an empty root',
+      )
     const report = await runAudit(host, {
       rootLabel: sample ? sample.SAMPLE_LABEL : flags.root,
       profiles,

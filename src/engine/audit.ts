@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import {CATALOGUE, type CatalogueEntry, findEntry} from '../checks/index.js'
 import type {Check, CheckMeta, CheckResult, Profile, Severity} from '../checks/types.js'
 import type {Host} from '../host/host.js'
@@ -27,16 +29,30 @@ function meta(check: Check | CheckMeta): CheckMeta {
   return {id, title, severity, profiles, tags, rationale, remediation, reference, example}
 }
 
-/** The catalogue entries a run selects; unknown ids are bad input. */
-export function selectChecks(options: Pick<AuditOptions, 'profiles' | 'only' | 'skip'>): CatalogueEntry[] {
+type Selection = Pick<AuditOptions, 'profiles' | 'only' | 'skip'>
+
+/** The ids --check and --skip name, canonical; an id that is neither in the catalogue nor the engine's is bad input. */
+function resolveIds(options: Selection): {only: string[]; skip: Set<string>} {
   const resolve = (ids: string[] | undefined, flag: string) =>
     (ids ?? []).map((id) => {
+      if (id.toUpperCase() === EXPIRED_WAIVER.id) return EXPIRED_WAIVER.id
       const found = findEntry(id)
       if (!found) throw new InputError(`--${flag} ${id}: no such check (see: pcp-harden checks list)`)
       return found.id
     })
-  const only = resolve(options.only, 'check')
-  const skip = new Set(resolve(options.skip, 'skip'))
+  return {only: resolve(options.only, 'check'), skip: new Set(resolve(options.skip, 'skip'))}
+}
+
+/** Whether the engine's own check (expired waivers) runs: like any other, --check and --skip select it. */
+export function selectsWaiverCheck(options: Selection): boolean {
+  const {only, skip} = resolveIds(options)
+  if (skip.has(EXPIRED_WAIVER.id)) return false
+  return only.length === 0 || only.includes(EXPIRED_WAIVER.id)
+}
+
+/** The catalogue entries a run selects; unknown ids are bad input. */
+export function selectChecks(options: Selection): CatalogueEntry[] {
+  const {only, skip} = resolveIds(options)
   return CATALOGUE.filter((entry) => {
     if (skip.has(entry.id)) return false
     if (only.length > 0) return only.includes(entry.id)
@@ -52,6 +68,24 @@ async function runOne(check: Check, host: Host): Promise<CheckResult[]> {
     const text = error instanceof Error ? error.message : String(error)
     return [{status: 'error', message: `the check could not run: ${text}`}]
   }
+}
+
+const DENIED = /^(?:(\/.*): )?permission denied$/
+
+/**
+ * The directory that stopped a denied read of `denied`: the first directory on its way from the
+ * root whose entry cannot be looked up (not searchable by this user), else the path itself when it
+ * is a directory (not listable), else the directory holding the unreadable file.
+ */
+export async function blockingDirectory(host: Host, denied: string): Promise<string> {
+  const parts = denied.split('/').filter(Boolean)
+  for (let i = 0; i < parts.length; i++) {
+    const parent = '/' + parts.slice(0, i).join('/')
+    const child = await host.stat('/' + parts.slice(0, i + 1).join('/'))
+    if (!child.ok) return child.missing ? path.posix.dirname(denied) : parent
+  }
+  const self = await host.stat(denied, {follow: true})
+  return self.ok && self.value.type === 'dir' ? denied : path.posix.dirname(denied)
 }
 
 /** Run the selected checks against a host and build the report every format renders. */
@@ -79,8 +113,8 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
             ? r.message.slice(r.path.length + 2)
             : r.message,
         ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
-        remediation: r.fix ?? check.remediation,
-        ...(r.fix === undefined ? {} : {fix: r.fix}),
+        remediation: check.remediation,
+        ...(r.status === 'fail' && r.fix !== undefined ? {fix: r.fix} : {}),
       }
       if (r.status === 'fail' || r.status === 'error') {
         const hit = matchers.find((m) => m.matches(check.id, r.path))
@@ -90,8 +124,15 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
       results.push(result)
     }
   })
+  await Promise.all(
+    results.map(async (result) => {
+      const denied = result.status === 'error' ? DENIED.exec(result.message) : null
+      const target = denied?.[1] ?? result.path
+      if (denied && target !== undefined) result.deniedIn = await blockingDirectory(host, target)
+    }),
+  )
 
-  const expired = options.waivers.filter((w) => isExpired(w, options.now))
+  const expired = selectsWaiverCheck(options) ? options.waivers.filter((w) => isExpired(w, options.now)) : []
   for (const w of expired) {
     results.push({
       check: EXPIRED_WAIVER.id,

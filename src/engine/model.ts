@@ -16,8 +16,14 @@ export interface ReportResult {
   message: string
   evidence?: string
   remediation: string
-  /** The exact command that removes this failure (then also its remediation), for `verify --fix` and replays. */
+  /** The exact command that fixes this result (see CheckResult.fix). */
   fix?: string
+  /**
+   * On an error that is a permission denial: the directory that stopped the reading (one the
+   * auditing user may not search or list, or the directory of an unreadable file). Text and Nagios
+   * output group such errors by it: one line per directory.
+   */
+  deniedIn?: string
   /** Present when a waiver matched: the result is shown but not counted. */
   waived?: {reason: string; expires?: string; source: string}
 }
@@ -34,6 +40,12 @@ export interface ReportCounts {
   waived: number
 }
 
+/**
+ * Unwaived failures by their check's severity: what was found, apart from the state it raises
+ * (failures below --fail-on and of info checks are counted here too).
+ */
+export type SeverityCounts = Record<Severity, number>
+
 export interface Report {
   tool: {name: string; version: string}
   /** The audited root as given (`/`, a directory, or `<sample>` for the bundled sample host (`--sample`)). */
@@ -43,5 +55,5 @@ export interface Report {
   /** Metadata of every check that produced a result, in catalogue order. */
   checks: CheckMeta[]
   results: ReportResult[]
-  summary: {status: NagiosStatus; counts: ReportCounts}
+  summary: {status: NagiosStatus; counts: ReportCounts; severities: SeverityCounts}
 }

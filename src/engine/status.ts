@@ -1,5 +1,5 @@
 import {type Severity, severityRank} from '../checks/types.js'
-import type {NagiosStatus, ReportCounts, ReportResult} from './model.js'
+import type {NagiosStatus, ReportCounts, ReportResult, SeverityCounts} from './model.js'
 
 /**
  * The Nagios state one result raises: errors are UNKNOWN, critical/high failures CRITICAL,
@@ -17,11 +17,20 @@ export function raisedState(
   return result.severity === 'critical' || result.severity === 'high' ? 'CRITICAL' : 'WARNING'
 }
 
+/** Unwaived failures by severity, whether or not they raise the state. */
+export function countSeverities(
+  results: Pick<ReportResult, 'status' | 'severity' | 'waived'>[],
+): SeverityCounts {
+  const severities: SeverityCounts = {critical: 0, high: 0, medium: 0, low: 0, info: 0}
+  for (const r of results) if (r.status === 'fail' && !r.waived) severities[r.severity]++
+  return severities
+}
+
 /** The counts and the overall state; precedence CRITICAL > WARNING > UNKNOWN > OK. */
 export function summarize(
   results: ReportResult[],
   failOn: Severity,
-): {status: NagiosStatus; counts: ReportCounts} {
+): {status: NagiosStatus; counts: ReportCounts; severities: SeverityCounts} {
   const counts: ReportCounts = {
     critical: 0,
     warning: 0,
@@ -43,5 +52,5 @@ export function summarize(
   }
   const status: NagiosStatus =
     counts.critical > 0 ? 'CRITICAL' : counts.warning > 0 ? 'WARNING' : counts.unknown > 0 ? 'UNKNOWN' : 'OK'
-  return {status, counts}
+  return {status, counts, severities: countSeverities(results)}
 }

@@ -5,6 +5,7 @@ import {
   type Report,
   type ReportCounts,
   type ReportResult,
+  type SeverityCounts,
 } from '../engine/model.js'
 
 /**
@@ -16,7 +17,7 @@ export interface JsonReport {
   root: string
   profiles: Profile[]
   failOn: Severity
-  summary: {status: NagiosStatus; exitCode: number; counts: ReportCounts}
+  summary: {status: NagiosStatus; exitCode: number; counts: ReportCounts; severities: SeverityCounts}
   results: JsonResult[]
 }
 
@@ -42,6 +43,7 @@ export function formatJson(report: Report): string {
         skipped: counts.skipped,
         waived: counts.waived,
       },
+      severities: {...report.summary.severities},
     },
     results: report.results.map((r) => ({
       check: r.check,

@@ -88,7 +88,11 @@ function testCase({check, name, outcome}: TestCase, report: Report): string[] {
       const type = outcome.kind === 'failure' ? first.severity : 'error'
       const body = [
         ...outcome.results.map((r) => details(r, report)),
-        ...(outcome.kind === 'failure' ? [`fix: ${first.remediation}`] : []),
+        ...(outcome.kind === 'failure'
+          ? outcome.results.some((r) => r.fix !== undefined)
+            ? outcome.results.map((r) => `fix: ${r.fix ?? r.remediation}`)
+            : [`fix: ${first.remediation}`]
+          : []),
       ].join('\n\n')
       return [
         `${open}>`,

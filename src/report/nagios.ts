@@ -1,5 +1,7 @@
-import type {Report, ReportCounts, ReportResult} from '../engine/model.js'
+import type {Report, ReportCounts, ReportResult, SeverityCounts} from '../engine/model.js'
+import {deniedText, groupDenied, RUN_AS_ROOT} from './denied.js'
 import {escapeControl, raisedState, worstFirst} from './index.js'
+import {severityCounts} from './severities.js'
 
 const PERFDATA: readonly (keyof ReportCounts)[] = [
   'critical',
@@ -11,24 +13,34 @@ const PERFDATA: readonly (keyof ReportCounts)[] = [
   'ignored',
 ]
 
+/** Findings by severity, after the state counts: `critical_findings=3;;;0 high_findings=10;;;0 ...`. */
+const SEVERITY_PERFDATA: readonly (keyof SeverityCounts)[] = ['critical', 'high', 'medium', 'low', 'info']
+
 /**
  * Output of a Nagios/Icinga plugin (monitoring-plugins development guidelines):
  * `SERVICE STATUS - text | perfdata` on the first line, then one line per result that raised
- * the state, worst first. The caller exits with EXIT_CODES[report.summary.status].
+ * the state, worst first (permission errors last, one line per unreadable directory), each tagged with its finding's severity (`[HIGH]`; `[ERROR]` for a check
+ * that could not run). The status word is the state; the text counts the findings by severity.
+ * The caller exits with EXIT_CODES[report.summary.status].
  */
 export function formatNagios(report: Report): string {
   const {status, counts} = report.summary
-  const perfdata = PERFDATA.map((label) => `${label}=${counts[label]};;;0`).join(' ')
+  const perfdata = [
+    ...PERFDATA.map((label) => `${label}=${counts[label]};;;0`),
+    ...SEVERITY_PERFDATA.map((s) => `${s}_findings=${report.summary.severities[s]};;;0`),
+  ].join(' ')
   const head = `${report.tool.name.toUpperCase()} ${status} - ${headline(report)} | ${perfdata}`
-  const details = report.results
+  const {groups: denied, rest} = groupDenied(report.results)
+  const details = rest
     .filter((r) => raisedState(r, report.failOn) !== 'OK')
     .sort(worstFirst(report.failOn))
-    .map((r) => `[${raisedState(r, report.failOn)}] ${r.check}${where(r)}: ${clean(r.message)}`)
-  return [head, ...details].join('\n') + '\n'
+    .map((r) => `${tag(r)} ${r.check}${where(r)}: ${clean(r.message)}`)
+  const unreadable = denied.map((g) => `[ERROR] ${clean(g.directory)}: ${deniedText(g)}; ${RUN_AS_ROOT}`)
+  return [head, ...details, ...unreadable].join('\n') + '\n'
 }
 
-function headline({summary: {status, counts}}: Report): string {
-  const failures = `${counts.critical} critical, ${counts.warning} warning`
+function headline({summary: {status, counts, severities}}: Report): string {
+  const failures = severityCounts(severities)
   const unknown = `${plural(counts.unknown, 'check')} could not run`
   switch (status) {
     case 'OK': {
@@ -42,6 +54,11 @@ function headline({summary: {status, counts}}: Report): string {
     default:
       return counts.unknown > 0 ? `${failures}, ${unknown}` : failures
   }
+}
+
+/** A result's own severity, not the state it raised; an error has none. */
+function tag(result: ReportResult): string {
+  return result.status === 'error' ? '[ERROR]' : `[${result.severity.toUpperCase()}]`
 }
 
 function where(result: ReportResult): string {

@@ -1,8 +1,10 @@
 import {Chalk, type ChalkInstance} from 'chalk'
 
 import type {Profile, Severity} from '../checks/types.js'
-import type {NagiosStatus, Report, ReportResult} from '../engine/model.js'
+import {EXIT_CODES, type NagiosStatus, type Report, type ReportResult} from '../engine/model.js'
+import {deniedText, groupDenied, RUN_AS_ROOT} from './denied.js'
 import {escapeControl, isIgnored, worstFirst} from './index.js'
+import {severityCounts} from './severities.js'
 
 export interface TextOptions {
   color: boolean
@@ -35,7 +37,9 @@ export function formatText(report: Report, options: TextOptions): string {
   const c = new Chalk({level: options.color ? 1 : 0})
   const verbose = options.verbose ?? false
   const lines = [c.bold(`${report.tool.name} ${report.tool.version}: audit of ${clean(report.root)}`), '']
-  for (const [heading, results] of groups(report)) {
+  // Permission errors come last, one line per directory, not one per file.
+  const {groups: denied, rest} = groupDenied(report.results)
+  for (const [heading, results] of groups(report, rest)) {
     const shown = results
       .filter((r) => r.status === 'fail' || r.status === 'error' || r.waived)
       .sort(worstFirst(report.failOn))
@@ -52,16 +56,30 @@ export function formatText(report: Report, options: TextOptions): string {
     }
     lines.push('')
   }
-  lines.push(summaryLine(report, c))
+  if (denied.length > 0) {
+    lines.push(c.bold.underline(`Not readable by this user (${RUN_AS_ROOT})`))
+    for (const group of denied) {
+      lines.push(
+        `${INDENT}${c.magenta(tag('error'))} ${c.cyan(clean(group.directory))}: ${deniedText(group)}`,
+      )
+      if (verbose)
+        for (const r of group.results)
+          lines.push(
+            DETAIL + c.dim(`${r.check} ${clean(r.path ?? '')}${r.line === undefined ? '' : `:${r.line}`}`),
+          )
+    }
+    lines.push('')
+  }
+  lines.push(...summaryLines(report, c))
   return lines.join('\n') + '\n'
 }
 
 /** Results by the heading of their check's first profile, headings in profile order. */
-function groups(report: Report): [string, ReportResult[]][] {
+function groups(report: Report, results: ReportResult[]): [string, ReportResult[]][] {
   const order = [...Object.values(HEADINGS), OTHER]
   const profileOf = new Map(report.checks.map((check) => [check.id, check.profiles[0]]))
   const byHeading = new Map<string, ReportResult[]>()
-  for (const r of report.results) {
+  for (const r of results) {
     const profile = profileOf.get(r.check)
     const heading = profile === undefined ? OTHER : HEADINGS[profile]
     byHeading.set(heading, [...(byHeading.get(heading) ?? []), r])
@@ -90,7 +108,7 @@ function problem(r: ReportResult, report: Report, c: ChalkInstance, verbose: boo
     const until = expires === undefined ? '' : `until ${clean(expires)}, `
     lines.push(DETAIL + c.gray(`waived: ${clean(reason)} (${until}${clean(source)})`))
   } else if (r.status === 'fail') {
-    lines.push(...block('fix: ', r.remediation, c))
+    lines.push(...block('fix: ', r.fix ?? r.remediation, c))
   }
   return lines
 }
@@ -123,7 +141,11 @@ function severityTag(severity: Severity, c: ChalkInstance): string {
   return colour[severity](tag(severity))
 }
 
-function summaryLine(report: Report, c: ChalkInstance): string {
+/**
+ * Two lines: what was found, by severity (unwaived failures, whatever state they raise), then the
+ * Nagios state the run exits with and what decided it.
+ */
+function summaryLines(report: Report, c: ChalkInstance): string[] {
   const {status, counts} = report.summary
   const colour: Record<NagiosStatus, ChalkInstance> = {
     OK: c.green.bold,
@@ -131,11 +153,16 @@ function summaryLine(report: Report, c: ChalkInstance): string {
     CRITICAL: c.red.bold,
     UNKNOWN: c.magenta.bold,
   }
-  const ignored = counts.ignored > 0 ? `, ${counts.ignored} ignored` : ''
-  return (
-    `${colour[status](status)}: ${counts.critical} critical, ${counts.warning} warning, ${counts.unknown} unknown; ` +
-    `${counts.passed} passed, ${counts.skipped} skipped, ${counts.waived} waived${ignored} (fail-on: ${report.failOn})`
-  )
+  const found = [
+    severityCounts(report.summary.severities),
+    `${counts.unknown} could not be checked`,
+    `${counts.passed} passed, ${counts.skipped} skipped, ${counts.waived} waived`,
+  ]
+  const ignored = counts.ignored > 0 ? `; ${counts.ignored} below fail-on or info, not counted` : ''
+  return [
+    `Found: ${found.join('; ')}`,
+    `Status: ${colour[status](status)} (exit ${EXIT_CODES[status]}, fail-on: ${report.failOn}${ignored})`,
+  ]
 }
 
 /** Text from the audited host must not drive the terminal. */

@@ -39,7 +39,10 @@ describe('verify exit codes', () => {
     const run = await cli(['verify', '--root', seedRoot, '--skip', 'PULSE-LEGACY-001'])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(0)
-    expect(run.stdout).toMatch(/^OK: 0 critical, 0 warning, 0 unknown; \d+ passed/m)
+    expect(run.stdout).toMatch(
+      /^Found: 0 critical, 0 high, 0 medium, 0 low; 0 could not be checked; \d+ passed/m,
+    )
+    expect(run.stdout).toMatch(/^Status: OK \(exit 0, fail-on: low\)$/m)
   })
 
   it('2 when a private key is readable by others, naming the path', async () => {
@@ -103,6 +106,93 @@ entries:
   })
 })
 
+describe('unprivileged runs group permission errors by directory', () => {
+  it('one line per unreadable directory, with the hint to run as root; JSON keeps one result per file', async () => {
+    const root = await buildTree(`
+entries:
+  - {path: /etc/pcp/pmcd/pmcd.conf, mode: "0644", content: "[access]\\nallow \\"local:*\\" : all;\\n"}
+  - {path: /etc/pcp/tls, type: dir, mode: "0750"}
+  - {path: /etc/pcp/tls.conf, mode: "0644", content: "tls-cert-file = /etc/pcp/tls/server.crt\\ntls-key-file = /etc/pcp/tls/server.key\\ntls-ca-cert-file = /etc/pcp/tls/ca.crt\\n"}
+  - {path: /etc/pcp/tls/ca.crt, mode: "0644", content: "x"}
+  - {path: /etc/pcp/tls/server.crt, mode: "0644", content: "x"}
+  - {path: /etc/pcp/tls/server.key, mode: "0600", content: "x"}
+  - {path: /var/lib/pulse-sensor-proxy, type: dir, mode: "0700"}
+  - {path: /var/lib/pulse-sensor-proxy/ssh/id_ed25519, mode: "0600", content: "x"}
+  - {path: /var/lib/pulse-sensor-proxy/ssh/id_ed25519.pub, mode: "0644", content: "x"}
+`)
+    try {
+      await chmod(root, 0o755)
+      const text = await cli(['verify', '--root', root], {as: NOBODY})
+      expect(text.stderr).toBe('')
+      // What it can read is still judged: the readable files' failures set the state.
+      expect(text.code).toBe(2)
+      const lines = text.stdout.split('\n')
+      const section = lines.indexOf('Not readable by this user (run as root to audit them)')
+      expect(section).toBeGreaterThan(0)
+      const grouped = lines.slice(section + 1, lines.indexOf('', section))
+      expect(
+        grouped.map(
+          (l) => /^ {2}\[ERROR\] +(\S+): permission denied: \d+ results? not checked \(/.exec(l)?.[1],
+        ),
+      ).toEqual(['/etc/pcp/tls', '/var/lib/pulse-sensor-proxy'])
+      // No other error line anywhere: each denied file is inside its directory's line.
+      expect(lines.filter((l) => l.includes('[ERROR]'))).toHaveLength(2)
+      expect(text.stdout).not.toContain('server.key: permission denied')
+
+      const nagios = await cli(['verify', '--root', root, '--format', 'nagios'], {as: NOBODY})
+      expect(nagios.code).toBe(2)
+      const errors = nagios.stdout.split('\n').filter((l) => l.startsWith('[ERROR]'))
+      expect(errors).toHaveLength(2)
+      for (const line of errors) expect(line).toMatch(/: permission denied: .*; run as root to audit them$/)
+
+      const json = JSON.parse(
+        (await cli(['verify', '--root', root, '--format', 'json'], {as: NOBODY})).stdout,
+      )
+      const denied = json.results.filter((r: {status: string}) => r.status === 'error')
+      expect(denied.length).toBe(json.summary.counts.unknown)
+      expect(denied.length).toBeGreaterThan(2)
+    } finally {
+      await removeTree(root)
+    }
+  })
+})
+
+describe('nothing to audit is not OK', () => {
+  it('an empty root exits 3 with one line saying so; --allow-empty accepts it; --profile audits it', async () => {
+    const empty = await mkdtemp(path.join(scratch, 'empty-'))
+    const run = await cli(['verify', '--root', empty, '--format', 'nagios'])
+    expect(run.code).toBe(3)
+    expect(run.stdout).toBe('')
+    expect(run.stderr).toBe(
+      `pcp-harden: error: --root ${empty}: nothing to audit: no PCP, Pulse or Proxmox component found ` +
+        '(an empty or unmounted image?); name one with --profile, or pass --allow-empty to accept an empty root\n',
+    )
+    const allowed = await cli(['verify', '--root', empty, '--allow-empty'])
+    expect(allowed.stderr).toBe('')
+    expect(allowed.code).toBe(0)
+    expect(allowed.stdout).toContain('Status: OK (exit 0')
+    // Asked for by name, the component's absence is itself what the checks report.
+    const named = await cli(['verify', '--root', empty, '--profile', 'pcp-collector', '--format', 'json'])
+    expect(named.stderr).toBe('')
+    expect(JSON.parse(named.stdout).profiles).toEqual(['pcp-collector'])
+  })
+
+  it('a root with only an unrelated tree (an unmounted mount point with a lost+found) is empty too', async () => {
+    const root = await buildTree(`
+entries:
+  - {path: /lost+found, type: dir, mode: "0700"}
+  - {path: /etc/hostname, content: "pve1\\n"}
+`)
+    try {
+      const run = await cli(['verify', '--root', root])
+      expect(run.code).toBe(3)
+      expect(run.stderr).toMatch(/nothing to audit/)
+    } finally {
+      await removeTree(root)
+    }
+  })
+})
+
 describe('the sample host built on disk reports exactly what --sample reports', () => {
   it('same results from the disk and the in-memory host', async () => {
     const fromDisk = JSON.parse((await cli(['verify', '--root', sampleRoot, '--format', 'json'])).stdout)
@@ -146,8 +236,15 @@ describe('every format for the same results', () => {
     const run = await cli(['verify', '--sample', '--format', 'nagios'])
     expect(run.code).toBe(2)
     const [first, ...rest] = run.stdout.trimEnd().split('\n')
-    expect(first).toMatch(/^PCP-HARDEN CRITICAL - 13 critical, 24 warning \| critical=13;;;0 warning=24;;;0 /)
-    expect(rest).toHaveLength(37)
+    // The status word is the state; the text counts the findings by their own severity.
+    expect(first).toMatch(
+      /^PCP-HARDEN CRITICAL - 3 critical, 10 high, 12 medium, 7 low \| critical=13;;;0 warning=19;;;0 /,
+    )
+    expect(first).toContain(
+      'critical_findings=3;;;0 high_findings=10;;;0 medium_findings=12;;;0 low_findings=7;;;0',
+    )
+    expect(rest.filter((l) => l.startsWith('[HIGH] '))).toHaveLength(10)
+    expect(rest).toHaveLength(32)
   })
 
   it('sarif and junit are produced with the same exit code', async () => {

@@ -144,6 +144,24 @@ describe('runAudit with waivers', () => {
     expect(report.checks.map((c) => c.id)).toContain('PCPH-WAIVER-001')
   })
 
+  it('--check selects exactly the named checks: the expired-waiver check only when named', async () => {
+    const expiredYaml = '- {check: PSP-FILE-001, reason: lab, expires: 2026-11-22}\n'
+    const ids = (report: {results: ReportResult[]}) => [...new Set(report.results.map((r) => r.check))]
+    const onlyFile = await runAudit(host(), {...options(expiredYaml), only: ['PSP-FILE-001']})
+    expect(ids(onlyFile)).toEqual(['PSP-FILE-001'])
+    expect(onlyFile.checks.map((c) => c.id)).toEqual(['PSP-FILE-001'])
+    const onlyWaiver = await runAudit(host(), {...options(expiredYaml), only: ['pcph-waiver-001']})
+    expect(ids(onlyWaiver)).toEqual(['PCPH-WAIVER-001'])
+    const both = await runAudit(host(), {...options(expiredYaml), only: ['PSP-FILE-001', 'PCPH-WAIVER-001']})
+    expect(ids(both)).toEqual(['PSP-FILE-001', 'PCPH-WAIVER-001'])
+    const skipped = await runAudit(host(), {...options(expiredYaml), skip: ['PCPH-WAIVER-001']})
+    expect(ids(skipped)).not.toContain('PCPH-WAIVER-001')
+    // The expired waiver still does not apply when its check is not run.
+    expect(
+      skipped.results.find((r) => r.check === 'PSP-FILE-001' && r.status === 'fail')?.waived,
+    ).toBeUndefined()
+  })
+
   it('a check that throws becomes an error result (UNKNOWN), not a crash', async () => {
     const broken = new Host({
       description: 'broken',

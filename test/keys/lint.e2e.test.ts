@@ -42,15 +42,13 @@ describe('keys lint', () => {
   it("passes the doc's proxy line: OK", async () => {
     const run = await cli(['keys', 'lint', file('doc')])
     expect(run).toMatchObject({code: 0, stderr: ''})
-    expect(run.stdout).toContain('OK: 0 critical, 0 warning')
+    expect(run.stdout).toContain('Status: OK (exit 0')
   })
 
   it("fails the installer's line without from= (CRITICAL) and the RPC's unquoted line (WARNING)", async () => {
     const installer = await cli(['keys', 'lint', file('installer'), '--format', 'nagios'])
     expect(installer.code).toBe(2)
-    expect(installer.stdout).toMatch(
-      /^\[CRITICAL\] PSP-KEYS-001 .*installer:1: the proxy's key has no from=/m,
-    )
+    expect(installer.stdout).toMatch(/^\[HIGH\] PSP-KEYS-001 .*installer:1: the proxy's key has no from=/m)
     const rpc = await cli(['keys', 'lint', file('rpc'), '--format', 'json'])
     expect(rpc.code).toBe(1)
     expect(failures(rpc.stdout)).toEqual(['PSP-KEYS-004:1'])

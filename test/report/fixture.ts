@@ -1,5 +1,11 @@
 import type {CheckMeta, Severity} from '../../src/checks/types.js'
-import type {NagiosStatus, Report, ReportCounts, ReportResult} from '../../src/engine/model.js'
+import type {
+  NagiosStatus,
+  Report,
+  ReportCounts,
+  ReportResult,
+  SeverityCounts,
+} from '../../src/engine/model.js'
 
 /** A message quoting hostile config content: perfdata pipe, markup, quotes and a raw ESC. */
 export const NASTY_MESSAGE =
@@ -197,6 +203,8 @@ export function reportOf(results: ReportResult[], failOn: Severity = 'low'): Rep
   }
   const status: NagiosStatus =
     counts.critical > 0 ? 'CRITICAL' : counts.warning > 0 ? 'WARNING' : counts.unknown > 0 ? 'UNKNOWN' : 'OK'
+  const severities: SeverityCounts = {critical: 0, high: 0, medium: 0, low: 0, info: 0}
+  for (const r of results) if (r.status === 'fail' && !r.waived) severities[r.severity] += 1
   const ran = new Set(results.map((r) => r.check))
   return {
     tool: {name: 'pcp-harden', version: '0.1.0'},
@@ -205,7 +213,7 @@ export function reportOf(results: ReportResult[], failOn: Severity = 'low'): Rep
     failOn,
     checks: checks.filter((c) => ran.has(c.id)),
     results,
-    summary: {status, counts},
+    summary: {status, counts, severities},
   }
 }
 

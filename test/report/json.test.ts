@@ -31,7 +31,8 @@ describe('formatJson', () => {
 
   it('keeps the documented key order', () => {
     expect(Object.keys(json)).toEqual(['tool', 'root', 'profiles', 'failOn', 'summary', 'results'])
-    expect(Object.keys(json.summary)).toEqual(['status', 'exitCode', 'counts'])
+    expect(Object.keys(json.summary)).toEqual(['status', 'exitCode', 'counts', 'severities'])
+    expect(Object.keys(json.summary.severities)).toEqual(['critical', 'high', 'medium', 'low', 'info'])
     const full = json.results.find((r: {check: string}) => r.check === 'PCP-ACCESS-002')
     expect(Object.keys(full)).toEqual([
       'check',
@@ -55,7 +56,12 @@ describe('formatJson', () => {
   })
 
   it('carries the summary with the exit code of its status', () => {
-    expect(json.summary).toEqual({status: 'CRITICAL', exitCode: 2, counts: report.summary.counts})
+    expect(json.summary).toEqual({
+      status: 'CRITICAL',
+      exitCode: 2,
+      counts: report.summary.counts,
+      severities: {critical: 1, high: 1, medium: 1, low: 1, info: 1},
+    })
     expect(json.tool).toEqual({name: 'pcp-harden', version: '0.1.0'})
     expect(json.failOn).toBe('low')
   })
@@ -83,6 +89,7 @@ describe('schema/report.schema.json', () => {
     expect(mutate((r) => (r.tool.extra = 1))).toBe(false)
     expect(mutate((r) => (r.summary.extra = 1))).toBe(false)
     expect(mutate((r) => (r.summary.counts.extra = 1))).toBe(false)
+    expect(mutate((r) => (r.summary.severities.extra = 1))).toBe(false)
     expect(mutate((r) => (r.results[0].extra = 1))).toBe(false)
     expect(mutate((r) => (r.results[0].waived.extra = 1))).toBe(false)
   })
@@ -100,6 +107,9 @@ describe('schema/report.schema.json', () => {
 
   it('requires the mandatory fields', () => {
     expect(mutate((r) => delete r.summary.counts.ignored)).toBe(false)
+    expect(mutate((r) => delete r.summary.severities.info)).toBe(false)
+    // Added later: a report from an older version, without it, still validates.
+    expect(mutate((r) => delete r.summary.severities)).toBe(true)
     expect(mutate((r) => delete r.results[0].remediation)).toBe(false)
   })
 

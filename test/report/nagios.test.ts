@@ -31,34 +31,44 @@ describe('formatNagios', () => {
 
   it('starts with the plugin status line of the report status', () => {
     expect(status).toBe(report.summary.status)
-    expect(text).toBe('2 critical, 2 warning, 1 check could not run')
+    // The text counts findings by their severity; the status word before it is the state.
+    expect(text).toBe('1 critical, 1 high, 1 medium, 1 low, 1 info, 1 check could not run')
   })
 
   it('carries every count as performance data with a minimum of 0', () => {
     const counts: ReportCounts = report.summary.counts
-    expect(perfdata).toEqual({...counts})
+    expect(perfdata).toEqual({
+      ...counts,
+      critical_findings: 1,
+      high_findings: 1,
+      medium_findings: 1,
+      low_findings: 1,
+      info_findings: 1,
+    })
+    // The state counts keep their labels and order (additive change); findings by severity follow.
     expect(output.split('\n')[0]).toContain(
-      '| critical=2;;;0 warning=2;;;0 unknown=1;;;0 passed=5;;;0 skipped=2;;;0 waived=1;;;0 ignored=1;;;0',
+      '| critical=2;;;0 warning=2;;;0 unknown=1;;;0 passed=5;;;0 skipped=2;;;0 waived=1;;;0 ignored=1;;;0 ' +
+        'critical_findings=1;;;0 high_findings=1;;;0 medium_findings=1;;;0 low_findings=1;;;0 info_findings=1;;;0',
     )
   })
 
-  it('lists the results that raised the state, worst first, and only those', () => {
+  it('lists the results that raised the state, worst first, and only those, each with its own severity', () => {
     expect(output.endsWith('\n')).toBe(true)
     expect(details.at(-1)).toBe('')
     const lines = details.slice(0, -1)
     expect(lines.map((l) => /^\S+ [A-Z0-9-]+/.exec(l)?.[0])).toEqual([
       '[CRITICAL] PSP-FILE-001',
-      '[CRITICAL] PSP-CONF-002',
-      '[WARNING] PCP-TLS-001',
-      '[WARNING] PCP-LOG-004',
-      '[UNKNOWN] PVE-USER-001',
+      '[HIGH] PSP-CONF-002',
+      '[MEDIUM] PCP-TLS-001',
+      '[LOW] PCP-LOG-004',
+      '[ERROR] PVE-USER-001',
     ])
     expect(lines[0]).toBe(
       '[CRITICAL] PSP-FILE-001 /var/lib/pulse-sensor-proxy/ssh/id_ed25519: ' +
         'the private key is readable by group and others',
     )
     expect(lines[2]).toBe(
-      '[WARNING] PCP-TLS-001: pmcd accepts unencrypted remote connections: no secure sockets are set up',
+      '[MEDIUM] PCP-TLS-001: pmcd accepts unencrypted remote connections: no secure sockets are set up',
     )
   })
 
@@ -70,7 +80,7 @@ describe('formatNagios', () => {
     expect(output).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f]/)
     const nasty = lines.find((l) => l.includes('PSP-CONF-002'))!
     expect(nasty).toBe(
-      '[CRITICAL] PSP-CONF-002 /etc/pulse-sensor-proxy/config.yaml:7: allowed_source_subnets has ' +
+      '[HIGH] PSP-CONF-002 /etc/pulse-sensor-proxy/config.yaml:7: allowed_source_subnets has ' +
         `"0.0.0.0/0" & 'any' <unrestricted> ¦ every peer may ask for temperatures\\x1b[2J`,
     )
   })
@@ -93,14 +103,14 @@ describe('formatNagios', () => {
     const parsed = parse(formatNagios(unknown))
     expect(parsed.status).toBe('UNKNOWN')
     expect(parsed.text).toBe('1 check could not run')
-    expect(parsed.details[0]).toMatch(/^\[UNKNOWN\] PVE-USER-001 \/etc\/pve\/user.cfg: cannot read/)
+    expect(parsed.details[0]).toMatch(/^\[ERROR\] PVE-USER-001 \/etc\/pve\/user.cfg: cannot read/)
   })
 
   it('reports WARNING for medium and low failures', () => {
     const warning = reportOf(resultsWhere((r) => r.severity === 'medium' || r.severity === 'low'))
     const parsed = parse(formatNagios(warning))
     expect(parsed.status).toBe('WARNING')
-    expect(parsed.text).toBe('0 critical, 2 warning')
+    expect(parsed.text).toBe('0 critical, 0 high, 1 medium, 1 low')
   })
 
   it('does not list failures below --fail-on', () => {
@@ -109,8 +119,9 @@ describe('formatNagios', () => {
       'high',
     )
     const parsed = parse(formatNagios(strict))
-    expect(parsed.text).toBe('2 critical, 0 warning, 1 check could not run')
-    expect(parsed.details.filter((l) => l.startsWith('[WARNING]'))).toEqual([])
+    // Every finding is counted by severity; only those at or above --fail-on are listed.
+    expect(parsed.text).toBe('1 critical, 1 high, 1 medium, 1 low, 1 info, 1 check could not run')
+    expect(parsed.details.filter((l) => /^\[(MEDIUM|LOW|INFO)\]/.test(l))).toEqual([])
     expect(parsed.perfdata.ignored).toBe(3)
   })
 })

@@ -26,11 +26,12 @@ describe('formatText', () => {
     expect(coloured.replace(/\u001b\[\d+m/g, '')).toBe(plain)
   })
 
-  it('ends with the summary line', () => {
+  it('ends with the findings by severity, then the Nagios state apart', () => {
     expect(lines.at(-1)).toBe('')
-    expect(lines.at(-2)).toBe(
-      'CRITICAL: 2 critical, 2 warning, 1 unknown; 5 passed, 2 skipped, 1 waived, 1 ignored (fail-on: low)',
-    )
+    expect(lines.slice(-3, -1)).toEqual([
+      'Found: 1 critical, 1 high, 1 medium, 1 low, 1 info; 1 could not be checked; 5 passed, 2 skipped, 1 waived',
+      'Status: CRITICAL (exit 2, fail-on: low; 1 below fail-on or info, not counted)',
+    ])
   })
 
   it('groups results under a heading per component, in profile order', () => {
@@ -107,8 +108,9 @@ describe('formatText', () => {
 
   it('summarises an OK report', () => {
     const ok = formatText(reportOf(resultsWhere((r) => r.status === 'pass')), {color: false}).split('\n')
-    expect(ok.at(-2)).toBe(
-      'OK: 0 critical, 0 warning, 0 unknown; 5 passed, 0 skipped, 0 waived (fail-on: low)',
-    )
+    expect(ok.slice(-3, -1)).toEqual([
+      'Found: 0 critical, 0 high, 0 medium, 0 low; 0 could not be checked; 5 passed, 0 skipped, 0 waived',
+      'Status: OK (exit 0, fail-on: low)',
+    ])
   })
 })

@@ -1,3 +1,4 @@
+import {sedDeleteLine} from '../fix.js'
 import type {CheckResult} from '../types.js'
 import {localIntentLost, pmcdCheck, SEED_BINDING_LINE} from './analysis.js'
 
@@ -15,7 +16,8 @@ export const check = pmcdCheck(
     remediation:
       'Start option lines in column 1 ("-i 10.1.2.5", not "  -i 10.1.2.5"); write environment lines as NAME=value ' +
       'from column 1, without "export"; or delete the line.',
-    reference: 'rc_pmcd (/etc/init.d/pmcd): sed -e "/^[^-]/d" and awk "/^PMCD/||/^PCP/"; pmcd(1)',
+    reference:
+      'rc_pmcd (/etc/init.d/pmcd): sed -e "/^[^-]/d" and awk "/^PMCD/||/^PCP/"; pmcd(1) FILES (pmcd.options)',
     example: {
       fail: '# /etc/pcp/pmcd/pmcd.options\n-A\n    -i 10.1.2.5',
       pass: '# /etc/pcp/pmcd/pmcd.options\n-A\n-i 10.1.2.5',
@@ -32,6 +34,9 @@ export const check = pmcdCheck(
           path,
           line: l.line,
           message: `rc_pmcd skips "${l.text.trim()}": ${rule}`,
+          // pmcd runs without the line today: deleting it changes nothing pmcd does, only what the
+          // admin reads. To make it count instead, rewrite it from column 1 (the remediation).
+          fix: sedDeleteLine(path, l.text),
         }))
     const results = [
       ...skipped(options.path, options.ignored, 'it uses only lines whose first character is "-"'),

@@ -1,3 +1,4 @@
+import {sedReplaceLine} from '../fix.js'
 import {localIntentLost, pmcdCheck} from './analysis.js'
 
 export const check = pmcdCheck(
@@ -13,7 +14,8 @@ export const check = pmcdCheck(
       '"yes" and "true"; an indented or "export PMCD_LOCAL=1" line is skipped; "PMCD_LOCAL = 1" is split into words. ' +
       'Each silently leaves pmcd listening on every interface while the file says local only.',
     remediation: 'Write exactly PMCD_LOCAL=1, from column 1, with no quotes, spaces or trailing comment.',
-    reference: 'pmcd(1); rc_pmcd; pmcd.c main(): atoi(getenv("PMCD_LOCAL"))',
+    reference:
+      'pmcd(1) ENVIRONMENT (PMCD_LOCAL); rc_pmcd (/etc/init.d/pmcd); src/pmcd/src/pmcd.c main(): atoi(getenv("PMCD_LOCAL"))',
     example: {
       fail: '# /etc/default/pmcd\nPMCD_LOCAL="1"',
       pass: '# /etc/default/pmcd\nPMCD_LOCAL=1',
@@ -28,6 +30,7 @@ export const check = pmcdCheck(
         path: env.path,
         line: lost.line,
         message: `this line means PMCD_LOCAL=1 (loopback only), but pmcd does not get it: ${lost.why}`,
+        fix: sedReplaceLine(env.path, env.lines[lost.line - 1] ?? '', 'PMCD_LOCAL=1'),
       },
     ]
   },

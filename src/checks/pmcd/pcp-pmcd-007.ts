@@ -1,5 +1,8 @@
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
 
+/** Where Cyrus SASL keeps its users when sasldb_path is not set. */
+const SASLDB_DEFAULT = '/etc/sasldb2'
+
 /** SASL mechanisms that send the password in the clear (ANONYMOUS, which needs none: PCP-SASL-001). */
 const CLEARTEXT_MECHANISMS = new Set(['plain', 'login'])
 
@@ -17,16 +20,32 @@ export const check = pmcdCheck(
       'scram-sha-256 keeps the password off the wire.',
     remediation:
       'Set "mech_list: scram-sha-256" in /etc/sasl2/pmcd.conf, or enforce TLS with -Q in pmcd.options.',
-    reference: 'pmcd(1) -S and -Q; Cyrus SASL, "Mechanisms" (PLAIN, LOGIN); /etc/sasl2/pmcd.conf',
+    reference:
+      'pmcd(1) options -S and -Q; PCP User\'s and Administrator\'s Guide, "Establishing Secure Connections"; ' +
+      'Cyrus SASL "Options" (mech_list, sasldb_path, pwcheck_method)',
     example: {
       fail: '# /etc/sasl2/pmcd.conf\nmech_list: plain login scram-sha-256',
       pass: '# /etc/sasl2/pmcd.conf\nmech_list: scram-sha-256',
     },
   },
-  (setup) => {
+  async (setup, host) => {
     const {sasl} = setup
-    const inUse = hasOption(setup, 'S') || setup.access.policy?.credentialsRequired || sasl.present
-    if (!inUse) return [{status: 'pass', path: sasl.path, message: 'SASL is not in use'}]
+    // The shipped /etc/sasl2/pmcd.conf alone authenticates nobody: with no user database (the
+    // package ships none) and no saslauthd, no client has a password to send.
+    const userDb = sasl.sasldbPath ?? SASLDB_DEFAULT
+    const accounts = sasl.lines['pwcheck_method'] !== undefined || (await host.exists(userDb))
+    const inUse =
+      hasOption(setup, 'S') || setup.access.policy?.credentialsRequired || (sasl.present && accounts)
+    if (!inUse)
+      return [
+        {
+          status: 'pass',
+          path: sasl.path,
+          message: sasl.present
+            ? `SASL is not in use: no -S, no user or group rule, and no user database (${userDb})`
+            : 'SASL is not in use',
+        },
+      ]
     const cleartext = (sasl.mechList ?? []).filter((m) => CLEARTEXT_MECHANISMS.has(m.toLowerCase()))
     if (cleartext.length === 0) return [{status: 'pass', path: sasl.path, message: 'ok'}]
     if (hasOption(setup, 'Q'))

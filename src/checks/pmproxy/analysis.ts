@@ -1,3 +1,4 @@
+import {chownChmod} from '../fix.js'
 import {isIP} from 'node:net'
 
 import type {Host} from '../../host/host.js'
@@ -179,6 +180,8 @@ async function exposedPasswords(host: Host, files: readonly PmproxyConfFile[]): 
         line: secret.line,
         message: `[${secret.section}] ${secret.key} is a plaintext password in a file readable by ${reader}`,
         evidence: `${formatMode(mode)} ${owner}:${group}`,
+        // pmproxy runs as pcp: root:pcp 0640 keeps it readable by pmproxy and by nobody else.
+        fix: chownChmod(file.path, 'root', 'pcp', '0640'),
       })
   }
   return findings

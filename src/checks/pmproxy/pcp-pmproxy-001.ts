@@ -1,11 +1,23 @@
+import {shellQuote} from '../fix.js'
 import {PMCD_CONF} from '../../pcp/lint.js'
 import {decide} from '../../pcp/policy.js'
+import type {Host} from '../../host/host.js'
 import {analyzeAccess} from '../access/analysis.js'
 import type {Check} from '../types.js'
 import {analyzePmproxy} from './analysis.js'
 
 /** pmproxy connects to the local pmcd: what pmcd allows a loopback client, it allows pmproxy's callers. */
 const PMPROXY_SEEN_AS = '127.0.0.1'
+
+/**
+ * PMPROXY_LOCAL=1 appended to $PCP_SYSCONFIG_DIR/pmproxy (RHEL's when the host has /etc/sysconfig,
+ * as rc_pmproxy picks it): unquoted, from column 1, after a newline in case the file lacks one;
+ * a later assignment wins, so it also overrides a quoted or a 0 value above it.
+ */
+async function localOnlyFix(host: Host): Promise<string> {
+  const file = (await host.exists('/etc/sysconfig')) ? '/etc/sysconfig/pmproxy' : '/etc/default/pmproxy'
+  return `printf '\\nPMPROXY_LOCAL=1\\n' >> ${shellQuote(file)}`
+}
 
 export const check: Check = {
   id: 'PCP-PMPROXY-001',
@@ -24,8 +36,8 @@ export const check: Check = {
     'echo PMPROXY_LOCAL=1 >> /etc/default/pmproxy (RHEL: /etc/sysconfig/pmproxy; no quotes, no comment), or -i 127.0.0.1 in ' +
     '/etc/pcp/pmproxy/pmproxy.options, or systemctl mask pmproxy; or disallow store for local clients in pmcd.conf',
   reference:
-    'pmproxy(1); a widely copied PCP security guide, "Configure PMProxy"; src/pmproxy/src/pmproxy.c (PMPROXY_LOCAL, -i); ' +
-    'Debian pcp 6.0.3 /etc/init.d/pmproxy',
+    'pmproxy(1) (-i, PMPROXY_LOCAL); pmcd(1) access control (local clients); src/pmproxy/src/pmproxy.c ' +
+    '(performancecopilot/pcp); Debian pcp 6.0.3 /etc/init.d/pmproxy',
   example: {
     fail: 'pmproxy enabled, no -i, PMPROXY_LOCAL unset; pmcd.conf: allow "local:*" : all;',
     pass: '/etc/default/pmproxy: PMPROXY_LOCAL=1',
@@ -86,6 +98,7 @@ export const check: Check = {
           `${source ? ` (${source.allow ? 'allow' : 'disallow'} "${source.name}")` : ' (no rule forbids it)'}: ` +
           'pmcd sees pmproxy as local, so anyone who reaches pmproxy may store through its REST API',
         evidence: `store from ${PMPROXY_SEEN_AS}: allowed`,
+        fix: await localOnlyFix(host),
       },
     ]
   },

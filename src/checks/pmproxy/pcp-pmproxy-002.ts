@@ -12,7 +12,8 @@ export const check = pmproxyCheck(
       'in plaintext. pmproxy.conf ships 0644 root:root, so once a password is added every local user can read it ' +
       'and use the time-series store directly.',
     remediation: 'chown root:pcp /etc/pcp/pmproxy/pmproxy.conf && chmod 0640 /etc/pcp/pmproxy/pmproxy.conf',
-    reference: 'pmproxy(1); redisSlotsInit in src/libpcp_web/src/slots.c',
+    reference:
+      'pmproxy(1) CONFIGURATION; redisSlotsInit in src/libpcp_web/src/slots.c (performancecopilot/pcp)',
     example: {
       fail: '-rw-r--r-- root root pmproxy.conf: [keys] password = s3cret',
       pass: '-rw-r----- root pcp pmproxy.conf: [keys] password = s3cret',

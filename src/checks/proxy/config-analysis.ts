@@ -3,6 +3,7 @@ import {isIP, isIPv4} from 'node:net'
 import type {Host} from '../../host/host.js'
 import {parseProxyConfig, PROXY_CONFIG_PATH, type ProxyConfig} from '../../parsers/proxy-config.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {sedSetKeyLine} from '../fix.js'
 import {PROXY_USER} from '../files/rules.js'
 
 /** The proxy's metrics listener when config.yaml names none (defaultMetricsAddr). */
@@ -69,6 +70,16 @@ function metricsFindings(conf: ProxyConfig): Finding[] {
       line: written?.line,
       message: `metrics_address "${address}" puts the unauthenticated /metrics endpoint on ${where}, not on loopback`,
       evidence: `metrics_address: ${address}`,
+      ...(written?.line === undefined
+        ? {}
+        : {
+            fix: sedSetKeyLine(
+              conf.path,
+              written.line,
+              'metrics_address',
+              'metrics_address: "127.0.0.1:9127"',
+            ),
+          }),
     },
   ]
 }

@@ -1,0 +1,50 @@
+/*
+ * Building the exact shell command a failing result carries (CheckResult.fix): quoted so that any
+ * path or value found on the host stays one word, and edits that match the line's text (not only
+ * its number), so that fixes applied one after another do not hit the wrong line.
+ */
+
+/** One shell word: bare when it is plainly safe, else single-quoted. */
+export function shellQuote(word: string): string {
+  if (/^[A-Za-z0-9_/.:=@%+,-]+$/.test(word)) return word
+  return `'${word.replaceAll("'", `'\\''`)}'`
+}
+
+/** A POSIX basic regular expression that matches `text` literally; `|` is the sed delimiter used here. */
+function literalBre(text: string): string {
+  return text.replace(/[.[\]*^$\\|]/g, (c) => `\\${c}`)
+}
+
+/** A sed replacement that inserts `text` literally. */
+function literalReplacement(text: string): string {
+  return text.replace(/[\\&|]/g, (c) => `\\${c}`).replaceAll('\n', '\\n')
+}
+
+/** Delete the lines that are exactly `text` (optionally only line `line`). */
+export function sedDeleteLine(file: string, text: string, line?: number): string {
+  const address = `\\|^${literalBre(text)}$|`
+  const script = line === undefined ? `${address}d` : `${line}{${address}d;}`
+  return `sed -i ${shellQuote(script)} ${shellQuote(file)}`
+}
+
+/** Replace the lines that are exactly `text` by `replacement` (optionally only line `line`). */
+export function sedReplaceLine(file: string, text: string, replacement: string, line?: number): string {
+  const script = `${line ?? ''}s|^${literalBre(text)}$|${literalReplacement(replacement)}|`
+  return `sed -i ${shellQuote(script)} ${shellQuote(file)}`
+}
+
+/** Set a path's owner, group and mode. */
+export function chownChmod(path: string, owner: string, group: string, mode: string): string {
+  const p = shellQuote(path)
+  return `chown ${shellQuote(`${owner}:${group}`)} ${p} && chmod ${mode} ${p}`
+}
+
+/**
+ * Rewrite line `line` of `file` to `replacement` (keeping its indentation), but only if that line
+ * still sets `key` (`key:` or `key=`), so a fix run twice, or after the file changed, edits nothing else.
+ */
+export function sedSetKeyLine(file: string, line: number, key: string, replacement: string): string {
+  const guard = `\\|^[[:space:]]*${literalBre(key)}[[:space:]]*[:=]|`
+  const script = `${line}{${guard}s|^\\([[:space:]]*\\).*$|\\1${literalReplacement(replacement)}|;}`
+  return `sed -i ${shellQuote(script)} ${shellQuote(file)}`
+}
