@@ -44,7 +44,7 @@ export function loadBundle() {
  * Run the CLI. Every error ends as one line on stderr and exit 3 (UNKNOWN, in Nagios terms):
  * bad flags, malformed or missing input, an unknown command. PCP_HARDEN_DEBUG=1 adds the stack.
  */
-export async function main({Errors, flush, run}) {
+export async function main({Errors, escapeControl, flush, run}) {
   try {
     // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).
     await run(process.argv.slice(2), {root: ROOT, userPlugins: false})
@@ -60,7 +60,8 @@ export async function main({Errors, flush, run}) {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && l !== 'The following error occurred:' && !l.startsWith('See more help'))
-    process.stderr.write(`pcp-harden: error: ${lines.join(' ') || 'failed'}\n`)
+    // The message may quote a file name, an argument or a file's content: none of it drives the terminal.
+    process.stderr.write(`pcp-harden: error: ${escapeControl(lines.join(' ')) || 'failed'}\n`)
     if (process.env.PCP_HARDEN_DEBUG) process.stderr.write(`${error?.stack ?? ''}\n`)
     process.exitCode = 3
   }

@@ -19,6 +19,7 @@ import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
+export {escapeControl} from './report/escape.js'
 
 export const COMMANDS = {
   'access:lint': AccessLint,

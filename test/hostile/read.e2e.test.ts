@@ -1,0 +1,116 @@
+import {execFileSync} from 'node:child_process'
+import {mkdir, mkdtemp, rm, truncate, writeFile} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {cli} from '../cli/run-cli.js'
+
+/**
+ * Hostile input to the reading commands (issue 13): each case is an attack that once hung the
+ * command, exhausted its memory or printed raw control characters; the CLI run is bounded (30 s)
+ * and each case asserts one clear line and the exit code.
+ */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u001b\u009b\u202e]/
+
+let dir: string
+let fifo: string
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-hostile-read-'))
+  fifo = path.join(dir, 'fifo')
+  execFileSync('mkfifo', [fifo])
+})
+
+afterAll(async () => {
+  await rm(dir, {recursive: true, force: true})
+})
+
+/** A root with only a pmcd.conf of this content. */
+async function rootWithPmcdConf(name: string, content: string | Buffer): Promise<string> {
+  const root = path.join(dir, name)
+  await mkdir(path.join(root, 'etc/pcp/pmcd'), {recursive: true})
+  await writeFile(path.join(root, 'etc/pcp/pmcd/pmcd.conf'), content)
+  return root
+}
+
+describe('a character pmcd keeps in a word never stalls the scanner', () => {
+  it.each([
+    ['a no-break space', '\u00a0'],
+    ['a BOM', '\ufeff'],
+    ['a line separator', '\u2028'],
+  ])('%s after a name: pmcd rejects the file, and so do we, at once', async (_name, c) => {
+    const root = await rootWithPmcdConf(`nbsp-${c.charCodeAt(0)}`, `[access]\nallow localhost${c}: all;\n`)
+    const run = await cli(['access', 'lint', '--root', root])
+    expect(run.code).toBe(2)
+    expect(run.stdout).toContain('INVALID: pmcd rejects it')
+    expect(run.stdout).toContain('no valid statements in [access] section')
+  })
+})
+
+describe('a FILE argument that is not a regular file is one sentence, never a hang', () => {
+  it.each([
+    ['access lint', (f: string) => ['access', 'lint', f], ''],
+    ['verify --waivers', (f: string) => ['verify', '--root', dir, '--waivers', f], '--waivers '],
+    [
+      'access write --policy',
+      (f: string) => ['access', 'write', '--root', dir, '--policy', f, '--dry-run'],
+      '--policy ',
+    ],
+    ['lxc lint', (f: string) => ['lxc', 'lint', f], ''],
+    ['keys lint', (f: string) => ['keys', 'lint', f], ''],
+  ])('%s', async (_name, argv, label) => {
+    if (label === '--policy ') await rootWithPmcdConf('.', '[access]\nallow localhost : all;\n')
+    const onFifo = await cli(argv(fifo))
+    expect(onFifo.stderr).toBe(`pcp-harden: error: ${label}${fifo}: not a regular file (a FIFO)\n`)
+    expect(onFifo.code).toBe(3)
+    for (const device of ['/dev/urandom', '/dev/zero']) {
+      const onDevice = await cli(argv(device))
+      expect(onDevice.stderr).toBe(
+        `pcp-harden: error: ${label}${device}: not a regular file (a character device)\n`,
+      )
+      expect(onDevice.code).toBe(3)
+    }
+  })
+
+  it('a 50 MB file is too large, with its size', async () => {
+    const big = path.join(dir, 'big.conf')
+    await writeFile(big, '')
+    await truncate(big, 50 * 1024 * 1024)
+    const run = await cli(['access', 'lint', big])
+    expect(run.stderr).toBe(
+      `pcp-harden: error: ${big}: the file is 50 MB, larger than the 16 MiB pcp-harden reads\n`,
+    )
+    expect(run.code).toBe(3)
+  })
+
+  it('an empty --root is an error, not an audit of the working directory', async () => {
+    const run = await cli(['verify', '--root', ''], {cwd: dir})
+    expect(run.stderr).toBe(
+      'pcp-harden: error: --root is empty: give the root directory (/ for this machine)\n',
+    )
+    expect(run.code).toBe(3)
+  })
+})
+
+describe('no raw control character reaches the terminal', () => {
+  it('an argument with an escape sequence is echoed escaped', async () => {
+    const run = await cli(['access', 'lint', `${dir}/x\u001b[2J\u009b`])
+    expect(run.stderr).toBe(`pcp-harden: error: ${dir}/x\\x1b[2J\\x9b: no such file\n`)
+  })
+
+  it('a host name holding ESC[2J ESC[H FAKE OK is printed escaped by access lint', async () => {
+    const root = await rootWithPmcdConf(
+      'escape',
+      '[access]\nallow "local:*" : all;\nallow "evil\u001b[2J\u001b[H\u202eFAKE.invalid" : fetch;\n',
+    )
+    const text = await cli(['access', 'lint', '--root', root])
+    expect(text.stdout).toContain('evil\\x1b[2J\\x1b[H\\u202eFAKE.invalid')
+    expect(text.stdout).not.toMatch(RAW_CONTROL)
+    const json = await cli(['access', 'lint', '--root', root, '--format', 'json'])
+    expect(json.stdout).not.toMatch(RAW_CONTROL)
+    expect(JSON.stringify(JSON.parse(json.stdout))).toContain('evil\\u001b[2J\\u001b[H\u202eFAKE')
+  })
+})
