@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, rm, truncate, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, rm, symlink, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -112,5 +112,26 @@ describe('no raw control character reaches the terminal', () => {
     const json = await cli(['access', 'lint', '--root', root, '--format', 'json'])
     expect(json.stdout).not.toMatch(RAW_CONTROL)
     expect(JSON.stringify(JSON.parse(json.stdout))).toContain('evil\\u001b[2J\\u001b[H\u202eFAKE')
+  })
+})
+
+describe('a tls.conf that cannot be read is said to be so, never "OK"', () => {
+  it.each([
+    ['a directory', async (f: string) => void (await mkdir(f)), 'is a directory'],
+    ['a FIFO', async (f: string) => void execFileSync('mkfifo', [f]), 'not a regular file (a FIFO)'],
+    [
+      'a symlink loop',
+      async (f: string) => void (await symlink('tls.conf', f)),
+      'too many levels of symbolic links',
+    ],
+  ])('cert check on %s', async (name, make, why) => {
+    const root = path.join(dir, `tls-${name.replace(/\W+/g, '-')}`)
+    await mkdir(path.join(root, 'etc/pcp'), {recursive: true})
+    await make(path.join(root, 'etc/pcp/tls.conf'))
+    const run = await cli(['cert', 'check', '--root', root])
+    expect(run.stderr).toBe(
+      `pcp-harden: error: /etc/pcp/tls.conf: ${why}: the certificates it names cannot be known, so none is checked\n`,
+    )
+    expect(run.code).toBe(3)
   })
 })
