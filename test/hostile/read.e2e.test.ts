@@ -135,3 +135,23 @@ describe('a tls.conf that cannot be read is said to be so, never "OK"', () => {
     expect(run.code).toBe(3)
   })
 })
+
+describe('a container config that is not a regular file is an error result, never dropped', () => {
+  it('a FIFO and a directory named <vmid>.conf', async () => {
+    const root = path.join(dir, 'lxc')
+    await mkdir(path.join(root, 'etc/pve/lxc/106.conf'), {recursive: true})
+    execFileSync('mkfifo', [path.join(root, 'etc/pve/lxc/105.conf')])
+    const run = await cli(['verify', '--root', root, '--format', 'json'])
+    const report = JSON.parse(run.stdout) as {results: {status: string; path?: string; message: string}[]}
+    const seen = new Set(
+      report.results
+        .filter((r) => r.path?.endsWith('.conf'))
+        .map((r) => `${r.status} ${r.path}: ${r.message}`),
+    )
+    expect([...seen].sort()).toEqual([
+      'error /etc/pve/lxc/105.conf: not a regular file (a FIFO)',
+      'error /etc/pve/lxc/106.conf: not a regular file (a directory)',
+    ])
+    expect(run.code).toBe(3)
+  })
+})
