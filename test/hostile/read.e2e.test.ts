@@ -155,3 +155,31 @@ describe('a container config that is not a regular file is an error result, neve
     expect(run.code).toBe(3)
   })
 })
+
+describe('a unit file that is not a regular file is an error result, not "not applicable"', () => {
+  it('pulse-sensor-proxy.service as a FIFO', async () => {
+    const root = path.join(dir, 'unit')
+    await mkdir(path.join(root, 'etc/systemd/system'), {recursive: true})
+    execFileSync('mkfifo', [path.join(root, 'etc/systemd/system/pulse-sensor-proxy.service')])
+    const run = await cli([
+      'verify',
+      '--root',
+      root,
+      '--profile',
+      'pulse-proxy',
+      '--check',
+      'PSP-UNIT-001',
+      '--format',
+      'json',
+    ])
+    const report = JSON.parse(run.stdout) as {results: {status: string; path?: string; message: string}[]}
+    expect(report.results).toMatchObject([
+      {
+        status: 'error',
+        path: '/etc/systemd/system/pulse-sensor-proxy.service',
+        message: 'cannot read: not a regular file (a FIFO)',
+      },
+    ])
+    expect(run.code).toBe(3)
+  })
+})
