@@ -44,7 +44,7 @@ export function loadBundle() {
  * Run the CLI. Every error ends as one line on stderr and exit 3 (UNKNOWN, in Nagios terms):
  * bad flags, malformed or missing input, an unknown command. PCP_HARDEN_DEBUG=1 adds the stack.
  */
-export async function main({Errors, flush, run, COMMANDS}) {
+export async function main({Errors, escapeControl, flush, run, COMMANDS}) {
   const commandIds = Object.keys(COMMANDS ?? {}).map((id) => id.replaceAll(':', ' '))
   try {
     // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).
@@ -61,8 +61,9 @@ export async function main({Errors, flush, run, COMMANDS}) {
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '' && l !== 'The following error occurred:' && !l.startsWith('See more help'))
+    // The message may quote a file name, an argument or a file's content: none of it drives the terminal.
     process.stderr.write(
-      `pcp-harden: error: ${notFound(lines[0] ?? '', commandIds) ?? (lines.join(' ') || 'failed')}\n`,
+      `pcp-harden: error: ${escapeControl(notFound(lines[0] ?? '', commandIds) ?? (lines.join(' ') || 'failed'))}\n`,
     )
     if (process.env.PCP_HARDEN_DEBUG) process.stderr.write(`${error?.stack ?? ''}\n`)
     process.exitCode = 3

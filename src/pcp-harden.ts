@@ -22,6 +22,7 @@ import Verify from './commands/verify.js'
 import VersionCommand from './commands/version.js'
 
 export {Errors, flush, run, settings} from '@oclif/core'
+export {escapeControl} from './report/escape.js'
 
 export const COMMANDS = {
   'access:lint': AccessLint,

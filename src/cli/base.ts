@@ -49,6 +49,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
 
   /** The host view of --root; an unusable root is bad input. */
   protected async diskHost(root = this.flags.root): Promise<Host> {
+    // path.resolve('') is the current directory: an empty --root (an unset variable) must not audit it.
+    if (root.trim() === '')
+      throw new InputError('--root is empty: give the root directory (/ for this machine)')
     const dir = path.resolve(root)
     try {
       const st = await stat(dir)

@@ -7,6 +7,7 @@ import {SEVERITIES, type Severity} from '../checks/types.js'
 import {InputError} from '../engine/errors.js'
 import {EXIT_CODES, type Report} from '../engine/model.js'
 import {hostPath, type Host} from '../host/host.js'
+import {redactSecrets} from '../report/redact.js'
 import {formatReport, REPORT_FORMATS, type ReportFormat} from '../report/index.js'
 import {useColor} from './color.js'
 
@@ -38,6 +39,18 @@ export interface ReportFlagValues {
 
 export const failOnOf = (flags: ReportFlagValues) => flags['fail-on'] as Severity
 
+/** The report with every secret in a result's message or evidence replaced by what it is. */
+export function redactReport(report: Report): Report {
+  return {
+    ...report,
+    results: report.results.map((r) => ({
+      ...r,
+      message: redactSecrets(r.message),
+      ...(r.evidence === undefined ? {} : {evidence: redactSecrets(r.evidence)}),
+    })),
+  }
+}
+
 /**
  * Write the report as --format asks (colour only for text on a terminal), to --output or standard
  * output, and set the exit code from its Nagios state.
@@ -45,7 +58,7 @@ export const failOnOf = (flags: ReportFlagValues) => flags['fail-on'] as Severit
 export async function emitReport(report: Report, flags: ReportFlagValues): Promise<void> {
   const format = flags.format as ReportFormat
   const color = format === 'text' && !flags.output && useColor(process.stdout)
-  const text = await formatReport(report, format, {color, verbose: flags.verbose})
+  const text = await formatReport(redactReport(report), format, {color, verbose: flags.verbose})
   if (flags.output) {
     try {
       await writeFile(flags.output, text)

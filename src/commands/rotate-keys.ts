@@ -4,6 +4,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, dryRunFlag} from '../cli/base.js'
 import {InputError} from '../engine/errors.js'
+import {escapeJson, escapeLines} from '../report/escape.js'
 
 export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
   static override summary = "Rotate pulse-sensor-proxy's SSH key on every cluster node, safely"
@@ -124,7 +125,8 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
       if (error instanceof InputError) throw error
       throw new InputError(`rotate-keys: ${(error as Error).message}`)
     }
-    process.stdout.write(formatRotateReport(report, flags.format as 'json' | 'text'))
+    const formatted = formatRotateReport(report, flags.format as 'json' | 'text')
+    process.stdout.write(flags.format === 'json' ? escapeJson(formatted) : escapeLines(formatted))
     process.exitCode = report.exitCode
   }
 }

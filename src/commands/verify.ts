@@ -1,9 +1,9 @@
-import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
 import {PROFILES, type Profile} from '../checks/types.js'
+import {readArgumentFile} from '../cli/argument-file.js'
 import {BaseCommand} from '../cli/base.js'
 import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
@@ -76,13 +76,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
   /** --waivers names a local file that must exist; the default lives under the root and is optional. */
   private async loadWaivers(host: Host): Promise<Waiver[]> {
     if (this.flags.waivers) {
-      let text: string
-      try {
-        text = await readFile(this.flags.waivers, 'utf8')
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        throw new InputError(`--waivers ${this.flags.waivers}: ${code === 'ENOENT' ? 'no such file' : code}`)
-      }
+      const text = await readArgumentFile(this.flags.waivers, `--waivers ${this.flags.waivers}`)
       const {parseWaivers} = await import('../engine/waivers-file.js')
       return parseWaivers(text, path.resolve(this.flags.waivers))
     }

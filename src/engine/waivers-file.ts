@@ -1,5 +1,6 @@
 import {isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode} from 'yaml'
 
+import {tooLargeText, YAML_LIMIT} from '../parsers/limits.js'
 import {InputError} from './errors.js'
 import {expiryTime, type Waiver} from './waivers.js'
 
@@ -12,6 +13,9 @@ const FIELDS = new Set(['check', 'path', 'reason', 'expires'])
 
 /** Parse a waivers file: a YAML list, or a mapping with a `waivers:` list. Errors name file and line. */
 export function parseWaivers(text: string, file: string): Waiver[] {
+  const bytes = Buffer.byteLength(text)
+  if (bytes > YAML_LIMIT)
+    throw new InputError(`${file}:1: the file ${tooLargeText(bytes, YAML_LIMIT)} of YAML`)
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter, uniqueKeys: true, prettyErrors: false})
   const lineOf = (node: YamlNode | null | undefined) =>

@@ -10,6 +10,8 @@ import {
 } from 'node:fs'
 import path from 'node:path'
 
+import {READ_LIMIT, tooLargeText} from '../parsers/limits.js'
+
 export type FileType = 'file' | 'dir' | 'symlink' | 'socket' | 'fifo' | 'char' | 'block'
 
 /** What lstat(2) says of one directory entry, without following it. */
@@ -37,7 +39,18 @@ export interface FsBackend {
   readdir(hostPath: string): Promise<string[]>
 }
 
-function typeOf(st: import('node:fs').Stats): FileType {
+/** What a file type is called in a sentence: "not a regular file (a FIFO)". */
+export const KIND_NAMES: Record<FileType, string> = {
+  file: 'a regular file',
+  dir: 'a directory',
+  symlink: 'a symbolic link',
+  socket: 'a socket',
+  fifo: 'a FIFO',
+  char: 'a character device',
+  block: 'a block device',
+}
+
+export function typeOf(st: import('node:fs').Stats): FileType {
   if (st.isSymbolicLink()) return 'symlink'
   if (st.isDirectory()) return 'dir'
   if (st.isSocket()) return 'socket'
@@ -91,7 +104,8 @@ export class DiskBackend implements FsBackend {
     try {
       const st = fstatSync(fd)
       if (st.isDirectory()) throw Object.assign(new Error('is a directory'), {code: 'EISDIR'})
-      if (!st.isFile()) throw new Error('not a regular file')
+      if (!st.isFile()) throw new Error(`not a regular file (${KIND_NAMES[typeOf(st)]})`)
+      if (st.size > READ_LIMIT) throw new Error(tooLargeText(st.size, READ_LIMIT))
       return readFileSync(fd)
     } finally {
       closeSync(fd)

@@ -170,6 +170,42 @@ export class Host {
     return (await this.stat(p)).ok
   }
 
+  /**
+   * Why `user` could not read this file, or undefined when it could: a daemon that reads a user's
+   * file with the user's rights (sshd and authorized_keys) never sees a file the user cannot read,
+   * so neither may we, whatever a symlink the user planted points at. Checks search permission on
+   * every directory of the resolved path and read permission on the file, by owner, group
+   * (primary and supplementary, from the root's databases) and other bits. Root reads everything.
+   */
+  async unreadableBy(p: string, user: {name: string; id: number; gid?: number}): Promise<string | undefined> {
+    if (user.id === 0) return undefined
+    const st = await this.stat(p, {follow: true})
+    if (!st.ok) return undefined
+    const db = await this.accounts()
+    const gids = new Set([
+      ...(user.gid === undefined ? [] : [user.gid]),
+      ...db.groups.filter((g) => g.members?.includes(user.name)).map((g) => g.id),
+    ])
+    const allowed = (s: RawStat, bit: number) =>
+      s.uid === user.id
+        ? (s.mode & (bit << 6)) !== 0
+        : gids.has(s.gid)
+          ? (s.mode & (bit << 3)) !== 0
+          : (s.mode & bit) !== 0
+    const parts = st.value.resolved.split('/').filter(Boolean)
+    // From the first directory below the root: the --root directory of an image (a temporary
+    // directory, often 0700) stands for a / that every user may search.
+    for (let i = 1; i < parts.length; i++) {
+      const dir = '/' + parts.slice(0, i).join('/')
+      const d = await this.rawLstat(dir).catch(() => undefined)
+      if (d && !allowed(d, 1))
+        return `${hostPath(p)}: ${user.name} cannot reach it (it resolves to ${st.value.resolved}, and ${user.name} may not search ${dir}): sshd, reading as ${user.name}, does not read it either`
+    }
+    if (!allowed(st.value, 4))
+      return `${hostPath(p)}: ${user.name} cannot read it (it resolves to ${st.value.resolved}, mode ${st.value.mode.toString(8).padStart(4, '0')} ${await this.ownerOf(st.value)}): sshd, reading as ${user.name}, does not read it either`
+    return undefined
+  }
+
   /** Users and groups from the root's /etc/passwd and /etc/group (empty when absent). */
   accounts(): Promise<AccountDb> {
     this.accountDb ??= (async () => {

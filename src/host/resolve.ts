@@ -8,7 +8,11 @@ import type {Host} from './host.js'
 export function parseHosts(text: string): Map<string, string[]> {
   const table = new Map<string, string[]>()
   for (const raw of text.split('\n')) {
-    const [address, ...names] = raw.replace(/#.*$/, '').trim().split(/\s+/)
+    // glibc splits on ASCII blanks only: a no-break space is part of a name.
+    const [address, ...names] = raw
+      .replace(/#.*$/, '')
+      .split(/[ \t\r\f\v]+/)
+      .filter(Boolean)
     if (!address || names.length === 0) continue
     for (const name of names) {
       const key = name.toLowerCase()
@@ -51,6 +55,9 @@ export function inetAton(name: string): string | undefined {
  * that does not answer in time leaves the name 'unknown', not unresolvable.
  */
 async function liveLookup(name: string, timeoutMs: number): Promise<string[] | undefined | 'unknown'> {
+  // Node's lookup maps a name through IDNA first (a BOM or a zero-width space vanishes, so
+  // '\ufefflocalhost' would resolve); glibc, which pmcd calls, sends the bytes as they are.
+  if (!/^[\x21-\x7e]+$/.test(name)) return undefined
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<'unknown'>((resolve) => {
     timer = setTimeout(() => resolve('unknown'), timeoutMs)

@@ -596,10 +596,14 @@ function interpretSection(section: LxcSection, diagnostics: LxcDiagnostic[]): vo
           : {}),
       })
     } else if (key === 'lxc.apparmor.profile') section.apparmorProfile = {value, line}
-    else if (key === 'lxc.cap.drop')
-      section.capDrop = value === '' ? [] : [...section.capDrop, ...value.split(/\s+/).filter(Boolean)]
-    else if (key === 'lxc.mount.auto')
-      section.mountAuto = value === '' ? [] : [...section.mountAuto, ...value.split(/\s+/).filter(Boolean)]
+    // Appended in place (one copy per line made a long config quadratic); empty clears the list.
+    else if (key === 'lxc.cap.drop') {
+      if (value === '') section.capDrop = []
+      else section.capDrop.push(...value.split(/\s+/).filter(Boolean))
+    } else if (key === 'lxc.mount.auto') {
+      if (value === '') section.mountAuto = []
+      else section.mountAuto.push(...value.split(/\s+/).filter(Boolean))
+    }
   }
 }
 

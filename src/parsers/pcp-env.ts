@@ -56,7 +56,9 @@ export function parseEnvironmentFile(text: string, path = ETC_ENVIRONMENT): EnvF
     if (hash >= 0) {
       buffer += piece.slice(0, hash)
     } else {
-      const trimmed = piece.replace(/[ \t]+$/, '')
+      let end = piece.length
+      while (end > 0 && (piece[end - 1] === ' ' || piece[end - 1] === '\t')) end--
+      const trimmed = piece.slice(0, end)
       if (trimmed.endsWith('\\')) {
         buffer += trimmed.slice(0, -1) + ' '
         continue

@@ -69,6 +69,14 @@ interface Token {
 
 const PUNCT = new Set([',', ':', ';', '[', ']'])
 
+/**
+ * The blanks of C's isspace() in pmcd's C locale: ASCII only. Any other character, a no-break space,
+ * a BOM or U+2028 included, is part of a word, as pmcd reads it (`pmcd -v` then reports the name,
+ * e.g. host 'localhost\u00a0', as unknown).
+ */
+const isCSpace = (c: string | undefined) =>
+  c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f' || c === '\v'
+
 /** pmcd's scanner: words, "quoted strings", the punctuation , : ; [ ], and # comments to end of line. */
 function tokenize(text: string, from: number, firstLine: number): Token[] {
   const tokens: Token[] = []
@@ -82,7 +90,7 @@ function tokenize(text: string, from: number, firstLine: number): Token[] {
     } else if (c === '\n') {
       line++
       i++
-    } else if (c === ' ' || c === '\t' || c === '\r' || c === '\f' || c === '\v') {
+    } else if (isCSpace(c)) {
       i++
     } else if (c === '#') {
       // To the end of the line, continued lines included: pmcd joins them before it reads the comment.
@@ -100,10 +108,14 @@ function tokenize(text: string, from: number, firstLine: number): Token[] {
       tokens.push({kind: closed ? 'string' : 'bad-quote', text: inside, line: start})
       i = closed ? j + 1 : j
     } else {
-      let j = i
+      // A word is at least one character: every character class moves the scanner on.
+      let j = i + 1
       while (
         j < text.length &&
-        !/[\s,:;[\]#"]/.test(text[j] as string) &&
+        !isCSpace(text[j]) &&
+        !PUNCT.has(text[j] as string) &&
+        text[j] !== '#' &&
+        text[j] !== '"' &&
         !(text[j] === '\\' && text[j + 1] === '\n')
       )
         j++
@@ -124,7 +136,7 @@ function agentWords(line: string): string[] {
   let i = 0
   while (i < line.length) {
     const c = line[i] as string
-    if (/\s/.test(c)) i++
+    if (isCSpace(c)) i++
     else if (c === '#') break
     else if (c === '"') {
       const end = line.indexOf('"', i + 1)
@@ -132,7 +144,7 @@ function agentWords(line: string): string[] {
       i = end < 0 ? line.length : end + 1
     } else {
       let j = i
-      while (j < line.length && !/[\s#]/.test(line[j] as string)) j++
+      while (j < line.length && !isCSpace(line[j]) && line[j] !== '#') j++
       words.push(line.slice(i, j))
       i = j
     }

@@ -1,3 +1,4 @@
+import {tooLargeText, YAML_LIMIT} from './limits.js'
 import {isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseAllDocuments, type Document} from 'yaml'
 
 export const PROXY_CONFIG_PATH = '/etc/pulse-sensor-proxy/config.yaml'
@@ -216,6 +217,9 @@ function readControlPlane(r: Reader, node: Node | null): ControlPlane | undefine
   return plane
 }
 
+/** Nodes an alias may stand for, summed over the document (the yaml library's own default). */
+const MAX_ALIAS_COUNT = 100
+
 /**
  * Parse /etc/pulse-sensor-proxy/config.yaml as the proxy decodes it: the first YAML document into
  * its Config struct, unknown keys ignored, duplicate keys (at any depth) and values of the wrong
@@ -223,6 +227,15 @@ function readControlPlane(r: Reader, node: Node | null): ControlPlane | undefine
  */
 export function parseProxyConfig(text: string, path = PROXY_CONFIG_PATH): ProxyConfig {
   const conf: ProxyConfig = {path, syntaxErrors: [], problems: [], keys: []}
+  const bytes = Buffer.byteLength(text)
+  if (bytes > YAML_LIMIT) {
+    conf.syntaxErrors.push({
+      kind: 'syntax',
+      line: 1,
+      message: `the file ${tooLargeText(bytes, YAML_LIMIT)} of YAML`,
+    })
+    return conf
+  }
   const lines = new LineCounter()
   const docs = parseAllDocuments(text, {lineCounter: lines, uniqueKeys: false, prettyErrors: false})
   const doc = Array.isArray(docs) ? docs[0] : undefined
@@ -234,6 +247,18 @@ export function parseProxyConfig(text: string, path = PROXY_CONFIG_PATH): ProxyC
       line: lineAt(e.pos[0]),
       message: `YAML syntax: ${e.message.split('\n')[0] ?? e.code}`,
     }))
+    return conf
+  }
+  try {
+    // The library's bound on alias expansion ("billion laughs"): walking the document below follows
+    // aliases, so a bomb must stop here. yaml.v3 refuses such a document too ("excessive aliasing").
+    doc.toJS({maxAliasCount: MAX_ALIAS_COUNT})
+  } catch {
+    conf.syntaxErrors.push({
+      kind: 'syntax',
+      line: 1,
+      message: 'YAML syntax: the document contains excessive aliasing: the proxy refuses it',
+    })
     return conf
   }
   const r = new Reader(doc, lines)

@@ -210,7 +210,7 @@ export function parseUnitFile(text: string, path: string, sections?: readonly st
   let section: string | undefined
   let sectionIgnored = false
   let bomSeen = false
-  let continuation: string | undefined
+  let continuation: string[] | undefined
   let continuationLine = 0
   const warn = (line: number, message: string) =>
     file.diagnostics.push({file: path, line, severity: 'warning', message})
@@ -269,18 +269,20 @@ export function parseUnitFile(text: string, path: string, sections?: readonly st
       l = l.slice(1)
       bomSeen = true
     }
-    const joined = continuation === undefined ? l : continuation + l
+    // What came before ends in a blank, so whether this line ends escaped depends on it alone;
+    // the pieces are joined once, at the end: linear however many lines continue.
     let escaped = false
-    for (const c of joined) escaped = escaped ? false : c === '\\'
+    for (const c of l) escaped = escaped ? false : c === '\\'
     if (escaped) {
       if (continuation === undefined) continuationLine = lineNo
-      continuation = `${joined.slice(0, -1)} `
+      ;(continuation ??= []).push(`${l.slice(0, -1)} `)
       continue
     }
+    const joined = continuation === undefined ? l : continuation.join('') + l
     if (!parseLine(joined, continuation === undefined ? lineNo : continuationLine, lineNo)) return file
     continuation = undefined
   }
-  if (continuation !== undefined) parseLine(continuation, continuationLine, lines.length)
+  if (continuation !== undefined) parseLine(continuation.join(''), continuationLine, lines.length)
   return file
 }
 

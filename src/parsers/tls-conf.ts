@@ -36,6 +36,8 @@ export interface TlsConf {
   settings: TlsSetting[]
   /** Lines PCP ignores (unknown key, no separator, no value), with why. */
   ignored: {line: number; text: string; why: string}[]
+  /** Why a file that is there cannot be read (a directory, a FIFO, a symlink loop, denied, too large). */
+  error?: string
 }
 
 const isSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\r' || c === '\v' || c === '\f'
@@ -89,9 +91,17 @@ export function parseTlsConf(text: string, path = TLS_CONF_PATH): TlsConf {
   return conf
 }
 
-/** The root's tls.conf; an absent or unreadable file reads as empty. */
+/** The root's tls.conf; an absent or unreadable file reads as empty, the unreadable one with its error. */
 export async function readTlsConf(host: Host, path = TLS_CONF_PATH): Promise<TlsConf> {
   const text = await host.readText(path)
-  if (!text.ok) return {path, present: false, values: {}, settings: [], ignored: []}
+  if (!text.ok)
+    return {
+      path,
+      present: false,
+      values: {},
+      settings: [],
+      ignored: [],
+      ...(text.missing ? {} : {error: text.message}),
+    }
   return parseTlsConf(text.value, path)
 }

@@ -142,13 +142,18 @@ const NO_HOME = new Set(['', '/', '/nonexistent', '/dev/null'])
  * ~/.pcp/tls.conf; a file named twice for the same role is judged once, with both sources.
  */
 export async function tlsConfTargets(host: Host, options: {users: boolean}): Promise<CertTarget[]> {
-  const targets = targetsOf(await readTlsConf(host), COLLECTOR_PAIRS)
+  const unreadable = (conf: TlsConf) =>
+    new InputError(`${conf.error}: the certificates it names cannot be known, so none is checked`)
+  const collector = await readTlsConf(host)
+  if (collector.error) throw unreadable(collector)
+  const targets = targetsOf(collector, COLLECTOR_PAIRS)
   if (options.users) {
     const homes = new Set(
       (await host.accounts()).users.map((u) => u.home ?? '').filter((h) => !NO_HOME.has(h)),
     )
     for (const home of homes) {
       const conf = await readTlsConf(host, path.posix.join(home, '.pcp/tls.conf'))
+      if (conf.error) throw unreadable(conf)
       if (conf.present) targets.push(...targetsOf(conf, USER_PAIRS))
     }
   }

@@ -1,11 +1,11 @@
-import {escapeControl} from '../report/index.js'
+import {escapeControl, escapeJson} from '../report/escape.js'
 import type {CertReport, CertVerdict} from './check.js'
 
 export type CertFormat = 'text' | 'json' | 'nagios'
 
 /** A `cert check` report in one of its formats. */
 export function formatCertReport(report: CertReport, format: CertFormat): string {
-  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`
+  if (format === 'json') return `${escapeJson(JSON.stringify(report, null, 2))}\n`
   if (format === 'nagios') return formatCertNagios(report)
   return formatCertText(report)
 }

@@ -17,6 +17,7 @@ import {
   type Walked,
   walkDir,
 } from '../host/safe-open.js'
+import {redactDiff} from '../report/redact.js'
 
 /** One file as it should be on the host. Owners are numeric ids (the caller resolves names). */
 export interface FileChange {
@@ -303,9 +304,9 @@ function diffOf(change: Wanted & Pick<PlannedChange, 'before'>): string {
   const oldText = oldContent.toString('utf8')
   const newText = change.content.toString('utf8')
   const options = {headerOptions: FILE_HEADERS_ONLY, maxEditLength: MAX_DIFF_EDITS}
-  return (
+  return redactDiff(
     createTwoFilesPatch(oldName, newName, oldText, newText, undefined, undefined, options) ??
-    replacementPatch(oldName, newName, oldText, newText)
+      replacementPatch(oldName, newName, oldText, newText),
   )
 }
 

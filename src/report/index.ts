@@ -3,6 +3,7 @@ import type {NagiosStatus, Report, ReportResult} from '../engine/model.js'
 import {raisedState} from '../engine/status.js'
 
 export {raisedState}
+export {escapeControl, escapeLines} from './escape.js'
 
 export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit'
 
@@ -62,16 +63,4 @@ export function worstFirst(failOn: Severity): (a: ReportResult, b: ReportResult)
   return (a, b) =>
     STATE_RANK[raisedState(b, failOn)] - STATE_RANK[raisedState(a, failOn)] ||
     severityRank(b.severity) - severityRank(a.severity)
-}
-
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
-
-/**
- * Makes text from the audited host safe for a terminal or a plugin output line: C0 and C1
- * control characters and DEL (which could move the cursor or start an escape sequence)
- * become visible `\xNN` escapes.
- */
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'))
 }

@@ -7,6 +7,7 @@ import {
   type ReportResult,
   type SeverityCounts,
 } from '../engine/model.js'
+import {escapeJson} from './escape.js'
 
 /**
  * The machine format, documented by schema/report.schema.json. Keys come in a fixed order and
@@ -59,7 +60,7 @@ export function formatJson(report: Report): string {
       ...(r.waived === undefined ? {} : {waived: waiver(r.waived)}),
     })),
   }
-  return JSON.stringify(json, null, 2) + '\n'
+  return escapeJson(JSON.stringify(json, null, 2)) + '\n'
 }
 
 function waiver({reason, expires, source}: NonNullable<JsonResult['waived']>): JsonResult['waived'] {

@@ -120,6 +120,8 @@ function details(r: ReportResult, report: Report): string {
  * XML 1.0 cannot carry most C0 control characters, U+FFFE, U+FFFF or unpaired surrogates,
  * not even as character references: they become visible escapes (`\x1b`) or U+FFFD.
  */
+const TERMINAL_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g
+
 function xmlSafe(value: string): string {
   return value.replace(
     // eslint-disable-next-line no-control-regex
@@ -134,7 +136,17 @@ function xmlSafe(value: string): string {
 }
 
 function text(value: string): string {
-  return xmlSafe(value).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;')
+  return characterReferences(
+    xmlSafe(value).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;'),
+  )
+}
+
+/**
+ * DEL, C1 controls (CSI U+009B) and bidi controls are valid XML but would reach a terminal that
+ * shows the file: they are written as character references, which every XML parser reads back.
+ */
+function characterReferences(value: string): string {
+  return value.replace(TERMINAL_UNSAFE, (c) => `&#x${c.charCodeAt(0).toString(16)};`)
 }
 
 /** Attribute values also keep their tabs and line breaks, which parsers would normalise to spaces. */

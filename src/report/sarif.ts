@@ -2,6 +2,7 @@ import {createHash} from 'node:crypto'
 
 import type {CheckMeta, Severity} from '../checks/types.js'
 import type {Report, ReportResult} from '../engine/model.js'
+import {escapeJson} from './escape.js'
 
 export interface SarifOptions {
   /** `tool.driver.informationUri`: where users learn about the tool. */
@@ -99,7 +100,7 @@ export function formatSarif(report: Report, options: SarifOptions = {}): string 
       },
     ],
   }
-  return JSON.stringify(sarif, null, 2) + '\n'
+  return escapeJson(JSON.stringify(sarif, null, 2)) + '\n'
 }
 
 function rule(check: CheckMeta) {

@@ -82,7 +82,10 @@ function groups(report: Report, results: ReportResult[]): [string, ReportResult[
   for (const r of results) {
     const profile = profileOf.get(r.check)
     const heading = profile === undefined ? OTHER : HEADINGS[profile]
-    byHeading.set(heading, [...(byHeading.get(heading) ?? []), r])
+    // Appended in place: copying the list for each result made a large report quadratic.
+    const list = byHeading.get(heading)
+    if (list) list.push(r)
+    else byHeading.set(heading, [r])
   }
   return [...byHeading].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
 }

@@ -161,3 +161,25 @@ CASES.push(
   },
   {name: 'agent: punctuation is ordinary', whole: agentsThen('x[1] 2 pipe binary /bin/cmd [a] b,c;d:e')},
 )
+
+/**
+ * Characters outside C's isspace(): pmcd's scanner keeps them inside a word (a no-break space after
+ * a name makes it another, unknown name) and never stalls on them.
+ */
+CASES.push(
+  {name: 'unicode: no-break space after a name', body: 'allow localhost\u00a0: all;'},
+  {
+    name: 'unicode: no-break space beside a valid rule',
+    body: 'allow localhost\u00a0: all;\nallow 127.0.0.1 : fetch;',
+  },
+  {name: 'unicode: BOM before a name', body: 'allow \ufefflocalhost : all;'},
+  {
+    name: 'unicode: BOM at the start of the file',
+    whole: `\ufeff${AGENTS}[access]\nallow localhost : fetch;\n`,
+  },
+  {name: 'unicode: line separator inside a statement', body: 'allow localhost\u2028: all;'},
+  {name: 'unicode: ideographic space as a separator', body: 'allow\u3000localhost : all;'},
+  {name: 'control: escape sequence in a name', body: 'allow loc\u001b[2Jalhost : all;'},
+  {name: 'control: C1 in a name', body: 'allow localhost\u009b : fetch;\nallow 127.0.0.1 : fetch;'},
+  {name: 'agent: no-break space inside a line', whole: agentsThen('a 3\u00a0dso init /x/a.so')},
+)

@@ -322,6 +322,33 @@ describe("sshd's AuthorizedKeysFile and StrictModes under the root", () => {
     })
   })
 
+  it('stop at an Include cycle at once, as sshd does (it refuses to start), instead of 3^16 readings', async () => {
+    const host = hostWith(`
+  - {path: /etc/ssh/sshd_config, content: "Include /etc/ssh/sshd_config.d/*.conf\\n"}
+  - {path: /etc/ssh/sshd_config.d/a.conf, content: "Include /etc/ssh/sshd_config.d/*.conf\\n"}
+  - {path: /etc/ssh/sshd_config.d/b.conf, content: "Include /etc/ssh/sshd_config.d/*.conf\\n"}
+  - {path: /etc/ssh/sshd_config.d/c.conf, content: "Include /etc/ssh/sshd_config.d/*.conf\\n"}
+`)
+    const started = Date.now()
+    await expect(authorizedKeysSettings(host)).rejects.toThrow(
+      '/etc/ssh/sshd_config.d/a.conf: Include cycle through /etc/ssh/sshd_config.d/a.conf: sshd stops with "Too many recursive configuration includes" and does not start',
+    )
+    expect(Date.now() - started).toBeLessThan(5000)
+  })
+
+  it('read a file included twice once (the first value already won)', async () => {
+    const host = hostWith(`
+  - {path: /etc/ssh/sshd_config, content: "Include a.conf b.conf a.conf\\nAuthorizedKeysFile /late\\n"}
+  - {path: /etc/ssh/a.conf, content: "StrictModes no\\n"}
+  - {path: /etc/ssh/b.conf, content: "Include a.conf\\nAuthorizedKeysFile /b\\n"}
+`)
+    expect(await authorizedKeysSettings(host)).toEqual({
+      files: ['/b'],
+      strictModes: false,
+      sources: {files: '/etc/ssh/b.conf:2', strictModes: '/etc/ssh/a.conf:1'},
+    })
+  })
+
   it('take AuthorizedKeysFile none as no file', async () => {
     const host = hostWith('  - {path: /etc/ssh/sshd_config, content: "AuthorizedKeysFile none\\n"}\n')
     expect((await authorizedKeysSettings(host)).files).toEqual([])

@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process'
-import {mkdir, mkdtemp, rm, symlink, writeFile} from 'node:fs/promises'
+import {mkdir, mkdtemp, rm, symlink, truncate, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -151,13 +151,20 @@ describe('Host on disk', () => {
       expect(await host.readText('/etc/pcp/tls.conf')).toEqual({
         ok: false,
         missing: false,
-        message: '/etc/pcp/tls.conf: not a regular file',
+        message: '/etc/pcp/tls.conf: not a regular file (a FIFO)',
       })
       expect(await host.readText('/etc/pcp/pmcd.options')).toMatchObject({
         ok: false,
-        message: '/etc/pcp/pmcd.options: not a regular file',
+        message: '/etc/pcp/pmcd.options: not a regular file (a character device)',
       })
       expect(await host.readText('/etc/pcp')).toMatchObject({ok: false, message: '/etc/pcp: is a directory'})
+      await writeFile(path.join(root, 'etc/pcp/big.conf'), '')
+      await truncate(path.join(root, 'etc/pcp/big.conf'), 52 * 1024 * 1024)
+      expect(await host.readText('/etc/pcp/big.conf')).toEqual({
+        ok: false,
+        missing: false,
+        message: '/etc/pcp/big.conf: is 52 MB, larger than the 16 MiB pcp-harden reads',
+      })
     } finally {
       await rm(root, {recursive: true, force: true})
     }

@@ -1,21 +1,35 @@
 import {readFileSync} from 'node:fs'
 import path from 'node:path'
+import vm from 'node:vm'
 
 import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import {InputError} from '../../src/engine/errors.js'
 import {parseWaivers} from '../../src/engine/waivers-file.js'
+import {parseGroup, parsePasswd} from '../../src/host/accounts.js'
+import {parseAuthorizedKeys} from '../../src/parsers/authorized-keys.js'
+import {parseCorosyncConf} from '../../src/parsers/corosync-conf.js'
+import {parseLxcConfig} from '../../src/parsers/lxc-conf.js'
+import {parseEnvironmentFile, parseShellProfile} from '../../src/parsers/pcp-env.js'
 import {parsePmcdConf} from '../../src/parsers/pmcd-conf.js'
+import {parsePmcdEnv} from '../../src/parsers/pmcd-env.js'
+import {parsePmcdOptions} from '../../src/parsers/pmcd-options.js'
+import {parsePmproxyConf} from '../../src/parsers/pmproxy-conf.js'
+import {parsePmproxyOptions, parsePmproxySysconfig} from '../../src/parsers/pmproxy-options.js'
+import {parseProxyConfig} from '../../src/parsers/proxy-config.js'
 import {parseSaslConf} from '../../src/parsers/sasl-conf.js'
+import {parseUnitFile} from '../../src/parsers/systemd-unit.js'
 import {parseTlsConf} from '../../src/parsers/tls-conf.js'
 import {lintPmcdConf} from '../../src/pcp/lint.js'
 import {CASES, caseText} from '../access/cases.js'
 import {REPO} from '../cli/run-cli.js'
-import {fuzzTexts} from './mutate.js'
+import {fuzzTexts, HOSTILE_CHARACTERS} from './mutate.js'
 
 const CORPUS = path.resolve(REPO, 'test/fixtures/field')
 const corpus = (file: string) => readFileSync(path.join(CORPUS, file), 'utf8')
+/** A deployed pmcd.conf: an agents table and the shipped default [access] section. */
+const DEPLOYED_PMCD_CONF = corpus('pmcd/deployed-pmcd.conf')
 
 /** Bounded: a few hundred inputs each, so the suite stays fast. */
 const RUNS = {numRuns: 300}
@@ -57,7 +71,8 @@ describe('parsers never throw, and every problem has a line in the file', () => 
           expect(s.line).toBeGreaterThanOrEqual(1)
           expect(s.line).toBeLessThanOrEqual(lineCount(text))
         }
-        for (const s of conf.settings) expect(s.value).not.toMatch(/[\s#]/)
+        // PCP splits on C's isspace(): ASCII blanks only; a no-break space stays in a value.
+        for (const s of conf.settings) expect(s.value).not.toMatch(/[ \t\n\r\f\v#]/)
       }),
       RUNS,
     )
@@ -97,7 +112,7 @@ describe('parsers never throw, and every problem has a line in the file', () => 
 })
 
 describe('configurations shaped like deployed ones', () => {
-  it('a deployed pmcd.conf: nine agents and the shipped default access section', async () => {
+  it('a deployed pmcd.conf: an agents table and the shipped default access section', async () => {
     const text = corpus('pmcd/deployed-pmcd.conf')
     const conf = parsePmcdConf(text)
     expect(conf.diagnostics).toEqual([])
@@ -107,5 +122,91 @@ describe('configurations shaped like deployed ones', () => {
       [false, [':*']],
       [true, ['local:*']],
     ])
+  })
+})
+
+/**
+ * Runs a parser with a wall-clock bound that also stops a synchronous endless loop (vm's timeout
+ * terminates whatever JavaScript runs), so a tokenizer that stops moving fails this test instead
+ * of hanging the suite or exhausting memory.
+ */
+function within(ms: number, run: () => void): void {
+  vm.runInNewContext('run()', {run}, {timeout: ms})
+}
+
+/** Every parser, with a line of the kind it reads; errors it throws on bad input are allowed. */
+const PARSERS: [string, string, (text: string) => unknown][] = [
+  ['pmcd.conf', DEPLOYED_PMCD_CONF, parsePmcdConf],
+  ['tls.conf', 'tls-cert-file = /etc/pcp/tls/server.crt\n', (t) => parseTlsConf(t)],
+  ['sasl', 'mech_list: plain login\n', (t) => parseSaslConf(t)],
+  ['pmcd.options', '-A\n-i 127.0.0.1\n', (t) => parsePmcdOptions(t)],
+  [
+    '/etc/default/pmcd',
+    'PMCD_LOCAL=1\nPMCD_ARGS="-i 1.2.3.4"\n',
+    (t) => parsePmcdEnv(t, '/etc/default/pmcd'),
+  ],
+  ['pmproxy.conf', '[pmproxy]\nsecure.enabled = true ; c\n  more\n', (t) => parsePmproxyConf(t)],
+  ['pmproxy.options', '-h localhost\n-p 44322\n', (t) => parsePmproxyOptions(t)],
+  ['pmproxy sysconfig', 'PMPROXY_LOCAL=1\n', (t) => parsePmproxySysconfig(t, '/etc/sysconfig/pmproxy')],
+  ['/etc/environment', 'PCP_SECURE_SOCKETS="enforce"\nexport A=b \\\n c\n', (t) => parseEnvironmentFile(t)],
+  [
+    'profile',
+    'export PCP_SECURE_SOCKETS=enforce; A="$HOME/x" `id` $(id)\n',
+    (t) => parseShellProfile(t, '/etc/profile'),
+  ],
+  [
+    'authorized_keys',
+    'from="10.0.0.1",command="sensors -j",no-pty ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl c\n',
+    parseAuthorizedKeys,
+  ],
+  [
+    'lxc',
+    'arch: amd64\nmp0: /run/x,mp=/mnt/x\nlxc.mount.entry = /a b none bind 0 0\n[snap]\n',
+    parseLxcConfig,
+  ],
+  ['unit', '[Service]\nExecStart=/bin/x \\\n  -y\nUser=nobody\n', (t) => parseUnitFile(t, '/x.service')],
+  [
+    'proxy config.yaml',
+    'allowed_source_subnets:\n  - 10.0.0.0/24\nmetrics_address: disabled\n',
+    (t) => parseProxyConfig(t),
+  ],
+  [
+    'corosync.conf',
+    'totem {\n  cluster_name: c\n}\nnodelist {\n  node {\n    ring0_addr: 10.0.0.1\n  }\n}\n',
+    parseCorosyncConf,
+  ],
+  ['waivers', 'waivers:\n  - check: PCP-FILE-006\n    reason: r\n', (t) => parseWaivers(t, 'w.yaml')],
+  ['passwd', 'root:x:0:0:root:/root:/bin/bash\n', parsePasswd],
+  ['group', 'pcp:x:998:\n', parseGroup],
+]
+
+describe('every parser moves on over every character class (bounded: a stall fails, never hangs)', () => {
+  it.each(PARSERS)('%s', (_name, seed, parse) => {
+    const texts: string[] = []
+    for (const c of HOSTILE_CHARACTERS) {
+      for (let at = 0; at <= seed.length; at++) texts.push(seed.slice(0, at) + c + seed.slice(at))
+      texts.push(seed.replaceAll(' ', c), c.repeat(4096) + seed, seed + c.repeat(4096))
+    }
+    within(20_000, () => {
+      for (const text of texts) {
+        try {
+          parse(text)
+        } catch (error) {
+          if (!(error instanceof Error) || error instanceof RangeError) throw error
+        }
+      }
+    })
+  })
+
+  it.each(PARSERS)('%s: 256 KiB of one character class stays linear', (_name, seed, parse) => {
+    within(20_000, () => {
+      for (const c of [' ', '\t', 'a', '=', ':', '"', '\\\n', '#', ',', '[', '{', '\u00a0', '\ufeff']) {
+        try {
+          parse(seed + c.repeat((256 * 1024) / c.length) + 'x\n')
+        } catch (error) {
+          if (!(error instanceof Error) || error instanceof RangeError) throw error
+        }
+      }
+    })
   })
 })

@@ -201,3 +201,38 @@ describe('parseProxyConfig', () => {
     )
   })
 })
+
+describe('hostile config.yaml: bounded, and said so', () => {
+  it('an alias bomb (nine levels of ten aliases each) is refused at once, not expanded', () => {
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i)
+      const name = String.fromCharCode(97 + i)
+      levels.push(`${name}: &${name} [${Array(10).fill(`*${prev}`).join(',')}]`)
+    }
+    const text = `${levels.join('\n')}\nallowed_source_subnets: *i\n`
+    const started = Date.now()
+    const conf = parseProxyConfig(text)
+    expect(Date.now() - started).toBeLessThan(5000)
+    expect(conf.syntaxErrors.map((e) => e.message)).toEqual([
+      'YAML syntax: the document contains excessive aliasing: the proxy refuses it',
+    ])
+  })
+
+  it('a few aliases still read as the values they stand for', () => {
+    const conf = parseProxyConfig('x: &s ["10.0.0.0/8"]\nallowed_source_subnets: *s\n')
+    expect(conf.syntaxErrors).toEqual([])
+    expect(conf.allowedSourceSubnets?.value.map((s) => s.value)).toEqual(['10.0.0.0/8'])
+  })
+
+  it('a file larger than the YAML limit is one error that gives its size', () => {
+    const conf = parseProxyConfig(`metrics_address: disabled\n# ${'x'.repeat(80 * 1024)}\n`)
+    expect(conf.syntaxErrors).toEqual([
+      {
+        kind: 'syntax',
+        line: 1,
+        message: 'the file is 80 KiB, larger than the 64 KiB pcp-harden reads of YAML',
+      },
+    ])
+  })
+})

@@ -9,6 +9,7 @@ import {
   type PublicKey,
 } from '../../parsers/authorized-keys.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {keyMaterialKind} from '../../report/redact.js'
 import {authorizedKeysSettings, expandKeysFile} from './sshd-config.js'
 
 export const PROXY_STATE_DIR = '/var/lib/pulse-sensor-proxy'
@@ -216,10 +217,15 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
         message: `a key marked as the proxy's that is none of its current keys (${proxyKeys.files.join(', ')}): a stale key left by an earlier install or rotation`,
       })
     if (entry.kind === 'ignored') {
+      // A private key or certificate where keys should be (a symlink to ca.key): say what it looks
+      // like and quote none of it.
+      const material = entry.key ? undefined : keyMaterialKind(entry.text)
       findings.push({
         check: 'PSP-KEYS-004',
         ...at(),
-        message: `sshd ignores this line (${shortenKeyData(entry.message)}): ${sshdRefusal(entry)}`,
+        message: material
+          ? `line ${entry.line} is not a key line: it looks like ${material}; sshd ignores it`
+          : `sshd ignores this line (${shortenKeyData(entry.message)}): ${sshdRefusal(entry)}`,
       })
       continue
     }
@@ -432,6 +438,13 @@ export const analyzeKeys = perHost(async (host: Host): Promise<Outcome<KeysAnaly
       if (!st.ok && st.missing) continue
       files.push(file)
       findings.push(...(await strictModesFindings(host, file, user, settings.strictModes, reported)))
+      // sshd opens a user's file with the user's rights: a link to a file the user cannot read
+      // (a CA key) is read by neither sshd nor us.
+      const denied = await host.unreadableBy(file, user)
+      if (denied) {
+        findings.push(...undecidedLines(file, denied))
+        continue
+      }
       const text = await host.readText(file)
       if (!text.ok) {
         // Not a regular file: PSP-KEYS-008 says sshd refuses it. Otherwise no line check can decide.

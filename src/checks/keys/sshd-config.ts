@@ -46,11 +46,33 @@ function globTest(pattern: string): (name: string) => boolean {
  */
 export async function authorizedKeysSettings(host: Host): Promise<AuthorizedKeysSettings> {
   const settings: AuthorizedKeysSettings = {files: DEFAULT_FILES, strictModes: true, sources: {}}
+  // Each file is read once: the first value of a setting wins, so a second reading of a file could
+  // set nothing new, and files that include each other cost one reading each, not 3^16.
+  const done = new Set<string>()
+  const reading: string[] = []
   const read = async (file: string, depth: number): Promise<void> => {
+    if (reading.includes(file))
+      throw new Error(
+        `${reading.at(-1)}: Include cycle through ${file}: sshd stops with "Too many recursive configuration includes" and does not start`,
+      )
+    if (depth > MAX_INCLUDE_DEPTH)
+      throw new Error(
+        `${reading.at(-1)}: Includes nested deeper than ${MAX_INCLUDE_DEPTH}: sshd stops with "Too many recursive configuration includes" and does not start`,
+      )
+    if (done.has(file)) return
+    done.add(file)
+    reading.push(file)
+    try {
+      await readOnce(file, depth)
+    } finally {
+      reading.pop()
+    }
+  }
+  const readOnce = async (file: string, depth: number): Promise<void> => {
     const text = await host.readText(file)
     // A config sshd would read but we cannot: no guess at what it says.
     if (!text.ok && !text.missing) throw new Error(text.message)
-    if (!text.ok || depth > MAX_INCLUDE_DEPTH) return
+    if (!text.ok) return
     const lines = text.value.split('\n')
     for (const [index, raw] of lines.entries()) {
       const [first, ...rest] = words(raw.replace(/^\s*(\S+?)\s*=\s*/, '$1 '))

@@ -1,5 +1,6 @@
 import path from 'node:path'
 
+import {KIND_NAMES} from '../../host/backend.js'
 import type {Host} from '../../host/host.js'
 import {type LxcConfig, type LxcSection, parseLxcConfig} from '../../parsers/lxc-conf.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
@@ -413,7 +414,10 @@ async function findConfigs(host: Host): Promise<{files: ConfigFile[]; unreadable
       if (!st.missing) cannot(file, st.message)
       return
     }
-    if (st.value.type !== 'file' || seen.has(st.value.resolved)) return
+    // A FIFO or a directory where a container config should be is said, never silently dropped.
+    if (st.value.type !== 'file')
+      return void cannot(file, `${file}: not a regular file (${KIND_NAMES[st.value.type]})`)
+    if (seen.has(st.value.resolved)) return
     seen.add(st.value.resolved)
     kept.push(file)
   })

@@ -1,3 +1,4 @@
+import {KIND_NAMES} from '../../host/backend.js'
 import type {Host} from '../../host/host.js'
 import {
   type EffectiveDirective,
@@ -43,10 +44,12 @@ export function hostUnitSource(host: Host): UnitFileSource {
   return {
     async read(path) {
       const st = await host.stat(path, {follow: true})
-      if (!st.ok || st.value.type !== 'file') {
-        if (!st.ok && !st.missing) throw new Error(st.message)
+      if (!st.ok) {
+        if (!st.missing) throw new Error(st.message)
         return undefined
       }
+      // A FIFO or a directory where the unit file is: an error that says so, never "no unit".
+      if (st.value.type !== 'file') throw new Error(`not a regular file (${KIND_NAMES[st.value.type]})`)
       const text = await host.readText(path)
       if (text.ok) return text.value
       if (text.missing) return undefined

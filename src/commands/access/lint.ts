@@ -1,9 +1,9 @@
-import {readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
 import {severityRank} from '../../checks/types.js'
+import {readArgumentFile} from '../../cli/argument-file.js'
 import {BaseCommand} from '../../cli/base.js'
 import {InputError} from '../../engine/errors.js'
 import {EXIT_CODES, type NagiosStatus} from '../../engine/model.js'
@@ -11,6 +11,7 @@ import {accessFindings} from '../../pcp/access-findings.js'
 import {accessStatements, looksLikeSeedPolicy, translateSeedPolicy} from '../../pcp/access-writer.js'
 import {accessContext, type AccessLint, lintHostAccess, lintPmcdConf, PMCD_CONF} from '../../pcp/lint.js'
 import {clientClasses, decide} from '../../pcp/policy.js'
+import {escapeJson, escapeLines} from '../../report/escape.js'
 
 export default class AccessLintCommand extends BaseCommand<typeof AccessLintCommand> {
   static override summary = "Lint pmcd's access control as pmcd itself reads it"
@@ -42,9 +43,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
     const host = await this.diskHost()
     let lint: AccessLint
     if (args.file) {
-      const text = await readFile(args.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new InputError(`${args.file}: ${error.code === 'ENOENT' ? 'no such file' : error.code}`)
-      })
+      const text = await readArgumentFile(args.file)
       if (looksLikeSeedPolicy(text)) return this.lintSeedPolicy(text, args.file)
       lint = await lintPmcdConf(text, await accessContext(host, host.live), path.resolve(args.file))
     } else {
@@ -105,7 +104,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
             }
           : {}),
       }
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+      process.stdout.write(escapeJson(JSON.stringify(out, null, 2)) + '\n')
     } else {
       const lines: string[] = []
       lines.push(
@@ -150,7 +149,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
         if (lint.policy?.credentialsRequired)
           lines.push('  (user/group rules present: TCP clients must authenticate with SASL)')
       }
-      process.stdout.write(lines.join('\n') + '\n')
+      process.stdout.write(escapeLines(lines.join('\n')) + '\n')
     }
     process.exitCode = lint.valid || lint.undecided ? EXIT_CODES[status] : EXIT_CODES.CRITICAL
   }
@@ -176,7 +175,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
     const status: NagiosStatus = notes.length > 0 ? 'WARNING' : 'OK'
     if (this.flags.format === 'json') {
       const out = {file, kind: 'guide-policy', readByPcp: false, status, translation: translated, notes}
-      process.stdout.write(JSON.stringify(out, null, 2) + '\n')
+      process.stdout.write(escapeJson(JSON.stringify(out, null, 2)) + '\n')
     } else {
       const lines = [
         `${file}: a pmcd.access policy in the style of a widely copied PCP security guide. PCP never reads this file: the rules in it protect nothing.`,
@@ -184,7 +183,7 @@ export default class AccessLintCommand extends BaseCommand<typeof AccessLintComm
         ...translated.map((t) => `  ${file}:${t.line}: ${t.statement}`),
         ...notes.map((n) => `  ${file}:${n.line}: cannot be enforced: ${n.message}`),
       ]
-      process.stdout.write(lines.join('\n') + '\n')
+      process.stdout.write(escapeLines(lines.join('\n')) + '\n')
     }
     process.exitCode = EXIT_CODES[status]
   }

@@ -1,9 +1,10 @@
-import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
 
+import {readArgumentFile} from '../../cli/argument-file.js'
 import {BaseCommand, dryRunFlag} from '../../cli/base.js'
 import {InputError} from '../../engine/errors.js'
 import {pmcdVerify} from '../../exec/pmcd.js'
@@ -17,6 +18,7 @@ import {
 } from '../../pcp/access-writer.js'
 import {accessContext, lintPmcdConf, PMCD_CONF, PMCD_CONF_ACCESS} from '../../pcp/lint.js'
 import {clientClasses, decide} from '../../pcp/policy.js'
+import {escapeLines} from '../../report/escape.js'
 
 export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
   static override summary = "Write pmcd's [access] section from flags or a pmcd.access-style policy"
@@ -86,11 +88,7 @@ export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
     }
     const notes: string[] = []
     if (flags.policy) {
-      const text = await readFile(flags.policy, 'utf8').catch((error: NodeJS.ErrnoException) => {
-        throw new InputError(
-          `--policy ${flags.policy}: ${error.code === 'ENOENT' ? 'no such file' : error.code}`,
-        )
-      })
+      const text = await readArgumentFile(flags.policy, `--policy ${flags.policy}`)
       const translated = translateSeedPolicy(text, flags.policy)
       const refused = translated.refusals[0]
       if (refused) throw new InputError(`${flags.policy}:${refused.line}: ${refused.message}`)
@@ -173,7 +171,7 @@ export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
         `wrote ${flags.file} (previous version: ${flags.file}.pcp-harden.bak); restart pmcd to apply it`,
       )
     }
-    process.stdout.write(out.join('\n') + '\n')
+    process.stdout.write(escapeLines(out.join('\n')) + '\n')
   }
 
   /** The live machine's pmcd must accept the result too. */

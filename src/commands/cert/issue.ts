@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 
 import {BaseCommand, dryRunFlag} from '../../cli/base.js'
 import {certFlags} from './flags.js'
+import {escapeLines} from '../../report/escape.js'
 
 export default class CertIssue extends BaseCommand<typeof CertIssue> {
   static override summary =
@@ -54,6 +55,6 @@ export default class CertIssue extends BaseCommand<typeof CertIssue> {
       now,
     })
     const lines = await carryOut(host, run, {force: flags.force, dryRun: flags['dry-run']})
-    process.stdout.write(`${lines.join('\n')}\n`)
+    process.stdout.write(`${escapeLines(lines.join('\n'))}\n`)
   }
 }

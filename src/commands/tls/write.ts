@@ -3,6 +3,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand, dryRunFlag} from '../../cli/base.js'
 import {InputError} from '../../engine/errors.js'
 import type {DiskBackend} from '../../host/backend.js'
+import {escapeLines} from '../../report/escape.js'
 
 export default class TlsWrite extends BaseCommand<typeof TlsWrite> {
   static override summary = "Write the collector's or a monitoring user's tls.conf"
@@ -105,6 +106,6 @@ export default class TlsWrite extends BaseCommand<typeof TlsWrite> {
           : `restart pmcd${flags.pmproxy ? ' and pmproxy' : ''} to apply it`,
       )
     }
-    process.stdout.write(`${out.join('\n')}\n`)
+    process.stdout.write(`${escapeLines(out.join('\n'))}\n`)
   }
 }

@@ -4,6 +4,7 @@ import {BaseCommand, dryRunFlag} from '../../cli/base.js'
 import {InputError} from '../../engine/errors.js'
 import type {DiskBackend} from '../../host/backend.js'
 import {UNIT_NAMES} from '../../render/unit-names.js'
+import {escapeLines} from '../../report/escape.js'
 
 export default class UnitWrite extends BaseCommand<typeof UnitWrite> {
   static override summary = "Write pulse-sensor-proxy's hardened units into the root's /etc/systemd/system"
@@ -101,6 +102,6 @@ export default class UnitWrite extends BaseCommand<typeof UnitWrite> {
             : ''),
       )
     }
-    process.stdout.write(out.join('\n') + '\n')
+    process.stdout.write(escapeLines(out.join('\n')) + '\n')
   }
 }
