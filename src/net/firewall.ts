@@ -1,4 +1,14 @@
-import {contains, EVERYWHERE, type Family, familyWidth, lastOf, type Prefix, rangeToPrefixes} from './ip.js'
+import {
+  contains,
+  EVERYWHERE,
+  type Family,
+  familyWidth,
+  formatAddress,
+  lastOf,
+  LOOPBACK,
+  type Prefix,
+  rangeToPrefixes,
+} from './ip.js'
 
 /** Which firewall a rule set comes from. */
 export type Engine = 'nftables' | 'iptables' | 'ufw' | 'pve-firewall'
@@ -235,10 +245,19 @@ function rulePrefixes(set: RuleSet, family: Family): Prefix[] {
  * Who reaches a port from elsewhere: the address space is cut at every network a rule names, and
  * one address of each piece is judged (all addresses of a piece meet the same rules).
  */
-export function reach(set: RuleSet, family: Family, port: number, iface?: string): Reach {
+export function reach(
+  set: RuleSet | undefined,
+  family: Family,
+  port: number,
+  options: {iface?: string; cuts?: Prefix[]; allowed?: (address: string) => boolean} = {},
+): Reach {
   const top = (1n << BigInt(familyWidth(family))) - 1n
+  const {iface, allowed} = options
   const cuts = new Set<bigint>([0n])
-  for (const prefix of rulePrefixes(set, family)) {
+  // Loopback is never a remote client: its piece is cut out and not judged.
+  const loopback = LOOPBACK[family]
+  for (const prefix of [...(set ? rulePrefixes(set, family) : []), ...(options.cuts ?? []), loopback]) {
+    if (prefix.family !== family) continue
     cuts.add(prefix.base)
     const after = lastOf(prefix) + 1n
     if (after <= top) cuts.add(after)
@@ -250,7 +269,11 @@ export function reach(set: RuleSet, family: Family, port: number, iface?: string
   const seen = new Set<Rule | Chain | string>()
   starts.forEach((start, index) => {
     const end = index + 1 < starts.length ? (starts[index + 1] as bigint) - 1n : top
-    const verdict = evaluate(set, {family, source: start, port, ...(iface === undefined ? {} : {iface})})
+    if (contains(loopback, family, start)) return
+    const packet = {family, source: start, port, ...(iface === undefined ? {} : {iface})}
+    const verdict: Verdict = set ? evaluate(set, packet) : {verdict: 'accept'}
+    // Past the firewall, the service's own rules (pmcd's [access]) may refuse the client.
+    if (verdict.verdict !== 'drop' && allowed && !allowed(formatAddress(family, start))) return
     const key = verdict.rule ?? ('chain' in verdict ? verdict.chain : undefined) ?? verdict.verdict
     if (key !== undefined && !seen.has(key)) {
       seen.add(key)
@@ -277,3 +300,10 @@ function merge(prefixes: Prefix[]): Prefix[] {
 }
 
 export const everywhere = (family: Family): Prefix => EVERYWHERE[family]
+
+/** Whether networks cover every address of their family except loopback (which is never remote). */
+export function coversAllRemote(family: Family, prefixes: Prefix[]): boolean {
+  const size = (p: Prefix) => 1n << BigInt(familyWidth(family) - p.bits)
+  const total = prefixes.filter((p) => p.family === family).reduce((sum, p) => sum + size(p), 0n)
+  return total + size(LOOPBACK[family]) === 1n << BigInt(familyWidth(family))
+}

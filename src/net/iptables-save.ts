@@ -276,42 +276,41 @@ function parseRuleWords(
       case '--log-prefix':
       case '--log-level':
       case '--reject-with':
-      case '--limit-burst':
       case '--nflog-prefix':
       case '--nflog-group':
       case '--set-mark':
-      case '--set-xmark':
+      case '--set-xmark': {
+        takeNegate()
+        if (value() === undefined) return fail(`${w} needs a value`)
+        break
+      }
       case '--icmp-type':
-      case '--icmpv6-type':
-      case '--dst-type':
+      case '--icmpv6-type': {
+        // Only ICMP packets have a type: a TCP connection never matches one.
+        if (value() === undefined) return fail(`${w} needs a type`)
+        if (!takeNegate()) rule.never = true
+        break
+      }
+      case '--dst-type': {
+        // A connection to this host's own address: its destination type is LOCAL (and UNICAST).
+        const v = value()
+        if (v === undefined) return fail(`${w} needs a type`)
+        const types = v.toUpperCase().split(',')
+        if ((types.includes('LOCAL') || types.includes('UNICAST')) === takeNegate()) rule.never = true
+        break
+      }
+      case '--rsource':
+        takeNegate()
+        break
       case '--src-type':
       case '--limit':
+      case '--limit-burst':
       case '--name':
       case '--hashlimit':
       case '--seconds':
       case '--hitcount':
-      case '--mask':
-      case '--rsource': {
-        const n = takeNegate()
-        if (
-          w === '--comment' ||
-          w.startsWith('--log') ||
-          w === '--reject-with' ||
-          w.startsWith('--nflog') ||
-          w.startsWith('--set-')
-        ) {
-          if (value() === undefined) return fail(`${w} needs a value`)
-          break
-        }
-        if (w === '--icmp-type' || w === '--icmpv6-type') {
-          if (value() === undefined) return fail(`${w} needs a type`)
-          if (!n) rule.never = rule.never || rule.protocol?.names.includes('tcp') !== false
-          break
-        }
-        if (w === '--rsource') {
-          i++
-          continue
-        }
+      case '--mask': {
+        takeNegate()
         if (value() === undefined) return fail(`${w} needs a value`)
         undecided.push(`it uses ${w}, which depends on the traffic at run time`)
         break
@@ -370,8 +369,14 @@ function targetAction(target: string | undefined): Action | 'custom' {
 }
 
 /** Parse an iptables-save file; problems name their line, nothing throws. */
-export function parseIptablesSave(text: string, file: string, family: Family): IptablesFile {
-  const tables = new Map<string, Map<string, Chain>>()
+export function parseIptablesSave(
+  text: string,
+  file: string,
+  family: Family,
+  /** `iptables-restore -n`: continue these tables (a `:CHAIN` line empties that chain). */
+  noflush?: Map<string, Map<string, Chain>>,
+): IptablesFile {
+  const tables = noflush ?? new Map<string, Map<string, Chain>>()
   const problems: FileProblem[] = []
   const lines = text.split('\n')
   let table: Map<string, Chain> | undefined
@@ -400,12 +405,14 @@ export function parseIptablesSave(text: string, file: string, family: Family): I
       tableName = text.slice(1).trim()
       tableLine = line
       if (!(tableName in BUILTIN)) problem(line, `*${tableName}: no such table`)
-      table = new Map(
-        (BUILTIN[tableName] ?? []).map((name) => [
-          name,
-          {name, rules: [], family, place: {file, line}} satisfies Chain,
-        ]),
-      )
+      table =
+        tables.get(tableName) ??
+        new Map(
+          (BUILTIN[tableName] ?? []).map((name) => [
+            name,
+            {name, rules: [], family, place: {file, line}} satisfies Chain,
+          ]),
+        )
       return
     }
     if (text === 'COMMIT') {
@@ -440,6 +447,7 @@ export function parseIptablesSave(text: string, file: string, family: Family): I
         return
       }
       const chain = table.get(name) ?? {name, rules: [], place: {file, line}}
+      chain.rules = []
       if (builtin) chain.policy = policy === 'DROP' ? 'drop' : 'accept'
       chain.family = family
       chain.place = {file, line}

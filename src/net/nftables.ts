@@ -478,7 +478,7 @@ class Parser {
       text: words
         .map((w) => (w.kind === 'string' ? `"${w.text}"` : w.text))
         .join(' ')
-        .replace(/ ([,}])/g, '$1')
+        .replace(/ ,/g, ',')
         .replace(/{ /g, '{ '),
       action: {kind: 'continue'},
     }

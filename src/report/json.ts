@@ -6,6 +6,7 @@ import {
   type ReportCounts,
   type ReportResult,
 } from '../engine/model.js'
+import type {ExposureReport} from '../net/exposure.js'
 
 /**
  * The machine format, documented by schema/report.schema.json. Keys come in a fixed order and
@@ -18,6 +19,7 @@ export interface JsonReport {
   failOn: Severity
   summary: {status: NagiosStatus; exitCode: number; counts: ReportCounts}
   results: JsonResult[]
+  exposure?: ExposureReport
 }
 
 /** A result in the machine format: the report's own result, fields in the documented order. */
@@ -55,6 +57,7 @@ export function formatJson(report: Report): string {
       remediation: r.remediation,
       ...(r.waived === undefined ? {} : {waived: waiver(r.waived)}),
     })),
+    ...(report.exposure === undefined ? {} : {exposure: report.exposure}),
   }
   return JSON.stringify(json, null, 2) + '\n'
 }
