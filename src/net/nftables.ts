@@ -127,10 +127,26 @@ class Parser {
   private readonly defines = new Map<string, Token[]>()
   private included = 0
 
-  constructor(
-    private tokens: Token[],
-    private readonly includes: Map<string, Token[]>,
-  ) {}
+  private tokens: Token[]
+
+  constructor(tokens: Token[], includes: Map<string, Token[]>) {
+    // An include is read in place, wherever it stands (nft's scanner does the same).
+    const out: Token[] = []
+    const queue = [...tokens]
+    for (let t = queue.shift(); t; t = queue.shift()) {
+      const next = queue[0]
+      if (t.kind === 'word' && t.text === 'include' && next?.kind === 'string') {
+        const body = includes.get(next.text)
+        if (body && ++this.included <= MAX_INCLUDES) {
+          queue.shift()
+          queue.unshift(...body)
+          continue
+        }
+      }
+      out.push(t)
+    }
+    this.tokens = out
+  }
 
   private peek(offset = 0): Token | undefined {
     return this.tokens[this.pos + offset]
@@ -204,17 +220,13 @@ class Parser {
     }
     switch (t.text) {
       case 'include': {
+        // Those that could be read were put in place by the constructor.
         const path = this.next()
-        const body = path?.kind === 'string' ? this.includes.get(path.text) : undefined
-        if (!body || ++this.included > MAX_INCLUDES) {
-          this.problem(
-            t,
-            `include ${path?.text ?? ''}: not read${body ? ' (too many includes: a loop?)' : ''}`,
-          )
-          this.skipStatement()
-          return
-        }
-        this.tokens.splice(this.pos, 0, ...body)
+        this.problem(
+          t,
+          `include ${path?.text ?? ''}: not read${this.included > MAX_INCLUDES ? ' (too many includes: a loop?)' : ''}`,
+        )
+        this.skipStatement()
         return
       }
       case 'define':
