@@ -435,6 +435,8 @@ class Parser {
       const words = this.statementTokens()
       const head = words[0]
       if (!head) continue
+      // nft 1.0.6 wants a newline or ";" after each statement, the last one before "}" included.
+      if (this.peek()?.text === '}') this.problem(head, 'a newline or ";" must end this line before "}"')
       if (head.text === 'type') this.hook(chain, words)
       else if (head.text === 'policy') {
         const p = words[1]?.text

@@ -110,3 +110,15 @@ describe('iptables-save', () => {
     )
   })
 })
+
+describe('nftables.conf syntax nft 1.0.6 refuses', () => {
+  it('a rule right before "}" on its line (nft -f: "unexpected \'}\', expecting newline or semicolon")', () => {
+    const parsed = parseNftables(
+      'table inet t {\n chain input { type filter hook input priority 0; policy drop; tcp dport 44321 accept }\n}\n',
+      '/etc/nftables.conf',
+    )
+    expect(parsed.problems.map((p) => [p.line, p.message])).toEqual([
+      [2, 'a newline or ";" must end this line before "}"'],
+    ])
+  })
+})
