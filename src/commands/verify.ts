@@ -70,6 +70,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
       now: new Date(),
       tool: {name: this.config.name, version: this.config.version},
     })
+    const {analyzeExposure, exposureReport} = await import('../net/exposure.js')
+    report.exposure = exposureReport(await analyzeExposure(host))
     await emitReport(report, flags)
   }
 

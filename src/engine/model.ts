@@ -1,4 +1,5 @@
 import type {CheckMeta, Profile, ResultStatus, Severity} from '../checks/types.js'
+import type {ExposureReport} from '../net/exposure.js'
 
 /** Nagios plugin states, in exit-code order. */
 export type NagiosStatus = 'OK' | 'WARNING' | 'CRITICAL' | 'UNKNOWN'
@@ -56,4 +57,6 @@ export interface Report {
   checks: CheckMeta[]
   results: ReportResult[]
   summary: {status: NagiosStatus; counts: ReportCounts; severities: SeverityCounts}
+  /** Who can reach each service port (verify only): bind, firewall and access rules together. */
+  exposure?: ExposureReport
 }

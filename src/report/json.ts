@@ -8,6 +8,7 @@ import {
   type SeverityCounts,
 } from '../engine/model.js'
 import {escapeJson} from './escape.js'
+import type {ExposureReport} from '../net/exposure.js'
 
 /**
  * The machine format, documented by schema/report.schema.json. Keys come in a fixed order and
@@ -20,6 +21,7 @@ export interface JsonReport {
   failOn: Severity
   summary: {status: NagiosStatus; exitCode: number; counts: ReportCounts; severities: SeverityCounts}
   results: JsonResult[]
+  exposure?: ExposureReport
 }
 
 /** A result in the machine format: the report's own result, fields in the documented order. */
@@ -59,6 +61,7 @@ export function formatJson(report: Report): string {
       ...(r.fix === undefined ? {} : {fix: r.fix}),
       ...(r.waived === undefined ? {} : {waived: waiver(r.waived)}),
     })),
+    ...(report.exposure === undefined ? {} : {exposure: report.exposure}),
   }
   return escapeJson(JSON.stringify(json, null, 2)) + '\n'
 }

@@ -70,6 +70,8 @@ export function formatText(report: Report, options: TextOptions): string {
     }
     lines.push('')
   }
+  if (report.exposure && report.exposure.services.length > 0)
+    lines.push(...exposureTable(report.exposure, c), '')
   lines.push(...summaryLines(report, c))
   return lines.join('\n') + '\n'
 }
@@ -171,4 +173,35 @@ function summaryLines(report: Report, c: ChalkInstance): string[] {
 /** Text from the audited host must not drive the terminal. */
 function clean(text: string): string {
   return escapeControl(text)
+}
+
+/** Who can reach each service port: one row per port and operation, then where the verdict comes from. */
+function exposureTable(exposure: NonNullable<Report['exposure']>, c: ChalkInstance): string[] {
+  const rows = exposure.services.flatMap((s) =>
+    s.operations.map((o) => [
+      `${s.service}`,
+      String(s.port),
+      s.bind.replace(/ \(.*$/, ''),
+      o.op,
+      o.scope === 'these networks' ? o.networks.join(', ') : o.scope,
+    ]),
+  )
+  const head = ['service', 'port', 'listens on', 'op', 'who may']
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => Math.min((r[i] ?? '').length, 40))))
+  const row = (cells: string[]) =>
+    INDENT +
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? clean(cell) : clean(cell).padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd()
+  const firewalls =
+    exposure.firewalls.length === 0
+      ? ['no firewall loads at boot (nftables.service, netfilter-persistent and ufw are not enabled)']
+      : exposure.firewalls.map((f) => `${f.engine}: ${f.why}`)
+  return [
+    c.bold.underline('Exposure'),
+    c.dim(row(head)),
+    ...rows.map(row),
+    ...firewalls.map((f) => INDENT + c.dim(`firewall: ${clean(f)}`)),
+  ]
 }

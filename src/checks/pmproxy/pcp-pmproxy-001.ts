@@ -1,4 +1,5 @@
 import {shellQuote} from '../fix.js'
+import {analyzeExposure, describeFirewall} from '../../net/exposure.js'
 import {PMCD_CONF} from '../../pcp/lint.js'
 import {decide} from '../../pcp/policy.js'
 import type {Host} from '../../host/host.js'
@@ -29,15 +30,16 @@ export const check: Check = {
     "pmproxy's REST API has no authentication of its own in PCP 6, and pmcd sees pmproxy as a local client. With " +
     'the shipped access section (allow "local:*" : all) a pmproxy that listens on the network lets anyone who ' +
     'reaches port 44322/44323 store values into pmcd (GET /pmapi/store), which PMDAs act on. pmproxy.conf has no ' +
-    "bind setting (a widely copied guide's bind=127.0.0.1 is ignored): pmproxy binds with -i in pmproxy.options or with " +
+    'bind setting (the bind=127.0.0.1 of a widely copied PCP security guide is ignored): pmproxy binds with -i in pmproxy.options or with ' +
     'PMPROXY_LOCAL=1 in $PCP_SYSCONFIG_DIR/pmproxy, which the rc script exports word by word: a quoted "1" reads ' +
-    'as 0. Judged offline from the files: pmproxy counts as running unless masked or installed but not enabled.',
+    'as 0. Judged offline from the files: pmproxy counts as running unless masked or installed but not enabled. ' +
+    'A firewall that loads at boot and lets no remote host reach 44322 and 44323 passes the check (the rule is named).',
   remediation:
     'echo PMPROXY_LOCAL=1 >> /etc/default/pmproxy (RHEL: /etc/sysconfig/pmproxy; no quotes, no comment), or -i 127.0.0.1 in ' +
     '/etc/pcp/pmproxy/pmproxy.options, or systemctl mask pmproxy; or disallow store for local clients in pmcd.conf',
   reference:
-    'pmproxy(1) (-i, PMPROXY_LOCAL); pmcd(1) access control (local clients); src/pmproxy/src/pmproxy.c ' +
-    '(performancecopilot/pcp); Debian pcp 6.0.3 /etc/init.d/pmproxy',
+    'pmproxy(1) -i and PMPROXY_LOCAL; src/pmproxy/src/pmproxy.c (PMPROXY_LOCAL, -i); ' +
+    'Debian pcp 6.0.3 /etc/init.d/pmproxy; nft(8); iptables-save(8); ufw(8)',
   example: {
     fail: 'pmproxy enabled, no -i, PMPROXY_LOCAL unset; pmcd.conf: allow "local:*" : all;',
     pass: '/etc/default/pmproxy: PMPROXY_LOCAL=1',
@@ -61,6 +63,20 @@ export const check: Check = {
       return [
         {status: 'pass', path: pmproxy.evidence, message: `pmproxy listens on ${listening.description}`},
       ]
+    // The firewall decides who reaches pmproxy's ports: shut to every remote host, nobody stores through it.
+    const exposures = (await analyzeExposure(host)).services.filter((s) => s.service === 'pmproxy')
+    const reached = exposures.find((s) => s.reachable.scope !== 'loopback only')
+    const shut = exposures[0]
+    if (shut && !reached && shut.firewall !== 'none')
+      return [
+        {
+          status: 'pass',
+          path: pmproxy.evidence,
+          message: `pmproxy listens on ${listening.description}, but ${describeFirewall(shut)} (nor ${exposures.at(-1)?.port ?? 44323})`,
+          ...(shut.rules.length > 0 ? {evidence: shut.rules.join('; ')} : {}),
+        },
+      ]
+    const firewallNote = reached && reached.firewall !== 'none' ? `; ${describeFirewall(reached)}` : ''
     const access = await analyzeAccess(host)
     if (!access)
       return [
@@ -96,8 +112,8 @@ export const check: Check = {
         message:
           `pmproxy is ${started} and listens on ${listening.description}, and pmcd lets local clients store` +
           `${source ? ` (${source.allow ? 'allow' : 'disallow'} "${source.name}")` : ' (no rule forbids it)'}: ` +
-          'pmcd sees pmproxy as local, so anyone who reaches pmproxy may store through its REST API',
-        evidence: `store from ${PMPROXY_SEEN_AS}: allowed`,
+          `pmcd sees pmproxy as local, so anyone who reaches pmproxy may store through its REST API${firewallNote}`,
+        evidence: [`store from ${PMPROXY_SEEN_AS}: allowed`, ...(reached?.rules ?? [])].join('; '),
         fix: await localOnlyFix(host),
       },
     ]

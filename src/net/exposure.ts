@@ -1,0 +1,243 @@
+import {analyzePmcd, type PmcdSetup} from '../checks/pmcd/analysis.js'
+import {analyzePmproxy} from '../checks/pmproxy/analysis.js'
+import {analyzeProxyConfig, DEFAULT_METRICS_ADDRESS, listenHost} from '../checks/proxy/config-analysis.js'
+import {perHost} from '../checks/family.js'
+import type {Host} from '../host/host.js'
+import {decide, type Operation} from '../pcp/policy.js'
+import {coversAllRemote, type Engine, reach, type Reach, type Verdict} from './firewall.js'
+import {formatPrefix, type Family, LOOPBACK, parsePrefix, type Prefix} from './ip.js'
+import {type Firewall, readFirewall} from './read-firewall.js'
+
+/** Who can open a connection to a service port and use an operation. */
+export type Scope = 'loopback only' | 'these networks' | 'anywhere' | 'undecided'
+
+export interface OperationExposure {
+  op: Operation | 'connect'
+  scope: Scope
+  /** The remote networks that may (scope "these networks"), IPv4 then IPv6. */
+  networks: string[]
+  /** Networks whose fate depends on something not known offline. */
+  undecided: string[]
+}
+
+/** One service port: where it listens, what the firewall does, and who may do what through it. */
+export interface ServiceExposure {
+  service: string
+  port: number
+  /** The addresses it listens on, as its configuration says ("every interface", "127.0.0.1"). */
+  bind: string
+  /** The engine the firewall verdict comes from ("none": no firewall loads at boot). */
+  firewall: Engine | 'none'
+  /** The rules that decide for remote clients, accepting ones first: `file:line text`. */
+  rules: string[]
+  /** Who can open a connection at all (bind and firewall, before the service's own rules). */
+  reachable: OperationExposure
+  operations: OperationExposure[]
+}
+
+/** What a report carries: the firewalls found and every service port's exposure. */
+export interface ExposureReport {
+  firewalls: Array<{engine: Engine; why: string}>
+  services: ServiceExposure[]
+}
+
+export function exposureReport(exposure: Exposure): ExposureReport {
+  return {firewalls: exposure.firewall.engines, services: exposure.services}
+}
+
+export interface Exposure {
+  firewall: Firewall
+  services: ServiceExposure[]
+}
+
+const FAMILIES: readonly Family[] = [4, 6]
+
+function describeRule(v: Verdict): string | undefined {
+  if (v.rule) return `${v.rule.file}:${v.rule.line} ${v.rule.text}`
+  if ('chain' in v && v.chain) {
+    const where = v.chain.place ? `${v.chain.place.file}:${v.chain.place.line} ` : ''
+    return `${where}${v.chain.name} policy ${v.chain.policy ?? 'accept'}`
+  }
+  return undefined
+}
+
+function summarize(reaches: Reach[], op: OperationExposure['op']): OperationExposure {
+  const networks = reaches.flatMap((r) => r.accepted.map(formatPrefix))
+  const undecided = reaches.flatMap((r) => r.undecided.map(formatPrefix))
+  const everything = reaches.length > 0 && reaches.every((r) => coversAllRemote(r.family, r.accepted))
+  const scope: Scope = everything
+    ? 'anywhere'
+    : networks.length > 0
+      ? 'these networks'
+      : undecided.length > 0
+        ? 'undecided'
+        : 'loopback only'
+  return {op, scope, networks: scope === 'anywhere' ? [] : networks, undecided}
+}
+
+function loopbackOnly(op: OperationExposure['op']): OperationExposure {
+  return {op, scope: 'loopback only', networks: [], undecided: []}
+}
+
+/** The families a bind reaches the network on (none: loopback only). */
+function bindFamilies(addresses: string[] | 'any'): {families: Family[]; bind: string} {
+  if (addresses === 'any') return {families: [...FAMILIES], bind: 'every interface'}
+  const families = new Set<Family>()
+  for (const a of addresses) {
+    if (a === 'INADDR_ANY' || a === '0.0.0.0' || a === '') {
+      families.add(4)
+      continue
+    }
+    if (a === '::') {
+      families.add(4)
+      families.add(6)
+      continue
+    }
+    const p = parsePrefix(a.replace(/%.*$/, ''))
+    if (!p) continue
+    const loop = LOOPBACK[p.family]
+    if (p.base >= loop.base && p.bits >= loop.bits && (p.family === 6 ? p.base === loop.base : true)) continue
+    families.add(p.family)
+  }
+  return {families: [...families], bind: addresses.join(', ') || 'nothing'}
+}
+
+function service(
+  firewall: Firewall,
+  name: string,
+  port: number,
+  bound: {families: Family[]; bind: string},
+  ops: Array<{op: OperationExposure['op']; allowed?: (address: string) => boolean; cuts?: Prefix[]}>,
+): ServiceExposure {
+  const engine = firewall.sets[4]?.engine ?? firewall.sets[6]?.engine ?? 'none'
+  const rules = new Set<string>()
+  const reachable =
+    bound.families.length === 0
+      ? loopbackOnly('connect')
+      : summarize(
+          bound.families.map((family) => reach(firewall.sets[family], family, port)),
+          'connect',
+        )
+  const operations = ops.map(({op, allowed, cuts}) => {
+    if (bound.families.length === 0) return loopbackOnly(op)
+    const reaches = bound.families.map((family) => {
+      const r = reach(firewall.sets[family], family, port, {
+        ...(allowed ? {allowed} : {}),
+        ...(cuts ? {cuts} : {}),
+      })
+      for (const v of r.deciding) {
+        const text = describeRule(v)
+        if (text) rules.add(text)
+      }
+      return r
+    })
+    return summarize(reaches, op)
+  })
+  return {service: name, port, bind: bound.bind, firewall: engine, rules: [...rules], reachable, operations}
+}
+
+function pmcdPort(setup: PmcdSetup): number {
+  const p = setup.options.options.filter((o) => o.letter === 'p').at(-1)?.value
+  return p && /^\d+$/.test(p) ? Number(p) : 44321
+}
+
+/** The networks pmcd's access rules name (`10.1.2.*` is 10.1.2.0/24), so each is judged apart. */
+function accessCuts(setup: PmcdSetup): Prefix[] {
+  return (setup.access.policy?.rules ?? []).flatMap((rule) => {
+    const m = /^ipv[46]:(.+)$/.exec(rule.key)
+    const p = m ? parsePrefix(m[1] as string) : undefined
+    return p ? [p] : []
+  })
+}
+
+async function pmcdExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
+  const setup = await analyzePmcd(host)
+  if (!setup || 'error' in setup || setup.startFailure) return []
+  const bound = bindFamilies(
+    setup.listeners.length === 0
+      ? 'any'
+      : setup.listeners.map((l) => (l.address === 'INADDR_LOOPBACK' ? '127.0.0.1' : l.address)),
+  )
+  const policy = setup.access.policy
+  const cuts = accessCuts(setup)
+  const op = (o: Operation) => ({
+    op: o,
+    cuts,
+    ...(policy ? {allowed: (address: string) => decide(policy, address, o).allowed} : {}),
+  })
+  return [service(firewall, 'pmcd', pmcdPort(setup), bound, [op('fetch'), op('store')])]
+}
+
+async function pmproxyExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
+  const pmproxy = await analyzePmproxy(host)
+  if (pmproxy.state !== 'judged' || pmproxy.startup.kind === 'masked' || pmproxy.startup.kind === 'manual')
+    return []
+  const {listening} = pmproxy
+  const bound =
+    listening.scope === 'network'
+      ? {families: [...FAMILIES], bind: listening.description}
+      : {families: [] as Family[], bind: listening.description}
+  // pmproxy's REST API has no authentication of its own in PCP 6: whoever connects may fetch.
+  return [44322, 44323].map((port) => service(firewall, 'pmproxy', port, bound, [{op: 'fetch'}]))
+}
+
+async function proxyExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
+  const proxy = await analyzeProxyConfig(host)
+  if (proxy.state !== 'judged' || !proxy.present) return []
+  const written = proxy.conf.metricsAddress?.value.trim() ?? ''
+  if (written.toLowerCase() === 'disabled') return []
+  const address = written === '' || written === 'default' ? DEFAULT_METRICS_ADDRESS : written
+  const hostPart = listenHost(address)
+  const port = Number(/:(\d+)$/.exec(address)?.[1] ?? 9127)
+  const bound =
+    hostPart === undefined
+      ? {families: [] as Family[], bind: address}
+      : bindFamilies(hostPart === '' ? ['::'] : [hostPart])
+  return [{...service(firewall, 'pulse-sensor-proxy metrics', port, bound, [{op: 'fetch'}]), bind: address}]
+}
+
+async function agentExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
+  if (!(await host.exists('/usr/local/bin/pulse-agent'))) return []
+  // The agent's health and metrics listener is fixed at 127.0.0.1:9191.
+  return [service(firewall, 'pulse-agent', 9191, {families: [], bind: '127.0.0.1:9191'}, [{op: 'connect'}])]
+}
+
+/** Every service port's exposure on a host, computed once however many checks ask. */
+export const analyzeExposure = perHost(async (host: Host): Promise<Exposure> => {
+  const firewall = await readFirewall(host)
+  const services = [
+    ...(await pmcdExposure(host, firewall)),
+    ...(await pmproxyExposure(host, firewall)),
+    ...(await proxyExposure(host, firewall)),
+    ...(await agentExposure(host, firewall)),
+  ]
+  return {firewall, services}
+})
+
+/** "firewall (nftables) lets these networks in: 10.0.0.0/8 (/etc/nftables.conf:12 ...)". */
+export function describeExposure(s: ServiceExposure, op: OperationExposure): string {
+  const via = s.firewall === 'none' ? 'no firewall loads at boot' : `the ${s.firewall} firewall`
+  if (op.scope === 'anywhere') return `any host may ${op.op} on port ${s.port} (${via} lets it in)`
+  if (op.scope === 'these networks')
+    return `${op.networks.join(', ')} may ${op.op} on port ${s.port} (${via})`
+  if (op.scope === 'undecided')
+    return `who may ${op.op} on port ${s.port} cannot be decided offline (${op.undecided.join(', ')}; ${via})`
+  return `no remote host may ${op.op} on port ${s.port} (${via})`
+}
+
+/** "the nftables firewall lets only 10.1.2.0/24 reach port 44321". */
+export function describeFirewall(s: ServiceExposure): string {
+  const via = s.firewall === 'none' ? 'with no firewall loaded at boot,' : `the ${s.firewall} firewall lets`
+  const r = s.reachable
+  const who =
+    r.scope === 'anywhere'
+      ? 'any host'
+      : r.scope === 'these networks'
+        ? `only ${r.networks.join(', ')}`
+        : r.scope === 'undecided'
+          ? `hosts it cannot be decided offline for (${r.undecided.join(', ')})`
+          : 'no remote host'
+  return s.firewall === 'none'
+    ? `${via} ${who} can reach port ${s.port}`
+    : `${via} ${who} reach port ${s.port}`
+}

@@ -1,0 +1,230 @@
+import path from 'node:path'
+
+import picomatch from 'picomatch'
+
+import type {Host} from '../host/host.js'
+import type {Chain, Engine, RuleSet} from './firewall.js'
+import type {Family} from './ip.js'
+import {type FileProblem, iptablesRuleSet, parseIptablesSave} from './iptables-save.js'
+import {includesOf, NFTABLES_CONF, nftRuleSet, parseNftables} from './nftables.js'
+
+/** The firewalls enabled on a host, read under --root, as one rule set per address family. */
+export interface Firewall {
+  /** The engines whose rules load at boot, with why this reader thinks so. */
+  engines: Array<{engine: Engine; why: string}>
+  sets: Record<Family, RuleSet | undefined>
+  problems: FileProblem[]
+}
+
+const WANTS = ['sysinit', 'basic', 'network-pre', 'multi-user'].map(
+  (t) => `/etc/systemd/system/${t}.target.wants`,
+)
+
+async function enabledUnit(host: Host, unit: string): Promise<string | undefined> {
+  for (const dir of WANTS) if (await host.exists(`${dir}/${unit}`)) return `${dir}/${unit}`
+  return undefined
+}
+
+const MAX_INCLUDE_DEPTH = 16
+
+/** Every file an nft include names (globs expanded in the root), read recursively. */
+async function readNftIncludes(
+  host: Host,
+  text: string,
+  file: string,
+  into: Map<string, Array<{file: string; text: string}>>,
+  problems: FileProblem[],
+  depth = 0,
+): Promise<void> {
+  for (const include of includesOf(text, file)) {
+    if (into.has(include.path)) continue
+    if (depth >= MAX_INCLUDE_DEPTH) {
+      problems.push({file, line: include.line, message: `include ${include.path}: includes nest too deep`})
+      continue
+    }
+    // nft searches relative names in its include directory (/etc by default: nft(8) -I).
+    const wanted = include.path.startsWith('/') ? include.path : path.posix.join('/etc', include.path)
+    const files = /[*?[]/.test(wanted) ? await globInRoot(host, wanted) : [wanted]
+    const parts: Array<{file: string; text: string}> = []
+    for (const f of files) {
+      const read = await host.readText(f)
+      if (!read.ok) {
+        problems.push({file, line: include.line, message: `include "${include.path}": ${read.message}`})
+        continue
+      }
+      parts.push({file: f, text: read.value})
+    }
+    into.set(include.path, parts)
+    for (const part of parts) await readNftIncludes(host, part.text, part.file, into, problems, depth + 1)
+  }
+}
+
+/** A glob in the last component only (`/etc/nftables.d/*.nft`), sorted as nft sorts them. */
+async function globInRoot(host: Host, pattern: string): Promise<string[]> {
+  const dir = path.posix.dirname(pattern)
+  const names = await host.list(dir)
+  if (!names.ok) return []
+  const match = picomatch(path.posix.basename(pattern))
+  return names.value.filter((n) => match(n)).map((n) => path.posix.join(dir, n))
+}
+
+async function readNftables(host: Host, problems: FileProblem[]): Promise<RuleSet | undefined> {
+  const conf = await host.readText(NFTABLES_CONF)
+  if (!conf.ok) {
+    if (!conf.missing) problems.push({file: NFTABLES_CONF, line: 1, message: conf.message})
+    return undefined
+  }
+  const includes = new Map<string, Array<{file: string; text: string}>>()
+  await readNftIncludes(host, conf.value, NFTABLES_CONF, includes, problems)
+  const parsed = parseNftables(conf.value, NFTABLES_CONF, includes)
+  problems.push(...parsed.problems)
+  return nftRuleSet(parsed)
+}
+
+const RULES_FILES: Record<Family, string> = {4: '/etc/iptables/rules.v4', 6: '/etc/iptables/rules.v6'}
+
+async function readIptables(
+  host: Host,
+  family: Family,
+  problems: FileProblem[],
+): Promise<RuleSet | undefined> {
+  const file = RULES_FILES[family]
+  const text = await host.readText(file)
+  if (!text.ok) {
+    if (!text.missing) problems.push({file, line: 1, message: text.message})
+    return undefined
+  }
+  const parsed = parseIptablesSave(text.value, file, family)
+  problems.push(...parsed.problems)
+  return iptablesRuleSet([parsed])
+}
+
+/** A shell-style `KEY=value` file (ufw.conf, /etc/default/ufw): the last value of each key. */
+function shellVars(text: string): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Z_]+)=("?)([^"#]*)\2\s*(?:#.*)?$/.exec(line)
+    if (m) out.set(m[1] as string, (m[3] as string).trim())
+  }
+  return out
+}
+
+/**
+ * ufw's input path as /lib/ufw/ufw-init builds it: INPUT jumps through ufw's chains, before.rules
+ * and after.rules fill theirs, user.rules holds the `ufw allow|deny` rules, hooked at the end of
+ * ufw-before-input; DEFAULT_INPUT_POLICY (REJECT is a DROP policy plus a REJECT rule) ends it.
+ */
+async function readUfw(
+  host: Host,
+  family: Family,
+  policy: string,
+  problems: FileProblem[],
+): Promise<RuleSet> {
+  const t = family === 4 ? 'ufw' : 'ufw6'
+  const six = family === 6 ? '6' : ''
+  const skeleton = [
+    '*filter',
+    `:INPUT ${policy === 'ACCEPT' ? 'ACCEPT' : 'DROP'} [0:0]`,
+    ...[
+      'before-logging-input',
+      'before-input',
+      'after-input',
+      'after-logging-input',
+      'reject-input',
+      'track-input',
+      'logging-deny',
+      'logging-allow',
+      'skip-to-policy-input',
+      'user-input',
+      'user-limit',
+      'user-limit-accept',
+      'user-logging-input',
+    ].map((c) => `:${t}-${c} - [0:0]`),
+    ...[
+      'before-logging-input',
+      'before-input',
+      'after-input',
+      'after-logging-input',
+      'reject-input',
+      'track-input',
+    ].map((c) => `-A INPUT -j ${t}-${c}`),
+    ...(policy === 'REJECT' ? [`-A ${t}-reject-input -j REJECT`] : []),
+    ...(policy === 'ACCEPT' ? [`-A ${t}-track-input -p tcp -m conntrack --ctstate NEW -j ACCEPT`] : []),
+    `-A ${t}-skip-to-policy-input -j ${policy === 'ACCEPT' ? 'ACCEPT' : 'DROP'}`,
+    'COMMIT',
+  ].join('\n')
+  const tables = new Map<string, Map<string, Chain>>()
+  parseIptablesSave(skeleton, '/lib/ufw/ufw-init', family, tables)
+  for (const name of [`before${six}.rules`, `after${six}.rules`, `user${six}.rules`]) {
+    const file = `/etc/ufw/${name}`
+    const text = await host.readText(file)
+    if (!text.ok) {
+      problems.push({file, line: 1, message: text.message})
+      continue
+    }
+    problems.push(...parseIptablesSave(text.value, file, family, tables).problems)
+  }
+  parseIptablesSave(
+    `*filter\n-A ${t}-before-input -j ${t}-user-input\nCOMMIT\n`,
+    '/lib/ufw/ufw-init',
+    family,
+    tables,
+  )
+  const files = ['/etc/ufw/ufw.conf', `/etc/ufw/before${six}.rules`, `/etc/ufw/user${six}.rules`]
+  return {...iptablesRuleSet([{file: files[0] as string, family, tables, problems: []}], 'ufw'), files}
+}
+
+/** Merge the engines' rule sets: a connection must pass every base chain of every one. */
+function combine(sets: RuleSet[]): RuleSet | undefined {
+  if (sets.length === 0) return undefined
+  if (sets.length === 1) return sets[0]
+  return {
+    engine: (sets[0] as RuleSet).engine,
+    base: sets.flatMap((s) => s.base),
+    chains: new Map(sets.flatMap((s) => [...s.chains])),
+    files: sets.flatMap((s) => s.files),
+  }
+}
+
+/** The firewalls that load at boot under the root: nftables.service, netfilter-persistent, ufw. */
+export async function readFirewall(host: Host): Promise<Firewall> {
+  const problems: FileProblem[] = []
+  const engines: Firewall['engines'] = []
+  const perFamily: Record<Family, RuleSet[]> = {4: [], 6: []}
+
+  const nftUnit = await enabledUnit(host, 'nftables.service')
+  if (nftUnit) {
+    const set = await readNftables(host, problems)
+    if (set) {
+      engines.push({
+        engine: 'nftables',
+        why: `${nftUnit} (nftables.service is enabled) loads ${NFTABLES_CONF}`,
+      })
+      perFamily[4].push(set)
+      perFamily[6].push(set)
+    }
+  }
+  const persistent = await enabledUnit(host, 'netfilter-persistent.service')
+  if (persistent) {
+    for (const family of [4, 6] as const) {
+      const set = await readIptables(host, family, problems)
+      if (set) perFamily[family].push(set)
+    }
+    engines.push({
+      engine: 'iptables',
+      why: `${persistent} (netfilter-persistent) restores /etc/iptables/rules.v4 and rules.v6`,
+    })
+  }
+  const ufwConf = await host.readText('/etc/ufw/ufw.conf')
+  if (ufwConf.ok && shellVars(ufwConf.value).get('ENABLED')?.toLowerCase() === 'yes') {
+    const defaults = await host.readText('/etc/default/ufw')
+    const policy = (
+      (defaults.ok ? shellVars(defaults.value).get('DEFAULT_INPUT_POLICY') : undefined) ?? 'DROP'
+    ).toUpperCase()
+    const ipv6 = defaults.ok ? shellVars(defaults.value).get('IPV6')?.toLowerCase() !== 'no' : true
+    engines.push({engine: 'ufw', why: `/etc/ufw/ufw.conf: ENABLED=yes (DEFAULT_INPUT_POLICY ${policy})`})
+    perFamily[4].push(await readUfw(host, 4, policy, problems))
+    if (ipv6) perFamily[6].push(await readUfw(host, 6, policy, problems))
+  }
+  return {engines, sets: {4: combine(perFamily[4]), 6: combine(perFamily[6])}, problems}
+}
