@@ -13,6 +13,7 @@ import {SEED_FILE_BREAKS} from './breaks-extra.js'
 import {PMCD_BREAKS} from './pmcd-breaks.js'
 import {PULSE_BREAKS} from './pulse/index.js'
 import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, SEED_TREE} from './seed-tree.js'
+import {VULN_BREAKS} from '../vuln/breaks.js'
 
 describe('the catalogue of checks', async () => {
   const checks = await loadAll()
@@ -49,6 +50,7 @@ describe('the catalogue of checks', async () => {
       ...PMCD_BREAKS.flatMap(([, , ids]) => ids),
       ...CONFIG_BREAKS.flatMap(([, , ids]) => ids),
       ...PULSE_BREAKS.flatMap((b) => b.fails.map((f) => f.check)),
+      ...VULN_BREAKS.flatMap(([, , ids]) => ids),
     ])
     const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
     const report = await auditHost(host, {

@@ -79,6 +79,12 @@ ${ACCOUNTS}
       [redis]
       servers = localhost:6379
   - {path: /etc/default/pmproxy, content: "PMPROXY_LOCAL=1\\n"}
+  - path: /var/lib/dpkg/status
+    content: |
+      Package: pcp
+      Status: install ok installed
+      Architecture: amd64
+      Version: 6.3.1-1
   - path: /etc/profile.d/pcp-tls.sh
     content: |
       # PCP clients require TLS
