@@ -1,6 +1,7 @@
 import {CERT_CHECKS} from './cert/catalogue.js'
 import {CONTAINER_CHECKS} from './container/catalogue.js'
 import {KEYS_CHECKS} from './keys/catalogue.js'
+import {LIVE_CHECKS} from './live/catalogue.js'
 import {LXC_CHECKS} from './lxc/catalogue.js'
 import {MONITOR_CHECKS} from './monitor/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
@@ -34,6 +35,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...MONITOR_CHECKS,
   ...CERT_CHECKS,
   ...VULN_CHECKS,
+  ...LIVE_CHECKS,
   entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
   entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
   entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),
