@@ -15,6 +15,7 @@ import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
 import KeysLint from './commands/keys/lint.js'
 import LxcLint from './commands/lxc/lint.js'
+import Probe from './commands/probe.js'
 import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
 
@@ -30,6 +31,7 @@ export const COMMANDS = {
   'checks:list': ChecksList,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
+  probe: Probe,
   'rotate-keys': RotateKeys,
   'tls:write': TlsWrite,
   'unit:lint': UnitLint,

@@ -45,6 +45,8 @@ beforeAll(async () => {
     path.join(cwd, 'pmcd.access'),
     '# seed 000 style\nmonitor1 cert readonly\n10.0.0.0/8 sasl\n',
   )
+  // The CA certificate probe examples name (read before connecting; never used, the hosts do not exist).
+  await writeFile(path.join(cwd, 'ca.crt'), '')
 })
 
 afterAll(async () => {
@@ -96,6 +98,15 @@ describe('documented examples run as written', async () => {
       expect(run.stderr).toBe('')
       expect(run.code).toBe(2)
       expect(run.stdout).toMatch(/nothing changed: pve1: preflight: .*Could not resolve hostname pve1/)
+      return
+    }
+    if (args[0] === 'probe') {
+      // The example hosts do not exist here: the probe must say so as a Nagios UNKNOWN, not fail.
+      // test/probe/ probes real pmcd and pmproxy.
+      const run = await cli(args, {cwd})
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(3)
+      expect(run.stdout).toMatch(/cannot connect: getaddrinfo/)
       return
     }
     const run = await cli(onLiveRoot ? [...args, '--root', image] : args, {cwd})
