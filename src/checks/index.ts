@@ -10,6 +10,7 @@ import {PROXY_CHECKS} from './proxy/catalogue.js'
 import {TLS_CHECKS} from './tls/catalogue.js'
 import {UNIT_CHECKS} from './unit/catalogue.js'
 import {VULN_CHECKS} from './vuln/catalogue.js'
+import {WEB_CHECKS} from './web/catalogue.js'
 import {type CatalogueEntry, catalogueEntry as entry} from './catalogue-entry.js'
 import type {Check} from './types.js'
 
@@ -36,6 +37,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...CERT_CHECKS,
   ...VULN_CHECKS,
   ...LIVE_CHECKS,
+  ...WEB_CHECKS,
   entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
   entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
   entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),

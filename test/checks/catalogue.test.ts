@@ -15,6 +15,7 @@ import {PULSE_BREAKS} from './pulse/index.js'
 import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, SEED_TREE} from './seed-tree.js'
 import {LIVE_FAILING} from '../live/proc-fixture.js'
 import {VULN_BREAKS} from '../vuln/breaks.js'
+import {WEB_BREAKS} from '../web/breaks.js'
 
 describe('the catalogue of checks', async () => {
   const checks = await loadAll()
@@ -53,6 +54,7 @@ describe('the catalogue of checks', async () => {
       ...PULSE_BREAKS.flatMap((b) => b.fails.map((f) => f.check)),
       ...VULN_BREAKS.flatMap(([, , ids]) => ids),
       ...LIVE_FAILING,
+      ...WEB_BREAKS.flatMap(([, , ids]) => ids),
     ])
     const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
     const report = await auditHost(host, {
