@@ -50,14 +50,26 @@ function hostOf(server: string): string {
 }
 
 /**
- * Whether pmproxy relays RESP commands to a key server: its key-server support is on (`enabled`
- * in [keys] or [redis], on unless set false) and a server is there to relay to: one named on
+ * Whether pmproxy relays RESP commands to a key server: its relay is on ([pmproxy] redis.enabled
+ * = true), key-server support is not off ([keys] or [redis] enabled = false) and a server is there to relay to: one named on
  * another host, or a Redis/Valkey server installed on this one for a loopback name.
  */
 export async function pmproxyRelaysToKeyServer(host: Host): Promise<Exposure> {
   const pmproxy = await analyzePmproxy(host)
   if (pmproxy.state !== 'judged') return {exposed: false, why: 'pmproxy is not configured'}
   const settings = effectiveSettings(pmproxy.files.flatMap((f) => (f.state === 'present' ? [f.conf] : [])))
+  // pmproxy 6.0.3 runs its RESP relay only with [pmproxy] redis.enabled = true (seen: unset, a PING
+  // to pmproxy gets nothing back even with a key server up); Debian ships it true.
+  const module = ['redis.enabled', 'resp.enabled', 'keys.enabled']
+    .map((key) => lookupSetting(settings, 'pmproxy', key))
+    .find((s) => s !== undefined)
+  if (!module || module.value.trim() !== 'true')
+    return {
+      exposed: false,
+      why: module
+        ? `[pmproxy] ${module.key} = ${module.value} (${module.file} line ${module.line}): the RESP relay is off`
+        : '[pmproxy] redis.enabled is not set: the RESP relay is off',
+    }
   for (const section of ['keys', 'redis', 'resp']) {
     const enabled = lookupSetting(settings, section, 'enabled')
     if (enabled && enabled.value.trim() === 'false')

@@ -18,6 +18,13 @@ const pmproxyOnNetwork: Change[] = [
   },
 ]
 
+/** Debian's shipped relay settings: [pmproxy] redis.enabled = true turns pmproxy's RESP relay on. */
+export const RELAY_ON: Change = {
+  path: '/etc/pcp/pmproxy/pmproxy.conf',
+  content:
+    '[pmproxy]\nsecure.enabled = true\nredis.enabled = true\n\n[redis]\nenabled = true\nservers = localhost:6379\n',
+}
+
 /** Ways to break the seed tree's installed pcp: a name, the changes, the PCP-VULN checks that fail. */
 export const VULN_BREAKS: [string, Change[], string[]][] = [
   ["Debian 12's pcp 6.0.3-1.1, pmproxy kept on loopback", [debian12], ['PCP-VULN-002']],
@@ -27,6 +34,7 @@ export const VULN_BREAKS: [string, Change[], string[]][] = [
       debian12,
       ...pmproxyOnNetwork,
       {path: '/usr/bin/redis-server', mode: 0o755, content: 'elf\n'},
+      RELAY_ON,
       {path: '/etc/pcp/pmcd/pmcd.conf', content: seedAccess('allow "local:*" : fetch;')},
     ],
     ['PCP-VULN-001', 'PCP-VULN-002'],

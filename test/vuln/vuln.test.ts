@@ -15,7 +15,7 @@ import {KNOWN_VULNERABILITIES} from '../../src/vuln/cves.js'
 import type {InstalledPcp} from '../../src/vuln/installed.js'
 import {seedAccess, seedTreeWith} from '../checks/seed-tree.js'
 import {buildTree} from '../helpers/tree.js'
-import {VULN_BREAKS} from './breaks.js'
+import {RELAY_ON, VULN_BREAKS} from './breaks.js'
 
 const STATUS = '/var/lib/dpkg/status'
 const CHANGELOG = '/usr/share/doc/pcp/changelog.Debian.gz'
@@ -100,6 +100,7 @@ describe('PCP-VULN checks', () => {
         target: '/lib/systemd/system/pmproxy.service',
       },
       {path: '/usr/bin/redis-server', mode: 0o755, content: 'elf\n'},
+      RELAY_ON,
       {
         path: '/etc/pcp/pmcd/pmcd.conf',
         content: seedAccess('disallow ".*" : store;\ndisallow ":*" : store;\nallow "local:*" : all;'),
@@ -116,9 +117,27 @@ describe('PCP-VULN checks', () => {
     expect(critical[1]?.message).toMatch(/pmcd lets local clients \(pmproxy\) store/)
   })
 
+  it('a pmproxy whose relay is off ([pmproxy] redis.enabled unset) leaves CVE-2024-3019 low', async () => {
+    const spec = seedTreeWith(
+      {path: STATUS, content: status('6.0.3-1.1')},
+      {path: '/etc/default/pmproxy', content: '# PMPROXY_LOCAL=1\n'},
+      {path: '/usr/bin/redis-server', mode: 0o755, content: 'elf\n'},
+      {path: '/lib/systemd/system/pmproxy.service', content: '[Service]\n'},
+      {
+        path: '/etc/systemd/system/multi-user.target.wants/pmproxy.service',
+        type: 'symlink',
+        target: '/lib/systemd/system/pmproxy.service',
+      },
+    )
+    const resp = (await resultsOn(inMemory(spec))).filter((r) => r.message.includes('CVE-2024-3019'))
+    expect(resp.map((r) => r.check)).toEqual(['PCP-VULN-002'])
+    expect(resp[0]?.message).toMatch(/\[pmproxy\] redis.enabled is not set: the RESP relay is off/)
+  })
+
   it('a pmproxy that relays to no key server leaves CVE-2024-3019 low', async () => {
     const spec = seedTreeWith(
       {path: STATUS, content: status('6.0.3-1.1')},
+      RELAY_ON,
       {path: '/etc/default/pmproxy', content: '# PMPROXY_LOCAL=1\n'},
       {path: '/lib/systemd/system/pmproxy.service', content: '[Service]\n'},
       {
