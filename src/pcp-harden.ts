@@ -17,6 +17,7 @@ import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
 import KeysLint from './commands/keys/lint.js'
 import LxcLint from './commands/lxc/lint.js'
+import Probe from './commands/probe.js'
 import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
 import VersionCommand from './commands/version.js'
@@ -36,6 +37,7 @@ export const COMMANDS = {
   decommission: Decommission,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
+  probe: Probe,
   'rotate-keys': RotateKeys,
   'tls:write': TlsWrite,
   'unit:lint': UnitLint,

@@ -4,6 +4,7 @@ import {CONTAINER_CHECKS} from './container/catalogue.js'
 import {FALLBACK_CHECKS} from './fallback/catalogue.js'
 import {KEYS_CHECKS} from './keys/catalogue.js'
 import {LEGACY_CHECKS} from './legacy/catalogue.js'
+import {LIVE_CHECKS} from './live/catalogue.js'
 import {LXC_CHECKS} from './lxc/catalogue.js'
 import {MONITOR_CHECKS} from './monitor/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
@@ -11,6 +12,8 @@ import {PMPROXY_CHECKS} from './pmproxy/catalogue.js'
 import {PROXY_CHECKS} from './proxy/catalogue.js'
 import {TLS_CHECKS} from './tls/catalogue.js'
 import {UNIT_CHECKS} from './unit/catalogue.js'
+import {VULN_CHECKS} from './vuln/catalogue.js'
+import {WEB_CHECKS} from './web/catalogue.js'
 import {type CatalogueEntry, catalogueEntry as entry} from './catalogue-entry.js'
 import type {Check} from './types.js'
 
@@ -35,6 +38,9 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...PMPROXY_CHECKS,
   ...MONITOR_CHECKS,
   ...CERT_CHECKS,
+  ...VULN_CHECKS,
+  ...LIVE_CHECKS,
+  ...WEB_CHECKS,
   entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
   entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
   entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),

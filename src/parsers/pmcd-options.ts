@@ -59,6 +59,14 @@ export interface PmcdOptions {
  * letter followed by `:` takes an argument. PCP 5's NSS options -C, -M and -P are gone.
  */
 const PMCD_SHORT_OPTIONS = 'Ac:D:fH:i:l:L:N:n:p:q:Qs:St:T:U:vx:?'
+/** PCP 7's pmcd adds -C (contexts per client) and -M (metrics per fetch), each with an argument. */
+const PMCD7_SHORT_OPTIONS = `${PMCD_SHORT_OPTIONS}C:M:`
+
+/** pmcd's short options for an installed upstream version (`7.1.1`); 6.0.3's when it is not known. */
+export function pmcdShortOptions(version?: string): string {
+  const major = Number(/^(\d+)\./.exec(version ?? '')?.[1])
+  return major >= 7 ? PMCD7_SHORT_OPTIONS : PMCD_SHORT_OPTIONS
+}
 
 /** pmcd's long options (pmLongOptions in src/pmcd/src/pmcd.c): name, letter, whether it takes an argument. */
 const LONG_OPTIONS: readonly {name: string; letter: string; argument: boolean}[] = [
@@ -253,6 +261,7 @@ export function rcOptionWords(text: string): {
 export function parsePmcdArgv(
   words: readonly OptionWord[],
   foregroundRemoved: ReadonlySet<number> = new Set(),
+  version?: string,
 ): {
   options: PmcdOption[]
   unknown: {name: string; line: number}[]
@@ -321,12 +330,13 @@ export function parsePmcdArgv(
     }
     for (let at = 1; at < word.text.length; at++) {
       const letter = word.text[at] as string
-      const spec = letter === ':' ? -1 : PMCD_SHORT_OPTIONS.indexOf(letter)
+      const shortOptions = pmcdShortOptions(version)
+      const spec = letter === ':' ? -1 : shortOptions.indexOf(letter)
       if (spec < 0) {
         unknownOption(word.line, `-${letter}`, `-${letter} is not a pmcd option`)
         continue
       }
-      if (PMCD_SHORT_OPTIONS[spec + 1] !== ':') {
+      if (shortOptions[spec + 1] !== ':') {
         take(letter, `-${letter}`, word.line)
         continue
       }
@@ -392,9 +402,9 @@ function semanticProblems(words: readonly OptionWord[], options: readonly PmcdOp
 }
 
 /** Parse pmcd.options exactly as rc_pmcd and pmcd 6 treat it. The parser is pure and never throws. */
-export function parsePmcdOptions(text: string, path = PMCD_OPTIONS_PATH): PmcdOptions {
+export function parsePmcdOptions(text: string, path = PMCD_OPTIONS_PATH, version?: string): PmcdOptions {
   const {words, ignored, foregroundRemoved} = rcOptionWords(text)
-  const parsed = parsePmcdArgv(words, foregroundRemoved)
+  const parsed = parsePmcdArgv(words, foregroundRemoved, version)
   return {
     path,
     present: true,
@@ -410,13 +420,17 @@ export function parsePmcdOptions(text: string, path = PMCD_OPTIONS_PATH): PmcdOp
   }
 }
 
-/** The root's pmcd.options; an absent file reads as empty (pmcd starts with its defaults). */
+/**
+ * The root's pmcd.options, parsed for the installed pmcd's version when it is known (PCP 7's -C and
+ * -M); an absent file reads as empty (pmcd starts with its defaults).
+ */
 export async function readPmcdOptions(
   host: Host,
   path = PMCD_OPTIONS_PATH,
+  version?: string,
 ): Promise<PmcdOptions | {path: string; error: string}> {
   const text = await host.readText(path)
-  if (text.ok) return parsePmcdOptions(text.value, path)
+  if (text.ok) return parsePmcdOptions(text.value, path, version)
   if (!text.missing) return {path, error: text.message}
-  return {...parsePmcdOptions('', path), present: false}
+  return {...parsePmcdOptions('', path, version), present: false}
 }

@@ -81,6 +81,28 @@ ${ACCOUNTS}
       [redis]
       servers = localhost:6379
   - {path: /etc/default/pmproxy, content: "PMPROXY_LOCAL=1\\n"}
+  - path: /etc/nginx/sites-enabled/pcp
+    content: |
+      # pmproxy's REST API behind a login; pmproxy itself stays on loopback (PMPROXY_LOCAL=1)
+      server {
+          listen 443 ssl;
+          server_name pcp1.example.com;
+          ssl_certificate /etc/ssl/certs/pcp1.pem;
+          ssl_certificate_key /etc/ssl/private/pcp1.key;
+          add_header Strict-Transport-Security "max-age=31536000" always;
+          location /pmapi/ {
+              auth_basic "PCP";
+              auth_basic_user_file /etc/nginx/pcp.htpasswd;
+              proxy_pass http://127.0.0.1:44322;
+          }
+      }
+  - {path: /etc/nginx/pcp.htpasswd, mode: "0640", content: "alice:$apr1$x$y\\n"}
+  - path: /var/lib/dpkg/status
+    content: |
+      Package: pcp
+      Status: install ok installed
+      Architecture: amd64
+      Version: 6.3.1-1
   - path: /etc/profile.d/pcp-tls.sh
     content: |
       # PCP clients require TLS

@@ -45,6 +45,8 @@ beforeAll(async () => {
     path.join(cwd, 'pmcd.access'),
     '# seed 000 style\nmonitor1 cert readonly\n10.0.0.0/8 sasl\n',
   )
+  // The CA certificate probe examples name (read before connecting; never used, the hosts do not exist).
+  await writeFile(path.join(cwd, 'ca.crt'), '')
 })
 
 afterAll(async () => {
@@ -107,6 +109,18 @@ describe('documented examples run as written', async () => {
       expect(run.stderr).toBe('')
       expect(run.code).toBe(2)
       expect(run.stdout).toMatch(/dry run: pve1.* not reached; nothing changed/)
+      return
+    }
+    if (args[0] === 'probe') {
+      // The example host is not ours to reach: the same command against a closed port on loopback
+      // must say so as a Nagios UNKNOWN, not fail. test/probe/ probes real pmcd and pmproxy.
+      const local = args.map((w) =>
+        w.replace(/^pcp1\.example\.com(?=:|$)/, '127.0.0.1').replace(/^127\.0\.0\.1(:\d+)?$/, '127.0.0.1:1'),
+      )
+      const run = await cli(local, {cwd})
+      expect(run.stderr).toBe('')
+      expect(run.code).toBe(3)
+      expect(run.stdout).toMatch(/cannot connect/)
       return
     }
     const run = await cli(onLiveRoot ? [...args, '--root', image] : args, {cwd})

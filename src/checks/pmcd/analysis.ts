@@ -12,6 +12,7 @@ import {readSaslConf, type SaslConf} from '../../parsers/sasl-conf.js'
 import {readTlsConf, TLS_CONF_PATH, type TlsConf} from '../../parsers/tls-conf.js'
 import {type AccessLint, PMCD_CONF} from '../../pcp/lint.js'
 import {type ClientClass, clientClasses, decide, type Operation} from '../../pcp/policy.js'
+import {installedPcp} from '../../vuln/installed.js'
 import {analyzeAccess} from '../access/analysis.js'
 import {perHost} from '../family.js'
 import type {Check, CheckMeta, CheckResult} from '../types.js'
@@ -61,7 +62,13 @@ async function readSetup(host: Host): Promise<Analysis> {
   if (!accessAnalysis || 'error' in accessAnalysis) return accessAnalysis
   const access = accessAnalysis.lint
   const conf = await host.readText(PMCD_CONF)
-  const options = await readPmcdOptions(host)
+  // Options valid in the installed pmcd are never unknown (PCP 7's -C and -M).
+  const installed = await installedPcp(host)
+  const options = await readPmcdOptions(
+    host,
+    undefined,
+    installed.state === 'found' ? installed.pcp.upstream : undefined,
+  )
   if ('error' in options) return {file: options.path, error: options.error}
   const env = await readPmcdEnv(host)
   if ('error' in env) return {file: env.path, error: env.error}
