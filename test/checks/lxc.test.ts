@@ -66,9 +66,7 @@ describe('PSP-LXC on the field-shaped configs', () => {
       check: 'PSP-LXC-001',
       path: '/etc/pve/lxc/101.conf',
       line: 18,
-      message: expect.stringMatching(
-        /^container 101 \(EdgeFw\): privileged container \(unprivileged: 0\)/,
-      ),
+      message: expect.stringMatching(/^container 101 \(EdgeFw\): privileged container \(unprivileged: 0\)/),
     })
   })
 })

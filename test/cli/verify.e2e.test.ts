@@ -299,7 +299,7 @@ describe('bad input: one line on stderr, exit 3, no stack trace', () => {
       ['verify', '--waivers', '/nonexistent/w.yaml', '--sample'],
       /--waivers \/nonexistent\/w.yaml: no such file/,
     ],
-    [['frobnicate'], /command frobnicate not found/],
+    [['frobnicate'], /command "frobnicate" not found/],
     [['checks', 'explain', 'NOPE-1'], /NOPE-1: no such check/],
   ])('%j', async (args, message) => {
     const run = await cli(args)
