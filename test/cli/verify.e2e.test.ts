@@ -238,13 +238,13 @@ describe('every format for the same results', () => {
     const [first, ...rest] = run.stdout.trimEnd().split('\n')
     // The status word is the state; the text counts the findings by their own severity.
     expect(first).toMatch(
-      /^PCP-HARDEN CRITICAL - 3 critical, 10 high, 12 medium, 7 low \| critical=13;;;0 warning=19;;;0 /,
+      /^PCP-HARDEN CRITICAL - 3 critical, 10 high, 15 medium, 9 low \| critical=13;;;0 warning=24;;;0 /,
     )
     expect(first).toContain(
-      'critical_findings=3;;;0 high_findings=10;;;0 medium_findings=12;;;0 low_findings=7;;;0',
+      'critical_findings=3;;;0 high_findings=10;;;0 medium_findings=15;;;0 low_findings=9;;;0',
     )
     expect(rest.filter((l) => l.startsWith('[HIGH] '))).toHaveLength(10)
-    expect(rest).toHaveLength(32)
+    expect(rest).toHaveLength(37)
   })
 
   it('sarif and junit are produced with the same exit code', async () => {

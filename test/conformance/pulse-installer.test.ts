@@ -177,6 +177,9 @@ const EXPECTED: Seen[] = [
   ['PSP-CONF-004', 'high', `/etc/${P}/config.yaml`, 2],
   // The unit lacks ProtectKernelLogs, RestrictRealtime and SystemCallArchitectures=native.
   ['PSP-UNIT-004', 'low', `/etc/systemd/system/${P}.service`, undefined],
+  // Pulse removed the proxy in 5.1: a host that runs it runs unsupported software (decommission,
+  // then the unified agent, is the way out).
+  ['PULSE-LEGACY-001', 'medium', `/etc/systemd/system/${P}.service`, undefined],
   // The installer's authorized_keys line has no from=: the key logs in as root from anywhere.
   ['PSP-KEYS-001', 'high', '/root/.ssh/authorized_keys', 1],
 ]

@@ -53,7 +53,11 @@ describe('a character pmcd keeps in a word never stalls the scanner', () => {
 describe('a FILE argument that is not a regular file is one sentence, never a hang', () => {
   it.each([
     ['access lint', (f: string) => ['access', 'lint', f], ''],
-    ['verify --waivers', (f: string) => ['verify', '--root', dir, '--waivers', f], '--waivers '],
+    [
+      'verify --waivers',
+      (f: string) => ['verify', '--root', dir, '--allow-empty', '--waivers', f],
+      '--waivers ',
+    ],
     [
       'access write --policy',
       (f: string) => ['access', 'write', '--root', dir, '--policy', f, '--dry-run'],

@@ -387,7 +387,7 @@ describe('tls.conf targets', () => {
     const passing = await pcpCert001.run(tree(files(good)))
     expect(passing.map((r) => r.status)).toEqual(['pass', 'pass'])
     expect(await pcpCert001.run(tree({'/etc/pcp/tls.conf': '# nothing\n'}))).toEqual([
-      {status: 'skip', message: 'not applicable: tls.conf names no certificate'},
+      {status: 'skip', message: 'not applicable: no certificate in tls.conf or the TLS directory'},
     ])
     const broken = await pcpCert001.run(tree({...files(good), '/etc/pcp/tls/server.crt': 'crt\n'}))
     expect(broken[1]).toMatchObject({

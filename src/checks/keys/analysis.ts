@@ -442,7 +442,9 @@ export const analyzeKeys = perHost(async (host: Host): Promise<Outcome<KeysAnaly
       // (a CA key) is read by neither sshd nor us.
       const denied = await host.unreadableBy(file, user)
       if (denied) {
-        findings.push(...undecidedLines(file, denied))
+        // Refused already (PSP-KEYS-008: not the user's own file): no line of it lets anyone in.
+        if (!findings.some((f) => f.path === file && !f.undecided))
+          findings.push(...undecidedLines(file, denied))
         continue
       }
       const text = await host.readText(file)
