@@ -109,7 +109,7 @@ const extras = [
   ['completions/pcp-harden.bash', 'usr/share/bash-completion/completions/pcp-harden'],
   ['completions/_pcp-harden', 'usr/share/zsh/vendor-completions/_pcp-harden'],
 ]
-for (const [from, to, transform = (text) => text] of extras.filter(([from]) => existsSync(at(from)))) {
+for (const [from, to, transform = (text) => text] of extras) {
   mkdirSync(path.dirname(path.join(tree, to)), {recursive: true})
   writeFileSync(path.join(tree, to), transform(readFileSync(at(from))))
 }
