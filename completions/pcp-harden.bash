@@ -31,13 +31,13 @@ _pcp_harden_flags() {
     'checks explain') echo '--root --format --help -h' ;;
     'checks list') echo '--root --format --help -h' ;;
     'help') echo '--help -h' ;;
-    'keys lint') echo '--root --proxy-key --user --format --output -o --fail-on --verbose -v --help -h' ;;
-    'lxc lint') echo '--root --format --output -o --fail-on --verbose -v --help -h' ;;
+    'keys lint') echo '--root --proxy-key --user --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
+    'lxc lint') echo '--root --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
     'rotate-keys') echo '--root --nodes --key-dir --authorized-keys --forced-command --from --identity --known-hosts --ssh-option --insecure-accept-new-host-keys --connect-timeout --timeout --concurrency --keep-old --rollback --format --dry-run --help -h' ;;
     'tls write') echo '--root --dir --conf --ciphers --ciphersuites --require-client-certs --pmproxy --monitor --user --profile-script --allow-missing --dry-run --help -h' ;;
-    'unit lint') echo '--root --format --output -o --fail-on --verbose -v --help -h' ;;
+    'unit lint') echo '--root --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
     'unit write') echo '--root --binary --user --group --config --allowed-subnets --pcp-harden --dry-run --help -h' ;;
-    'verify') echo '--root --sample --profile --check --skip --format --output -o --fail-on --verbose -v --waivers --help -h' ;;
+    'verify') echo '--root --sample --profile --check --skip --format --output -o --fail-on --verbose -v --quiet -q --color --waivers --help -h' ;;
     'version') echo '--help -h' ;;
   esac
 }

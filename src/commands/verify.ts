@@ -5,6 +5,7 @@ import {Flags} from '@oclif/core'
 
 import {PROFILES, type Profile} from '../checks/types.js'
 import {BaseCommand} from '../cli/base.js'
+import {errorWords} from '../cli/errno.js'
 import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
 import {InputError} from '../engine/errors.js'
@@ -26,7 +27,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
   ]
 
   static override flags = {
-    sample: Flags.boolean({description: 'Audit the bundled sample host instead of --root', default: false}),
+    sample: Flags.boolean({
+      description: 'Audit the bundled sample host instead of --root',
+      default: false,
+      exclusive: ['root'],
+    }),
     profile: Flags.string({
       description: 'Audit for these components instead of detecting them (repeatable)',
       options: [...PROFILES],
@@ -67,8 +72,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
       try {
         text = await readFile(this.flags.waivers, 'utf8')
       } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        throw new InputError(`--waivers ${this.flags.waivers}: ${code === 'ENOENT' ? 'no such file' : code}`)
+        throw new InputError(`--waivers ${this.flags.waivers}: ${errorWords(error)}`)
       }
       const {parseWaivers} = await import('../engine/waivers-file.js')
       return parseWaivers(text, path.resolve(this.flags.waivers))
