@@ -28,27 +28,31 @@ export function registerEntry(exports, filename = BUNDLE) {
  * Load the bundle as Node would, but with the code cache the build wrote beside it, so V8
  * does not parse and compile half a megabyte of JavaScript on every run. The cache is only
  * read: a cache V8 rejects (another Node version) just costs the compile it would have saved.
+ * The standalone executable (scripts/sea-main.js) passes the source and cache from inside itself.
  */
-export function loadBundle() {
-  const source = readFileSync(BUNDLE, 'utf8')
-  const cachedData = existsSync(CODE_CACHE) ? readFileSync(CODE_CACHE) : undefined
-  const script = new vm.Script(Module.wrap(source), {filename: BUNDLE, cachedData})
-  const module = registerEntry({})
-  const require = Module.createRequire(BUNDLE)
-  script.runInThisContext()(module.exports, require, module, BUNDLE, path.dirname(BUNDLE))
-  registerEntry(module.exports)
+export function loadBundle({
+  filename = BUNDLE,
+  source = readFileSync(BUNDLE, 'utf8'),
+  cachedData = existsSync(CODE_CACHE) ? readFileSync(CODE_CACHE) : undefined,
+} = {}) {
+  const script = new vm.Script(Module.wrap(source), {filename, cachedData})
+  const module = registerEntry({}, filename)
+  const require = Module.createRequire(filename)
+  script.runInThisContext()(module.exports, require, module, filename, path.dirname(filename))
+  registerEntry(module.exports, filename)
   return {cli: module.exports, script}
 }
 
 /**
  * Run the CLI. Every error ends as one line on stderr and exit 3 (UNKNOWN, in Nagios terms):
  * bad flags, malformed or missing input, an unknown command. PCP_HARDEN_DEBUG=1 adds the stack.
+ * `root` is the folder holding package.json, the manifest, templates, sample and schema.
  */
-export async function main({Errors, escapeControl, flush, run, COMMANDS}) {
+export async function main({Errors, escapeControl, flush, run, COMMANDS}, root = ROOT) {
   const commandIds = Object.keys(COMMANDS ?? {}).map((id) => id.replaceAll(':', ' '))
   try {
     // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).
-    await run(process.argv.slice(2), {root: ROOT, userPlugins: false})
+    await run(process.argv.slice(2), {root, userPlugins: false})
     await flush()
   } catch (error) {
     if (error instanceof Errors.ExitError) {

@@ -1,4 +1,11 @@
 #!/usr/bin/env node
-import {loadBundle, main} from './main.js'
+import {existsSync} from 'node:fs'
 
-await main(loadBundle().cli)
+import {BUNDLE, loadBundle, main} from './main.js'
+
+if (existsSync(BUNDLE)) {
+  await main(loadBundle().cli)
+} else {
+  process.stderr.write('pcp-harden is not built: run npm run build\n')
+  process.exitCode = 3
+}

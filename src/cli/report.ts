@@ -10,6 +10,7 @@ import {hostPath, type Host} from '../host/host.js'
 import {redactSecrets} from '../report/redact.js'
 import {formatReport, REPORT_FORMATS, type ReportFormat} from '../report/index.js'
 import {useColor} from './color.js'
+import {errorWords} from './errno.js'
 
 /** The flags of every command that reports check results: verify and the lint commands. */
 export const reportFlags = {
@@ -27,6 +28,17 @@ export const reportFlags = {
     char: 'v',
     description: 'Text: list passing and skipped results too',
     default: false,
+    exclusive: ['quiet'],
+  }),
+  quiet: Flags.boolean({
+    char: 'q',
+    description: 'Text: print only one line per failure and the summary line',
+    default: false,
+  }),
+  color: Flags.boolean({
+    description:
+      'Text: colour the output, or --no-color not (default: on a terminal, unless NO_COLOR is set)',
+    allowNo: true,
   }),
 }
 
@@ -35,6 +47,8 @@ export interface ReportFlagValues {
   output?: string
   'fail-on': string
   verbose: boolean
+  quiet: boolean
+  color?: boolean
 }
 
 export const failOnOf = (flags: ReportFlagValues) => flags['fail-on'] as Severity
@@ -52,25 +66,42 @@ export function redactReport(report: Report): Report {
 }
 
 /**
- * Write the report as --format asks (colour only for text on a terminal), to --output or standard
- * output, and set the exit code from its Nagios state.
+ * Write the report as --format asks (colour for text as --color says, else only on a terminal;
+ * text wrapped to the terminal's width), to --output or standard output, and set the exit code from its Nagios state.
  */
 export async function emitReport(report: Report, flags: ReportFlagValues): Promise<void> {
   const format = flags.format as ReportFormat
-  const color = format === 'text' && !flags.output && useColor(process.stdout)
-  const text = await formatReport(redactReport(report), format, {color, verbose: flags.verbose})
+  const color = format === 'text' && (flags.color ?? (!flags.output && useColor(process.stdout)))
+  const width = textWidth(flags.output === undefined ? process.stdout : undefined)
+  const text = await formatReport(redactReport(report), format, {
+    color,
+    verbose: flags.verbose,
+    quiet: flags.quiet,
+    width,
+  })
   if (flags.output) {
     try {
       await writeFile(flags.output, text)
     } catch (error) {
-      throw new InputError(
-        `--output ${flags.output}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      )
+      throw new InputError(`--output ${flags.output}: ${errorWords(error)}`)
     }
   } else {
     process.stdout.write(text)
   }
   process.exitCode = EXIT_CODES[report.summary.status]
+}
+
+/**
+ * The columns text wraps to: COLUMNS when it is set to a number (as for ls and man), else the
+ * terminal's width, else 80 (a file or a pipe).
+ */
+export function textWidth(
+  stream: {isTTY?: boolean; columns?: number} | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): number {
+  const columns = Number(env.COLUMNS)
+  if (env.COLUMNS && Number.isInteger(columns) && columns > 0) return columns
+  return (stream?.isTTY && stream.columns) || 80
 }
 
 /**

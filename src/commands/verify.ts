@@ -28,7 +28,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
   ]
 
   static override flags = {
-    sample: Flags.boolean({description: 'Audit the bundled sample host instead of --root', default: false}),
+    sample: Flags.boolean({
+      description: 'Audit the bundled sample host instead of --root',
+      default: false,
+      exclusive: ['root'],
+    }),
     profile: Flags.string({
       description: 'Audit for these components instead of detecting them (repeatable)',
       options: [...PROFILES],

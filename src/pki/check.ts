@@ -422,20 +422,20 @@ export function judgeCertificate(target: CertTarget, material: Material, options
     ...(certificate ? {certificate} : {}),
   })
   if (!material.certificate.ok)
-    return verdict([{state: 'UNKNOWN', message: material.certificate.message}], [])
+    // The report shows the path once, beside the verdict: the message says only what is wrong.
+    return verdict([{state: 'UNKNOWN', message: withoutPath(material.certificate.message, target.path)}], [])
   let chain: X509Certificate[]
   let info: CertInfo
   try {
     chain = readCertificates(material.certificate.value)
-    if (chain.length === 0)
-      return verdict([{state: 'UNKNOWN', message: `${target.path}: no PEM certificate in it`}], [])
+    if (chain.length === 0) return verdict([{state: 'UNKNOWN', message: 'no PEM certificate in it'}], [])
     info = inspectCertificate(chain[0] as X509Certificate)
   } catch (error) {
     return verdict(
       [
         {
           state: 'UNKNOWN',
-          message: `${target.path}: cannot parse the certificate (${(error as Error).message})`,
+          message: `cannot parse the certificate (${(error as Error).message})`,
         },
       ],
       [],
@@ -517,4 +517,9 @@ export async function checkCertificates(
     criticalDays: options.criticalDays,
     certificates,
   }
+}
+
+/** A host read's message ("/etc/pcp/tls/x.crt: not found") without the path the report already shows. */
+function withoutPath(message: string, file: string): string {
+  return message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message
 }

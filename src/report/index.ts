@@ -14,6 +14,10 @@ export interface FormatOptions {
   color?: boolean
   /** text: list passes, skips and evidence too. */
   verbose?: boolean
+  /** text: only one line per failure, then the summary. */
+  quiet?: boolean
+  /** text: wrap lines to this many columns (none when unset). */
+  width?: number
   /** sarif: `tool.driver.informationUri`. */
   toolUri?: string
 }
@@ -30,7 +34,8 @@ export async function formatReport(
   switch (format) {
     case 'text': {
       const {formatText} = await import('./text.js')
-      return formatText(report, {color: options.color ?? false, verbose: options.verbose})
+      const {color = false, verbose, quiet, width} = options
+      return formatText(report, {color, verbose, quiet, width})
     }
     case 'json': {
       const {formatJson} = await import('./json.js')

@@ -1,3 +1,5 @@
+import {stripVTControlCharacters} from 'node:util'
+
 import {Chalk, type ChalkInstance} from 'chalk'
 
 import type {Profile, Severity} from '../checks/types.js'
@@ -10,6 +12,10 @@ export interface TextOptions {
   color: boolean
   /** Also list passes, skips and the evidence of failures. */
   verbose?: boolean
+  /** Only one line per failure (those that raise the status), then the summary line. */
+  quiet?: boolean
+  /** Wrap lines to this many columns, continuing under the text they belong to (unset: no wrap). */
+  width?: number
 }
 
 const HEADINGS: Record<Profile, string> = {
@@ -31,11 +37,22 @@ const DETAIL = INDENT + ' '.repeat(TAG_WIDTH + 1)
 
 /**
  * The human format: results grouped by component (the first profile of their check), failures
- * worst first with the fix under each, passes as a count unless verbose, then a summary line.
+ * worst first with the fix under each, passes as a count unless verbose, then the summary line
+ * (always one line, always last). Quiet: one line per failure, then the summary line.
  */
 export function formatText(report: Report, options: TextOptions): string {
   const c = new Chalk({level: options.color ? 1 : 0})
   const verbose = options.verbose ?? false
+  if (options.quiet) {
+    const failures = report.results
+      .filter(
+        (r) => (r.status === 'fail' || r.status === 'error') && !r.waived && !isIgnored(r, report.failOn),
+      )
+      .sort(worstFirst(report.failOn))
+      .map((r) => entry(r.status === 'error' ? c.magenta(tag('error')) : severityTag(r.severity, c), r, c))
+    // One line each, unwrapped, for grep and for the eye.
+    return [...failures, ...summaryLines(report, c)].join('\n') + '\n'
+  }
   const lines = [c.bold(`${report.tool.name} ${report.tool.version}: audit of ${clean(report.root)}`), '']
   // Permission errors come last, one line per directory, not one per file.
   const {groups: denied, rest} = groupDenied(report.results)
@@ -72,8 +89,36 @@ export function formatText(report: Report, options: TextOptions): string {
   }
   if (report.exposure && report.exposure.services.length > 0)
     lines.push(...exposureTable(report.exposure, c), '')
-  lines.push(...summaryLines(report, c))
-  return lines.join('\n') + '\n'
+  const width = options.width
+  const body = width === undefined ? lines : lines.flatMap((line) => wrap(line, width))
+  // The summary comes last.
+  return [...body, ...summaryLines(report, c)].join('\n') + '\n'
+}
+
+/**
+ * A line broken at spaces so that none is wider than `width` columns (a word wider than that stays
+ * whole). A result's continuation lines start under its message, a detail's under its text; the
+ * colour codes count for nothing. --format json keeps every message and fix on one line.
+ */
+export function wrap(line: string, width: number): string[] {
+  const visible = (text: string) => stripVTControlCharacters(text).length
+  if (visible(line) <= width) return [line]
+  const lead = /^ */.exec(line)?.[0] ?? ''
+  const indent = lead.length === 0 ? '' : lead.length < DETAIL.length ? DETAIL : DETAIL + '  '
+  const lines: string[] = []
+  let current = lead
+  let bare = true
+  for (const word of line.slice(lead.length).split(' ')) {
+    if (!bare && visible(current) + 1 + visible(word) > width) {
+      lines.push(current)
+      current = indent
+      bare = true
+    }
+    current += (bare ? '' : ' ') + word
+    bare = false
+  }
+  lines.push(current)
+  return lines
 }
 
 /** Results by the heading of their check's first profile, headings in profile order. */

@@ -111,13 +111,22 @@ describe('cert check', {timeout: 30_000}, () => {
     ['mismatch', [], 2, /^CRITICAL: key \/fixtures\/mismatch\.key does not match the certificate$/],
     ['wrongeku', ['--role', 'server'], 2, /^CRITICAL: extendedKeyUsage lacks serverAuth/],
     ['soon', [], 1, /^WARNING: expires in 20 days/],
-    ['garbage', [], 3, /^UNKNOWN: \/fixtures\/garbage\.crt: no PEM certificate in it$/],
+    ['garbage', [], 3, /^UNKNOWN: no PEM certificate in it$/],
   ] as const)('%s: the right problem and Nagios state', async (name, extra, code, problem) => {
     const run = await cli(['cert', 'check', '--root', root, `/fixtures/${name}.crt`, '--ca', CA, ...extra])
     expect(run.stderr).toBe('')
     expect(run.code).toBe(code)
     const lines = run.stdout.split('\n').map((l) => l.trim())
     expect(lines.filter((l) => problem.test(l))).toHaveLength(1)
+  })
+
+  it('names the path once, beside the verdict, not again in the problem', async () => {
+    const run = await cli(['cert', 'check', '--root', root, '/fixtures/absent.crt', '/fixtures/garbage.crt'])
+    expect(run.code).toBe(3)
+    expect(run.stdout.split('\n').filter((l) => l.includes('/fixtures/'))).toEqual([
+      'UNKNOWN /fixtures/absent.crt (server)',
+      'UNKNOWN /fixtures/garbage.crt (server)',
+    ])
   })
 
   it('the worst certificate sets the exit code; nagios lists each problem', async () => {
@@ -130,7 +139,7 @@ describe('cert check', {timeout: 30_000}, () => {
     expect(details).toEqual([
       expect.stringMatching(/^\[CRITICAL\] \/fixtures\/expired\.crt: expired on /),
       expect.stringMatching(/^\[WARNING\] \/fixtures\/soon\.crt: expires in 20 days/),
-      '[UNKNOWN] /fixtures/garbage.crt: /fixtures/garbage.crt: no PEM certificate in it',
+      '[UNKNOWN] /fixtures/garbage.crt: no PEM certificate in it',
     ])
   })
 
@@ -147,7 +156,7 @@ describe('cert check', {timeout: 30_000}, () => {
     expect(run.stdout).toContain('CRITICAL: not signed by the CA in /fixtures/expired.crt')
     const unreadable = await cli(['cert', 'check', '--root', root, '/fixtures/none.crt'])
     expect(unreadable.code).toBe(3)
-    expect(unreadable.stdout).toContain('UNKNOWN: /fixtures/none.crt: not found')
+    expect(unreadable.stdout).toContain('UNKNOWN: not found')
   })
 
   it('without certificates to check: one line, exit 3', async () => {

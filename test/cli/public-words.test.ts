@@ -1,9 +1,10 @@
-import {readdirSync, readFileSync} from 'node:fs'
+import {mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
 import {describe, expect, it} from 'vitest'
 
 import {loadAll} from '../../src/checks/index.js'
+import {pack, run, tarFiles} from './pack.js'
 import {cli, REPO} from './run-cli.js'
 
 /**
@@ -71,4 +72,22 @@ describe('what users read names only public documents', () => {
     const found = runs.flatMap((run, i) => offending(run.stdout, PRIVATE_PROSE).map((l) => `${ids[i]}: ${l}`))
     expect(found).toEqual([])
   })
+
+  it('every text file of the npm package', async () => {
+    const {dir, tarball} = await pack()
+    try {
+      mkdirSync(path.join(dir, 'x'))
+      await run('tar', ['-xzf', tarball, '-C', path.join(dir, 'x')])
+      const files = (await tarFiles(tarball)).filter((file) => !file.endsWith('.cache'))
+      expect(files).toContain('package/dist/pcp-harden.cjs')
+      const found = files.flatMap((file) => {
+        // The bundle holds dependencies, where "seed" may be a random generator's.
+        const pattern = file.endsWith('.cjs') ? PRIVATE : PRIVATE_PROSE
+        return offending(readFileSync(path.join(dir, 'x', file), 'utf8'), pattern).map((l) => `${file}: ${l}`)
+      })
+      expect(found).toEqual([])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
+  }, 90_000)
 })

@@ -16,14 +16,21 @@ export interface CliRun {
 
 /**
  * Run the built CLI (`npm test` builds first) as a user would, with a clean environment
- * (no colour forced either way unless the test asks), bounded in time.
+ * (no colour forced either way unless the test asks; COLUMNS wide), bounded in time.
  */
 export function cli(
   args: string[],
   options: {env?: Record<string, string>; as?: number; bin?: string; cwd?: string} = {},
 ): Promise<CliRun> {
   const bin = options.bin ?? BIN
-  const env = {PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...options.env}
+  // Text output wraps to 80 columns in a pipe: a wide COLUMNS keeps each finding on one line, as the
+  // assertions read them (test/cli/output-habits.e2e.test.ts sets its own to test the wrapping).
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    COLUMNS: '100000',
+    ...options.env,
+  }
   const [file, argv] =
     options.as === undefined
       ? [process.execPath, [bin, ...args]]

@@ -1,7 +1,7 @@
-import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs'
-import {rm} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
+
+import {makeScratchDir, removeScratchDir} from '../../exec/scratch.js'
 
 import {type Exposure, securityScore, systemdAnalyzeBinary} from '../../exec/systemd-analyze.js'
 import type {Host} from '../../host/host.js'
@@ -32,7 +32,7 @@ async function scoreUnit(
   onStart: () => void,
 ): Promise<Exposure | {output: string}> {
   const binary = systemdAnalyzeBinary() as string
-  const scratch = mkdtempSync(path.join(tmpdir(), 'pcp-harden-unit-'))
+  const scratch = makeScratchDir('pcp-harden-unit-')
   try {
     const unitDir = path.join(scratch, 'etc/systemd/system')
     const dropInDir = path.join(unitDir, `${name}.d`)
@@ -43,7 +43,7 @@ async function scoreUnit(
     const result = await securityScore(binary, scratch, name, onStart)
     return 'exposure' in result ? result.exposure : result
   } finally {
-    await rm(scratch, {recursive: true, force: true})
+    await removeScratchDir(scratch)
   }
 }
 

@@ -1,5 +1,4 @@
-import {mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
+import {writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import {Flags} from '@oclif/core'
@@ -8,6 +7,7 @@ import {readArgumentFile} from '../../cli/argument-file.js'
 import {BaseCommand, dryRunFlag} from '../../cli/base.js'
 import {InputError} from '../../engine/errors.js'
 import {pmcdVerify} from '../../exec/pmcd.js'
+import {makeScratchDir, removeScratchDir} from '../../exec/scratch.js'
 import type {DiskBackend} from '../../host/backend.js'
 import {parsePmcdConf} from '../../parsers/pmcd-conf.js'
 import {
@@ -176,7 +176,7 @@ export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
 
   /** The live machine's pmcd must accept the result too. */
   private async checkWithPmcd(text: string): Promise<void> {
-    const dir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-'))
+    const dir = makeScratchDir('pcp-harden-')
     try {
       const file = path.join(dir, 'pmcd.conf')
       await writeFile(file, text, {mode: 0o600})
@@ -186,7 +186,7 @@ export default class AccessWrite extends BaseCommand<typeof AccessWrite> {
         throw new InputError(`pmcd -v rejects the result: ${why}`)
       }
     } finally {
-      await rm(dir, {recursive: true, force: true})
+      await removeScratchDir(dir)
     }
   }
 }

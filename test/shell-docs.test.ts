@@ -1,0 +1,93 @@
+import {execFile} from 'node:child_process'
+import {mkdtemp, readFile, rm} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+import {promisify} from 'node:util'
+
+import {describe, expect, it} from 'vitest'
+
+import {REPO} from './cli/run-cli.js'
+
+const run = promisify(execFile)
+const FILES = ['completions/pcp-harden.bash', 'completions/_pcp-harden', 'man/pcp-harden.1']
+
+it('the completions and the man page are what the build generates from the current manifest', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-shell-docs-'))
+  try {
+    await run(process.execPath, [path.join(REPO, 'scripts/shell-docs.js'), dir], {timeout: 30_000})
+    for (const file of FILES)
+      expect(await readFile(path.join(dir, file), 'utf8'), file).toBe(
+        await readFile(path.join(REPO, file), 'utf8'),
+      )
+  } finally {
+    await rm(dir, {recursive: true, force: true})
+  }
+}, 60_000)
+
+/** What bash's completion function offers for the words typed, the last one being completed. */
+async function complete(...words: string[]): Promise<string[]> {
+  const script = `source ${JSON.stringify(path.join(REPO, 'completions/pcp-harden.bash'))}
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _pcp_harden; printf '%s\\n' "\${COMPREPLY[@]}"`
+  const {stdout} = await run('bash', ['--norc', '-c', script, 'bash', ...words], {cwd: REPO, timeout: 10_000})
+  return stdout.split('\n').filter((line) => line !== '')
+}
+
+describe('bash completion, run in bash', () => {
+  it('the first word: topics and commands', async () => {
+    expect(await complete('pcp-harden', '')).toEqual([
+      'access',
+      'cert',
+      'checks',
+      'help',
+      'keys',
+      'lxc',
+      'rotate-keys',
+      'tls',
+      'unit',
+      'verify',
+      'version',
+    ])
+    expect(await complete('pcp-harden', 've')).toEqual(['verify', 'version'])
+  })
+
+  it("a topic's commands", async () => {
+    expect(await complete('pcp-harden', 'cert', '')).toEqual(['check', 'init', 'issue'])
+  })
+
+  it("a command's flags", async () => {
+    expect(await complete('pcp-harden', 'verify', '--f')).toEqual(['--format', '--fail-on'])
+    expect(await complete('pcp-harden', 'access', 'lint', '--')).toEqual([
+      '--root',
+      '--format',
+      '--explain',
+      '--help',
+    ])
+  })
+
+  it('profiles, formats and check ids as flag values and arguments', async () => {
+    expect(await complete('pcp-harden', 'verify', '--profile', 'pulse-')).toEqual([
+      'pulse-proxy',
+      'pulse-container',
+    ])
+    expect(await complete('pcp-harden', 'verify', '--format', 'j')).toEqual(['json', 'junit'])
+    expect(await complete('pcp-harden', 'verify', '--skip', 'PSP-KEYS-00')).toEqual(
+      Array.from({length: 9}, (_, i) => `PSP-KEYS-00${i + 1}`),
+    )
+    expect(await complete('pcp-harden', 'checks', 'explain', 'PCP-ACCESS-00')).toContain('PCP-ACCESS-001')
+  })
+
+  it('paths where a flag or argument names a file or directory', async () => {
+    expect(await complete('pcp-harden', 'verify', '--root', 'tem')).toEqual(['templates'])
+    expect(await complete('pcp-harden', 'keys', 'lint', 'package.j')).toEqual(['package.json'])
+  })
+})
+
+it('man renders pcp-harden(1) without warnings', async () => {
+  const {stdout, stderr} = await run('man', ['--warnings', '-l', path.join(REPO, 'man/pcp-harden.1')], {
+    env: {...process.env, MANWIDTH: '80', MANPAGER: 'cat', PAGER: 'cat'},
+    timeout: 30_000,
+  })
+  expect(stderr).toBe('')
+  expect(stdout).toContain('pcp-harden verify')
+  expect(stdout).toContain('EXIT STATUS')
+})
