@@ -9,6 +9,7 @@ import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
 import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
+import type {Report} from '../engine/model.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
 import type {Host} from '../host/host.js'
 
@@ -23,6 +24,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     '<%= config.bin %> verify --root /mnt/image --format json --output report.json',
     '<%= config.bin %> verify --format nagios --fail-on medium',
     '<%= config.bin %> verify --profile pulse-proxy --skip PSP-FILE-005',
+    '<%= config.bin %> verify --baseline last.json --fail-on-new --format nagios',
   ]
 
   static override flags = {
@@ -37,6 +39,14 @@ export default class Verify extends BaseCommand<typeof Verify> {
     ...reportFlags,
     waivers: Flags.string({
       description: `Waivers file (YAML) [default: <root>${DEFAULT_WAIVERS_PATH} if present]`,
+    }),
+    baseline: Flags.string({
+      description:
+        'An earlier JSON report (--format json): mark each failure new or unchanged, list the resolved ones',
+    }),
+    'fail-on-new': Flags.boolean({
+      description: 'With --baseline: only failures the baseline did not have change the exit status',
+      dependsOn: ['baseline'],
     }),
   }
 
@@ -57,7 +67,19 @@ export default class Verify extends BaseCommand<typeof Verify> {
       now: new Date(),
       tool: {name: this.config.name, version: this.config.version},
     })
-    await emitReport(report, flags)
+    await emitReport(flags.baseline ? await this.compare(report, flags.baseline) : report, flags)
+  }
+
+  private async compare(report: Report, file: string): Promise<Report> {
+    let text: string
+    try {
+      text = await readFile(file, 'utf8')
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      throw new InputError(`--baseline ${file}: ${code === 'ENOENT' ? 'no such file' : code}`)
+    }
+    const {applyBaseline, parseBaseline} = await import('../engine/baseline.js')
+    return applyBaseline(report, parseBaseline(text, file), file, this.flags['fail-on-new'] ?? false)
   }
 
   /** --waivers names a local file that must exist; the default lives under the root and is optional. */

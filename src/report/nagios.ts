@@ -18,12 +18,21 @@ const PERFDATA: readonly (keyof ReportCounts)[] = [
  */
 export function formatNagios(report: Report): string {
   const {status, counts} = report.summary
-  const perfdata = PERFDATA.map((label) => `${label}=${counts[label]};;;0`).join(' ')
-  const head = `${report.tool.name.toUpperCase()} ${status} - ${headline(report)} | ${perfdata}`
+  const b = report.baseline
+  const gate = b?.failOnNew ?? false
+  const perfdata = [
+    ...PERFDATA.map((label) => `${label}=${counts[label]};;;0`),
+    ...(b ? [`new=${b.new};;;0`, `unchanged=${b.unchanged};;;0`, `resolved=${b.resolved.length};;;0`] : []),
+  ].join(' ')
+  const since = b ? `; since the baseline: ${b.new} new, ${b.resolved.length} resolved` : ''
+  const head = `${report.tool.name.toUpperCase()} ${status} - ${headline(report)}${since} | ${perfdata}`
   const details = report.results
-    .filter((r) => raisedState(r, report.failOn) !== 'OK')
-    .sort(worstFirst(report.failOn))
-    .map((r) => `[${raisedState(r, report.failOn)}] ${r.check}${where(r)}: ${clean(r.message)}`)
+    .filter((r) => raisedState(r, report.failOn, gate) !== 'OK')
+    .sort(worstFirst(report.failOn, gate))
+    .map(
+      (r) =>
+        `[${raisedState(r, report.failOn, gate)}]${r.baseline === 'new' ? ' (new)' : ''} ${r.check}${where(r)}: ${clean(r.message)}`,
+    )
   return [head, ...details].join('\n') + '\n'
 }
 

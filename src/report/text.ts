@@ -2,7 +2,7 @@ import {Chalk, type ChalkInstance} from 'chalk'
 
 import type {Profile, Severity} from '../checks/types.js'
 import type {NagiosStatus, Report, ReportResult} from '../engine/model.js'
-import {escapeControl, isIgnored, worstFirst} from './index.js'
+import {escapeControl, ignoredBecause, isIgnored, worstFirst} from './index.js'
 
 export interface TextOptions {
   color: boolean
@@ -21,7 +21,7 @@ const HEADINGS: Record<Profile, string> = {
 const OTHER = 'Other checks'
 
 /** `[CRITICAL]` is the widest tag; the others are padded to it so the check ids line up. */
-const TAG_WIDTH = '[CRITICAL]'.length
+const TAG_WIDTH = '[RESOLVED]'.length
 
 const INDENT = '  '
 const DETAIL = INDENT + ' '.repeat(TAG_WIDTH + 1)
@@ -37,7 +37,7 @@ export function formatText(report: Report, options: TextOptions): string {
   for (const [heading, results] of groups(report)) {
     const shown = results
       .filter((r) => r.status === 'fail' || r.status === 'error' || r.waived)
-      .sort(worstFirst(report.failOn))
+      .sort(worstFirst(report.failOn, report.baseline?.failOnNew))
     const passed = results.filter((r) => r.status === 'pass' && !r.waived)
     const skipped = results.filter((r) => r.status === 'skip' && !r.waived)
     lines.push(c.bold.underline(heading))
@@ -48,6 +48,14 @@ export function formatText(report: Report, options: TextOptions): string {
     } else {
       const tally = [`${passed.length} passed`, ...(skipped.length > 0 ? [`${skipped.length} skipped`] : [])]
       if (passed.length + skipped.length > 0) lines.push(INDENT + c.dim(tally.join(', ')))
+    }
+    lines.push('')
+  }
+  if (report.baseline && report.baseline.resolved.length > 0) {
+    lines.push(c.bold.underline('Resolved since the baseline'))
+    for (const f of report.baseline.resolved) {
+      const where = f.path === undefined ? '' : ' ' + c.cyan(clean(f.path))
+      lines.push(`${INDENT}${c.green(tag('resolved'))} ${c.bold(f.check)}${where}: ${clean(f.message)}`)
     }
     lines.push('')
   }
@@ -74,15 +82,10 @@ function problem(r: ReportResult, report: Report, c: ChalkInstance, verbose: boo
     : r.status === 'error'
       ? c.magenta(tag('error'))
       : severityTag(r.severity, c)
-  const lines = [entry(label, r, c)]
-  if (isIgnored(r, report.failOn)) {
-    lines.push(
-      DETAIL +
-        c.dim(
-          r.severity === 'info' ? 'info only: does not raise the status' : `below fail-on (${report.failOn})`,
-        ),
-    )
-  }
+  const marker = r.baseline === 'new' ? ' ' + c.yellow('(new)') : ''
+  const lines = [entry(label, r, c) + marker]
+  if (isIgnored(r, report.failOn, report.baseline?.failOnNew))
+    lines.push(DETAIL + c.dim(ignoredBecause(r, report)))
   if (verbose && r.evidence !== undefined) lines.push(DETAIL + c.dim('seen: ') + clean(r.evidence))
   if (r.waived) {
     const {reason, expires, source} = r.waived
@@ -131,9 +134,13 @@ function summaryLine(report: Report, c: ChalkInstance): string {
     UNKNOWN: c.magenta.bold,
   }
   const ignored = counts.ignored > 0 ? `, ${counts.ignored} ignored` : ''
+  const b = report.baseline
+  const since = b
+    ? `; since the baseline: ${b.new} new, ${b.unchanged} unchanged, ${b.resolved.length} resolved${b.failOnNew ? ' (fail-on-new)' : ''}`
+    : ''
   return (
     `${colour[status](status)}: ${counts.critical} critical, ${counts.warning} warning, ${counts.unknown} unknown; ` +
-    `${counts.passed} passed, ${counts.skipped} skipped, ${counts.waived} waived${ignored} (fail-on: ${report.failOn})`
+    `${counts.passed} passed, ${counts.skipped} skipped, ${counts.waived} waived${ignored} (fail-on: ${report.failOn})${since}`
   )
 }
 

@@ -41,6 +41,11 @@ beforeAll(async () => {
   cwd = await mkdtemp(path.join(tmpdir(), 'pcp-harden-examples-'))
   // The file examples name in the current directory.
   await writeFile(path.join(cwd, 'pmcd.conf'), '[access]\nallow "local:*" : all;\n')
+  // The baseline the --baseline examples compare with: an audit of the same tree.
+  await writeFile(
+    path.join(cwd, 'last.json'),
+    (await cli(['verify', '--root', image, '--format', 'json'])).stdout,
+  )
   await writeFile(
     path.join(cwd, 'pmcd.access'),
     '# seed 000 style\nmonitor1 cert readonly\n10.0.0.0/8 sasl\n',
