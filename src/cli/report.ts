@@ -42,10 +42,14 @@ export const failOnOf = (flags: ReportFlagValues) => flags['fail-on'] as Severit
  * Write the report as --format asks (colour only for text on a terminal), to --output or standard
  * output, and set the exit code from its Nagios state.
  */
-export async function emitReport(report: Report, flags: ReportFlagValues): Promise<void> {
+export async function emitReport(
+  report: Report,
+  flags: ReportFlagValues,
+  options: {now?: Date} = {},
+): Promise<void> {
   const format = flags.format as ReportFormat
   const color = format === 'text' && !flags.output && useColor(process.stdout)
-  const text = await formatReport(report, format, {color, verbose: flags.verbose})
+  const text = await formatReport(report, format, {color, verbose: flags.verbose, now: options.now})
   if (flags.output) {
     try {
       await writeFile(flags.output, text)

@@ -25,6 +25,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     '<%= config.bin %> verify --format nagios --fail-on medium',
     '<%= config.bin %> verify --profile pulse-proxy --skip PSP-FILE-005',
     '<%= config.bin %> verify --baseline last.json --fail-on-new --format nagios',
+    '<%= config.bin %> verify --format prometheus',
+    '<%= config.bin %> verify --textfile-dir /var/lib/prometheus/node-exporter --format nagios',
   ]
 
   static override flags = {
@@ -48,6 +50,10 @@ export default class Verify extends BaseCommand<typeof Verify> {
       description: 'With --baseline: only failures the baseline did not have change the exit status',
       dependsOn: ['baseline'],
     }),
+    'textfile-dir': Flags.string({
+      description:
+        "Also write the metrics (--format prometheus) to DIR/pcp_harden.prom for node_exporter's textfile collector",
+    }),
   }
 
   async run(): Promise<void> {
@@ -57,6 +63,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const host = sample ? await sample.sampleHost() : await this.diskHost()
     const profiles: Profile[] =
       (flags.profile as Profile[] | undefined) ?? (await detectProfiles(host)).map((d) => d.profile)
+    const now = new Date()
     const report = await runAudit(host, {
       rootLabel: sample ? sample.SAMPLE_LABEL : flags.root,
       profiles,
@@ -64,10 +71,18 @@ export default class Verify extends BaseCommand<typeof Verify> {
       skip: flags.skip,
       failOn: failOnOf(flags),
       waivers: await this.loadWaivers(host),
-      now: new Date(),
+      now,
       tool: {name: this.config.name, version: this.config.version},
     })
-    await emitReport(flags.baseline ? await this.compare(report, flags.baseline) : report, flags)
+    const compared = flags.baseline ? await this.compare(report, flags.baseline) : report
+    if (flags['textfile-dir']) {
+      const [{formatPrometheus}, {writeTextfile}] = await Promise.all([
+        import('../report/prometheus.js'),
+        import('../render/textfile.js'),
+      ])
+      await writeTextfile(flags['textfile-dir'], formatPrometheus(compared, {now}))
+    }
+    await emitReport(compared, flags, {now})
   }
 
   private async compare(report: Report, file: string): Promise<Report> {

@@ -4,9 +4,16 @@ import {raisedState} from '../engine/status.js'
 
 export {raisedState}
 
-export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit'
+export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit' | 'prometheus'
 
-export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'nagios', 'sarif', 'junit']
+export const REPORT_FORMATS: readonly ReportFormat[] = [
+  'text',
+  'json',
+  'nagios',
+  'sarif',
+  'junit',
+  'prometheus',
+]
 
 export interface FormatOptions {
   /** text: colour the output (never applies to machine formats). */
@@ -15,6 +22,8 @@ export interface FormatOptions {
   verbose?: boolean
   /** sarif: `tool.driver.informationUri`. */
   toolUri?: string
+  /** prometheus: when the audit ran (default: now). */
+  now?: Date
 }
 
 /**
@@ -46,6 +55,10 @@ export async function formatReport(
     case 'junit': {
       const {formatJunit} = await import('./junit.js')
       return formatJunit(report)
+    }
+    case 'prometheus': {
+      const {formatPrometheus} = await import('./prometheus.js')
+      return formatPrometheus(report, {now: options.now})
     }
   }
 }

@@ -87,7 +87,7 @@ describe('documented examples run as written', async () => {
   it.each(examples)('%s', async (example) => {
     const args = words(example)
       .slice(1)
-      .map((w) => (w === '/mnt/image' ? image : w))
+      .map((w) => (w === '/mnt/image' ? image : w === '/var/lib/prometheus/node-exporter' ? cwd : w))
       .map((w) => (/\.(json|sarif)$/.test(w) ? path.join(cwd, w) : w))
     // Examples that audit "/" audit a seed tree here: the test machine is not a PCP host.
     const onRoot = args[0] === 'verify' && !args.includes('--root') && !args.includes('--sample')
