@@ -16,6 +16,7 @@ import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
 import KeysLint from './commands/keys/lint.js'
 import LxcLint from './commands/lxc/lint.js'
+import Logs from './commands/logs.js'
 import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
 import VersionCommand from './commands/version.js'
@@ -33,6 +34,7 @@ export const COMMANDS = {
   help: HelpCommand,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
+  logs: Logs,
   'rotate-keys': RotateKeys,
   'tls:write': TlsWrite,
   'unit:lint': UnitLint,
