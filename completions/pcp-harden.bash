@@ -8,9 +8,12 @@ cert init
 cert issue
 checks explain
 checks list
+decommission
 help
 keys lint
+logs
 lxc lint
+probe
 rotate-keys
 tls write
 unit lint
@@ -18,7 +21,7 @@ unit write
 verify
 version'
 _pcp_harden_topics='checks access cert tls unit keys lxc'
-_pcp_harden_ids='PCP-ACCESS-001 PCP-ACCESS-002 PCP-ACCESS-003 PCP-ACCESS-004 PCP-ACCESS-005 PCP-ACCESS-006 PCP-ACCESS-007 PCP-ACCESS-008 PCP-ACCESS-009 PCP-CERT-001 PCP-FILE-001 PCP-FILE-002 PCP-FILE-003 PCP-FILE-004 PCP-FILE-005 PCP-FILE-006 PCP-FILE-007 PCP-MON-001 PCP-MON-002 PCP-MON-003 PCP-MON-004 PCP-MON-005 PCP-PMCD-001 PCP-PMCD-002 PCP-PMCD-003 PCP-PMCD-004 PCP-PMCD-005 PCP-PMCD-006 PCP-PMCD-007 PCP-PMCD-008 PCP-PMCD-009 PCP-PMPROXY-001 PCP-PMPROXY-002 PCP-PMPROXY-003 PCP-PMPROXY-004 PCP-PMPROXY-005 PCP-TLS-001 PCP-TLS-002 PCP-TLS-003 PCP-TLS-004 PCP-TLS-005 PSP-ACCOUNT-001 PSP-ACCOUNT-002 PSP-ACCOUNT-003 PSP-ACCOUNT-004 PSP-ACCOUNT-005 PSP-CONF-001 PSP-CONF-002 PSP-CONF-003 PSP-CONF-004 PSP-CONF-005 PSP-CONF-006 PSP-CONF-007 PSP-CONF-008 PSP-CT-001 PSP-CT-002 PSP-CT-003 PSP-FILE-001 PSP-FILE-002 PSP-FILE-003 PSP-FILE-004 PSP-FILE-005 PSP-FILE-006 PSP-FILE-007 PSP-FILE-008 PSP-FILE-009 PSP-KEYS-001 PSP-KEYS-002 PSP-KEYS-003 PSP-KEYS-004 PSP-KEYS-005 PSP-KEYS-006 PSP-KEYS-007 PSP-KEYS-008 PSP-KEYS-009 PSP-KEYS-010 PSP-KEYS-011 PSP-KEYS-012 PSP-LXC-001 PSP-LXC-002 PSP-LXC-003 PSP-LXC-004 PSP-LXC-005 PSP-LXC-006 PSP-LXC-007 PSP-LXC-008 PSP-LXC-009 PSP-LXC-010 PSP-LXC-011 PSP-LXC-012 PSP-UNIT-001 PSP-UNIT-002 PSP-UNIT-003 PSP-UNIT-004 PSP-UNIT-005 PSP-UNIT-006 PSP-UNIT-007 PSP-UNIT-008'
+_pcp_harden_ids='PCP-ACCESS-001 PCP-ACCESS-002 PCP-ACCESS-003 PCP-ACCESS-004 PCP-ACCESS-005 PCP-ACCESS-006 PCP-ACCESS-007 PCP-ACCESS-008 PCP-ACCESS-009 PCP-CERT-001 PCP-FILE-001 PCP-FILE-002 PCP-FILE-003 PCP-FILE-004 PCP-FILE-005 PCP-FILE-006 PCP-FILE-007 PCP-LIVE-001 PCP-LIVE-002 PCP-MON-001 PCP-MON-002 PCP-MON-003 PCP-MON-004 PCP-MON-005 PCP-PMCD-001 PCP-PMCD-002 PCP-PMCD-003 PCP-PMCD-004 PCP-PMCD-005 PCP-PMCD-006 PCP-PMCD-007 PCP-PMCD-008 PCP-PMCD-009 PCP-PMPROXY-001 PCP-PMPROXY-002 PCP-PMPROXY-003 PCP-PMPROXY-004 PCP-PMPROXY-005 PCP-SASL-001 PCP-TLS-001 PCP-TLS-002 PCP-TLS-003 PCP-TLS-004 PCP-TLS-005 PCP-VULN-001 PCP-VULN-002 PCP-WEB-001 PCP-WEB-002 PCP-WEB-003 PSP-ACCOUNT-001 PSP-ACCOUNT-002 PSP-ACCOUNT-003 PSP-ACCOUNT-004 PSP-ACCOUNT-005 PSP-CONF-001 PSP-CONF-002 PSP-CONF-003 PSP-CONF-004 PSP-CONF-005 PSP-CONF-006 PSP-CONF-007 PSP-CONF-008 PSP-CT-001 PSP-CT-002 PSP-CT-003 PSP-FILE-001 PSP-FILE-002 PSP-FILE-003 PSP-FILE-004 PSP-FILE-005 PSP-FILE-006 PSP-FILE-007 PSP-FILE-008 PSP-FILE-009 PSP-KEYS-001 PSP-KEYS-002 PSP-KEYS-003 PSP-KEYS-004 PSP-KEYS-005 PSP-KEYS-006 PSP-KEYS-007 PSP-KEYS-008 PSP-KEYS-009 PSP-KEYS-010 PSP-KEYS-011 PSP-KEYS-012 PSP-LXC-001 PSP-LXC-002 PSP-LXC-003 PSP-LXC-004 PSP-LXC-005 PSP-LXC-006 PSP-LXC-007 PSP-LXC-008 PSP-LXC-009 PSP-LXC-010 PSP-LXC-011 PSP-LXC-012 PSP-UNIT-001 PSP-UNIT-002 PSP-UNIT-003 PSP-UNIT-004 PSP-UNIT-005 PSP-UNIT-006 PSP-UNIT-007 PSP-UNIT-008 PULSE-AGENT-001 PULSE-AGENT-002 PULSE-AGENT-003 PULSE-AGENT-004 PULSE-AGENT-005 PULSE-AGENT-006 PULSE-AGENT-007 PULSE-AGENT-008 PULSE-AGENT-009 PULSE-LEGACY-001 PULSE-LEGACY-002 PULSE-LEGACY-003 PULSE-LEGACY-004 PULSE-LEGACY-005 PULSE-LEGACY-006 PULSE-LEGACY-007 PULSE-LEGACY-008 PULSE-SSH-001 PULSE-SSH-002 PULSE-SSH-003'
 
 # The flags of a command.
 _pcp_harden_flags() {
@@ -30,14 +33,17 @@ _pcp_harden_flags() {
     'cert issue') echo '--root --ca-dir --user --out --server --san --days --key-size --force --cn --org --dry-run --help -h' ;;
     'checks explain') echo '--root --format --help -h' ;;
     'checks list') echo '--root --format --help -h' ;;
+    'decommission') echo '--root --nodes --authorized-keys --purge --emergency --collect-evidence --identity --known-hosts --ssh-option --insecure-accept-new-host-keys --connect-timeout --timeout --concurrency --format --dry-run --help -h' ;;
     'help') echo '--help -h' ;;
     'keys lint') echo '--root --proxy-key --user --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
+    'logs') echo '--root --since --warning -w --critical -c --pmcd-log --proxy-log --help -h' ;;
     'lxc lint') echo '--root --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
+    'probe') echo '--root --service --ca --warning -w --critical -c --timeout --format --help -h' ;;
     'rotate-keys') echo '--root --nodes --key-dir --authorized-keys --forced-command --from --identity --known-hosts --ssh-option --insecure-accept-new-host-keys --connect-timeout --timeout --concurrency --keep-old --rollback --format --dry-run --help -h' ;;
     'tls write') echo '--root --dir --conf --ciphers --ciphersuites --require-client-certs --pmproxy --monitor --user --profile-script --allow-missing --dry-run --help -h' ;;
     'unit lint') echo '--root --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
-    'unit write') echo '--root --binary --user --group --config --allowed-subnets --pcp-harden --dry-run --help -h' ;;
-    'verify') echo '--root --sample --profile --check --skip --format --output -o --fail-on --verbose -v --quiet -q --color --waivers --help -h' ;;
+    'unit write') echo '--root --binary --user --group --config --allowed-subnets --pcp-harden --audit-timer --textfile-dir --alert-rules --proxy-job --dry-run --help -h' ;;
+    'verify') echo '--root --sample --profile --allow-empty --check --skip --format --output -o --fail-on --verbose -v --quiet -q --color --waivers --baseline --fail-on-new --textfile-dir --help -h' ;;
     'version') echo '--help -h' ;;
   esac
 }
@@ -90,18 +96,46 @@ _pcp_harden_values() {
     'checks explain --format') echo 'text json' ;;
     'checks list --root') echo DIRS ;;
     'checks list --format') echo 'text json' ;;
+    'decommission --root') echo DIRS ;;
+    'decommission --nodes') echo FILES ;;
+    'decommission --authorized-keys') echo FILES ;;
+    'decommission --collect-evidence') echo FILES ;;
+    'decommission --identity') echo FILES ;;
+    'decommission --known-hosts') echo FILES ;;
+    'decommission --ssh-option') echo FILES ;;
+    'decommission --connect-timeout') echo FILES ;;
+    'decommission --timeout') echo FILES ;;
+    'decommission --concurrency') echo FILES ;;
+    'decommission --format') echo 'text json' ;;
     'keys lint --root') echo DIRS ;;
     'keys lint --proxy-key') echo FILES ;;
     'keys lint --user') echo FILES ;;
-    'keys lint --format') echo 'text json nagios sarif junit' ;;
+    'keys lint --format') echo 'text json nagios sarif junit prometheus' ;;
     'keys lint --output') echo FILES ;;
     'keys lint -o') echo FILES ;;
     'keys lint --fail-on') echo 'critical high medium low info' ;;
+    'logs --root') echo DIRS ;;
+    'logs --since') echo FILES ;;
+    'logs --warning') echo FILES ;;
+    'logs -w') echo FILES ;;
+    'logs --critical') echo FILES ;;
+    'logs -c') echo FILES ;;
+    'logs --pmcd-log') echo FILES ;;
+    'logs --proxy-log') echo FILES ;;
     'lxc lint --root') echo DIRS ;;
-    'lxc lint --format') echo 'text json nagios sarif junit' ;;
+    'lxc lint --format') echo 'text json nagios sarif junit prometheus' ;;
     'lxc lint --output') echo FILES ;;
     'lxc lint -o') echo FILES ;;
     'lxc lint --fail-on') echo 'critical high medium low info' ;;
+    'probe --root') echo DIRS ;;
+    'probe --service') echo 'pmcd pmproxy' ;;
+    'probe --ca') echo FILES ;;
+    'probe --warning') echo FILES ;;
+    'probe -w') echo FILES ;;
+    'probe --critical') echo FILES ;;
+    'probe -c') echo FILES ;;
+    'probe --timeout') echo FILES ;;
+    'probe --format') echo 'text json nagios' ;;
     'rotate-keys --root') echo DIRS ;;
     'rotate-keys --nodes') echo FILES ;;
     'rotate-keys --key-dir') echo DIRS ;;
@@ -123,7 +157,7 @@ _pcp_harden_values() {
     'tls write --user') echo FILES ;;
     'tls write --profile-script') echo FILES ;;
     'unit lint --root') echo DIRS ;;
-    'unit lint --format') echo 'text json nagios sarif junit' ;;
+    'unit lint --format') echo 'text json nagios sarif junit prometheus' ;;
     'unit lint --output') echo FILES ;;
     'unit lint -o') echo FILES ;;
     'unit lint --fail-on') echo 'critical high medium low info' ;;
@@ -134,15 +168,20 @@ _pcp_harden_values() {
     'unit write --config') echo FILES ;;
     'unit write --allowed-subnets') echo FILES ;;
     'unit write --pcp-harden') echo FILES ;;
+    'unit write --textfile-dir') echo FILES ;;
+    'unit write --alert-rules') echo FILES ;;
+    'unit write --proxy-job') echo FILES ;;
     'verify --root') echo DIRS ;;
-    'verify --profile') echo 'pcp-collector pcp-monitor pulse-proxy proxmox-host pulse-container' ;;
+    'verify --profile') echo 'pcp-collector pcp-monitor pulse-proxy pulse-agent proxmox-host pulse-container' ;;
     'verify --check') echo IDS ;;
     'verify --skip') echo IDS ;;
-    'verify --format') echo 'text json nagios sarif junit' ;;
+    'verify --format') echo 'text json nagios sarif junit prometheus' ;;
     'verify --output') echo FILES ;;
     'verify -o') echo FILES ;;
     'verify --fail-on') echo 'critical high medium low info' ;;
     'verify --waivers') echo FILES ;;
+    'verify --baseline') echo FILES ;;
+    'verify --textfile-dir') echo FILES ;;
   esac
 }
 
@@ -155,6 +194,7 @@ _pcp_harden_args() {
     'help') echo COMMANDS ;;
     'keys lint') echo FILES ;;
     'lxc lint') echo FILES ;;
+    'probe') echo FILES ;;
     'unit lint') echo FILES ;;
     'unit write') echo FILES ;;
   esac

@@ -17,6 +17,7 @@ import UnitLint from './commands/unit/lint.js'
 import UnitWrite from './commands/unit/write.js'
 import KeysLint from './commands/keys/lint.js'
 import LxcLint from './commands/lxc/lint.js'
+import Logs from './commands/logs.js'
 import Probe from './commands/probe.js'
 import RotateKeys from './commands/rotate-keys.js'
 import Verify from './commands/verify.js'
@@ -37,6 +38,7 @@ export const COMMANDS = {
   decommission: Decommission,
   'keys:lint': KeysLint,
   'lxc:lint': LxcLint,
+  logs: Logs,
   probe: Probe,
   'rotate-keys': RotateKeys,
   'tls:write': TlsWrite,

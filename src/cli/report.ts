@@ -69,7 +69,11 @@ export function redactReport(report: Report): Report {
  * Write the report as --format asks (colour for text as --color says, else only on a terminal;
  * text wrapped to the terminal's width), to --output or standard output, and set the exit code from its Nagios state.
  */
-export async function emitReport(report: Report, flags: ReportFlagValues): Promise<void> {
+export async function emitReport(
+  report: Report,
+  flags: ReportFlagValues,
+  options: {now?: Date} = {},
+): Promise<void> {
   const format = flags.format as ReportFormat
   const color = format === 'text' && (flags.color ?? (!flags.output && useColor(process.stdout)))
   const width = textWidth(flags.output === undefined ? process.stdout : undefined)
@@ -78,6 +82,7 @@ export async function emitReport(report: Report, flags: ReportFlagValues): Promi
     verbose: flags.verbose,
     quiet: flags.quiet,
     width,
+    now: options.now,
   })
   if (flags.output) {
     try {

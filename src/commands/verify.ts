@@ -9,6 +9,7 @@ import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
 import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
+import type {Report} from '../engine/model.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
 import type {Host} from '../host/host.js'
 
@@ -25,6 +26,9 @@ export default class Verify extends BaseCommand<typeof Verify> {
     '<%= config.bin %> verify --format nagios --fail-on medium',
     '<%= config.bin %> verify --profile pulse-proxy --skip PSP-FILE-005',
     '<%= config.bin %> verify --root /mnt/image --allow-empty',
+    '<%= config.bin %> verify --baseline last.json --fail-on-new --format nagios',
+    '<%= config.bin %> verify --format prometheus',
+    '<%= config.bin %> verify --textfile-dir /var/lib/prometheus/node-exporter --format nagios',
   ]
 
   static override flags = {
@@ -49,6 +53,18 @@ export default class Verify extends BaseCommand<typeof Verify> {
     waivers: Flags.string({
       description: `Waivers file (YAML) [default: <root>${DEFAULT_WAIVERS_PATH} if present]`,
     }),
+    baseline: Flags.string({
+      description:
+        'An earlier JSON report (--format json): mark each failure new or unchanged, list the resolved ones',
+    }),
+    'fail-on-new': Flags.boolean({
+      description: 'With --baseline: only failures the baseline did not have change the exit status',
+      dependsOn: ['baseline'],
+    }),
+    'textfile-dir': Flags.string({
+      description:
+        "Also write the metrics (--format prometheus) to DIR/pcp_harden.prom for node_exporter's textfile collector",
+    }),
   }
 
   async run(): Promise<void> {
@@ -64,6 +80,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
         `--root ${flags.root}: nothing to audit: no PCP, Pulse or Proxmox component found (an empty or ` +
           'unmounted image?); name one with --profile, or pass --allow-empty to accept an empty root',
       )
+    const now = new Date()
     const report = await runAudit(host, {
       rootLabel: sample ? sample.SAMPLE_LABEL : flags.root,
       profiles,
@@ -71,12 +88,26 @@ export default class Verify extends BaseCommand<typeof Verify> {
       skip: flags.skip,
       failOn: failOnOf(flags),
       waivers: await this.loadWaivers(host),
-      now: new Date(),
+      now,
       tool: {name: this.config.name, version: this.config.version},
     })
     const {analyzeExposure, exposureReport} = await import('../net/exposure.js')
     report.exposure = exposureReport(await analyzeExposure(host))
-    await emitReport(report, flags)
+    const compared = flags.baseline ? await this.compare(report, flags.baseline) : report
+    if (flags['textfile-dir']) {
+      const [{formatPrometheus}, {writeTextfile}] = await Promise.all([
+        import('../report/prometheus.js'),
+        import('../render/textfile.js'),
+      ])
+      await writeTextfile(flags['textfile-dir'], formatPrometheus(compared, {now}))
+    }
+    await emitReport(compared, flags, {now})
+  }
+
+  private async compare(report: Report, file: string): Promise<Report> {
+    const text = await readArgumentFile(file, `--baseline ${file}`)
+    const {applyBaseline, parseBaseline} = await import('../engine/baseline.js')
+    return applyBaseline(report, parseBaseline(text, file), file, this.flags['fail-on-new'] ?? false)
   }
 
   /** --waivers names a local file that must exist; the default lives under the root and is optional. */

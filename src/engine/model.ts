@@ -27,6 +27,31 @@ export interface ReportResult {
   deniedIn?: string
   /** Present when a waiver matched: the result is shown but not counted. */
   waived?: {reason: string; expires?: string; source: string}
+  /** With --baseline, on failures and errors: whether the baseline report had this finding. */
+  baseline?: BaselineState
+}
+
+/** new: the baseline did not have this failure; unchanged: it did (same identity). */
+export type BaselineState = 'new' | 'unchanged'
+
+/** A failure of the baseline report that this run no longer has. */
+export interface ResolvedFinding {
+  identity: string
+  check: string
+  severity: Severity
+  path?: string
+  message: string
+}
+
+/** What --baseline added to a report. */
+export interface BaselineSummary {
+  /** The baseline report's file, as given. */
+  file: string
+  /** --fail-on-new: unchanged failures do not raise the status. */
+  failOnNew: boolean
+  new: number
+  unchanged: number
+  resolved: ResolvedFinding[]
 }
 
 export interface ReportCounts {
@@ -59,4 +84,6 @@ export interface Report {
   summary: {status: NagiosStatus; counts: ReportCounts; severities: SeverityCounts}
   /** Who can reach each service port (verify only): bind, firewall and access rules together. */
   exposure?: ExposureReport
+  /** Present with --baseline. */
+  baseline?: BaselineSummary
 }

@@ -4,13 +4,16 @@ import type {NagiosStatus, ReportCounts, ReportResult, SeverityCounts} from './m
 /**
  * The Nagios state one result raises: errors are UNKNOWN, critical/high failures CRITICAL,
  * medium/low failures WARNING. Waived results, failures below --fail-on and failures of
- * info checks raise nothing (OK), as do passes and skips.
+ * info checks raise nothing (OK), as do passes and skips; with --fail-on-new, so do failures
+ * the baseline already had.
  */
 export function raisedState(
-  result: Pick<ReportResult, 'status' | 'severity' | 'waived'>,
+  result: Pick<ReportResult, 'status' | 'severity' | 'waived' | 'baseline'>,
   failOn: Severity,
+  failOnNew = false,
 ): NagiosStatus {
   if (result.waived) return 'OK'
+  if (failOnNew && result.baseline === 'unchanged') return 'OK'
   if (result.status === 'error') return 'UNKNOWN'
   if (result.status !== 'fail' || result.severity === 'info') return 'OK'
   if (severityRank(result.severity) < severityRank(failOn)) return 'OK'
@@ -30,6 +33,7 @@ export function countSeverities(
 export function summarize(
   results: ReportResult[],
   failOn: Severity,
+  failOnNew = false,
 ): {status: NagiosStatus; counts: ReportCounts; severities: SeverityCounts} {
   const counts: ReportCounts = {
     critical: 0,
@@ -41,7 +45,7 @@ export function summarize(
     waived: 0,
   }
   for (const r of results) {
-    const state = raisedState(r, failOn)
+    const state = raisedState(r, failOn, failOnNew)
     if (r.waived) counts.waived++
     else if (state === 'CRITICAL') counts.critical++
     else if (state === 'WARNING') counts.warning++

@@ -18,3 +18,11 @@ export const UNIT_PATHS: Record<UnitName, string> = {
   'pulse-sensor-proxy-rotate-keys.service': `${UNIT_DIR}/pulse-sensor-proxy-rotate-keys.service`,
   'pulse-sensor-proxy-rotate-keys.timer': `${UNIT_DIR}/pulse-sensor-proxy-rotate-keys.timer`,
 }
+
+/** The units `unit write --audit-timer` renders: an hourly verify into the textfile directory. */
+export const AUDIT_UNIT_NAMES = ['pcp-harden-audit.service', 'pcp-harden-audit.timer'] as const
+
+export type AuditUnitName = (typeof AUDIT_UNIT_NAMES)[number]
+
+/** Where node_exporter's textfile collector reads on Debian (prometheus-node-exporter). */
+export const DEFAULT_TEXTFILE_DIR = '/var/lib/prometheus/node-exporter'

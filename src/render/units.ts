@@ -2,7 +2,7 @@ import {isIP} from 'node:net'
 
 import {InputError} from '../engine/errors.js'
 import {renderTemplate} from './templates.js'
-import {UNIT_PATHS, type UnitName} from './unit-names.js'
+import {AUDIT_UNIT_NAMES, type AuditUnitName, UNIT_DIR, UNIT_PATHS, type UnitName} from './unit-names.js'
 
 export interface UnitOptions {
   /** The proxy's executable (absolute). */
@@ -68,4 +68,24 @@ export function renderUnits(
     // The names end in a unit suffix, so the template is named in full.
     content: renderTemplate(`${name}.eta`, options),
   }))
+}
+
+/** The hourly audit's service and timer, by host path. */
+export function renderAuditUnits(options: {
+  pcpHarden: string
+  textfileDir: string
+}): {name: AuditUnitName; path: string; content: string}[] {
+  return AUDIT_UNIT_NAMES.map((name) => ({
+    name,
+    path: `${UNIT_DIR}/${name}`,
+    content: renderTemplate(`${name}.eta`, options),
+  }))
+}
+
+/**
+ * Prometheus alerting rules: the Pulse proxy's (job `proxyJob`) and pcp-harden's own, whose audit
+ * counts as stale after `staleSeconds` (the hourly timer, missed twice).
+ */
+export function renderAlertRules(options: {proxyJob: string; staleSeconds: number}): string {
+  return renderTemplate('pcp-harden.rules.yml.eta', options)
 }

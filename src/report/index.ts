@@ -5,9 +5,16 @@ import {raisedState} from '../engine/status.js'
 export {raisedState}
 export {escapeControl, escapeLines} from './escape.js'
 
-export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit'
+export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit' | 'prometheus'
 
-export const REPORT_FORMATS: readonly ReportFormat[] = ['text', 'json', 'nagios', 'sarif', 'junit']
+export const REPORT_FORMATS: readonly ReportFormat[] = [
+  'text',
+  'json',
+  'nagios',
+  'sarif',
+  'junit',
+  'prometheus',
+]
 
 export interface FormatOptions {
   /** text: colour the output (never applies to machine formats). */
@@ -20,6 +27,8 @@ export interface FormatOptions {
   width?: number
   /** sarif: `tool.driver.informationUri`. */
   toolUri?: string
+  /** prometheus: when the audit ran (default: now). */
+  now?: Date
 }
 
 /**
@@ -53,19 +62,34 @@ export async function formatReport(
       const {formatJunit} = await import('./junit.js')
       return formatJunit(report)
     }
+    case 'prometheus': {
+      const {formatPrometheus} = await import('./prometheus.js')
+      return formatPrometheus(report, {now: options.now})
+    }
   }
 }
 
-/** A failure that is shown but raises nothing: below --fail-on, or of an info check. */
-export function isIgnored(result: ReportResult, failOn: Severity): boolean {
-  return result.status === 'fail' && !result.waived && raisedState(result, failOn) === 'OK'
+/** A failure that is shown but raises nothing: below --fail-on, of an info check, or unchanged under --fail-on-new. */
+export function isIgnored(result: ReportResult, failOn: Severity, failOnNew = false): boolean {
+  return result.status === 'fail' && !result.waived && raisedState(result, failOn, failOnNew) === 'OK'
+}
+
+/** Why an ignored failure raises nothing, in a few words. */
+export function ignoredBecause(result: ReportResult, report: Report): string {
+  if (result.severity === 'info') return 'info only: does not raise the status'
+  if (report.baseline?.failOnNew && result.baseline === 'unchanged')
+    return 'unchanged since the baseline (--fail-on-new): does not raise the status'
+  return `below fail-on (${report.failOn})`
 }
 
 const STATE_RANK: Record<NagiosStatus, number> = {CRITICAL: 3, WARNING: 2, UNKNOWN: 1, OK: 0}
 
 /** Orders results worst first: by the state they raise, then by severity; stable otherwise. */
-export function worstFirst(failOn: Severity): (a: ReportResult, b: ReportResult) => number {
+export function worstFirst(
+  failOn: Severity,
+  failOnNew = false,
+): (a: ReportResult, b: ReportResult) => number {
   return (a, b) =>
-    STATE_RANK[raisedState(b, failOn)] - STATE_RANK[raisedState(a, failOn)] ||
+    STATE_RANK[raisedState(b, failOn, failOnNew)] - STATE_RANK[raisedState(a, failOn, failOnNew)] ||
     severityRank(b.severity) - severityRank(a.severity)
 }

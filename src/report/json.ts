@@ -1,5 +1,7 @@
 import type {Profile, Severity} from '../checks/types.js'
+import {identities} from '../engine/identity.js'
 import {
+  type BaselineSummary,
   EXIT_CODES,
   type NagiosStatus,
   type Report,
@@ -22,13 +24,15 @@ export interface JsonReport {
   summary: {status: NagiosStatus; exitCode: number; counts: ReportCounts; severities: SeverityCounts}
   results: JsonResult[]
   exposure?: ExposureReport
+  baseline?: BaselineSummary
 }
 
-/** A result in the machine format: the report's own result, fields in the documented order. */
-export type JsonResult = ReportResult
+/** A result in the machine format: the report's own result and its identity, fields in the documented order. */
+export type JsonResult = ReportResult & {identity: string}
 
 export function formatJson(report: Report): string {
   const {counts, status} = report.summary
+  const ids = identities(report.results)
   const json: JsonReport = {
     tool: {name: report.tool.name, version: report.tool.version},
     root: report.root,
@@ -48,7 +52,7 @@ export function formatJson(report: Report): string {
       },
       severities: {...report.summary.severities},
     },
-    results: report.results.map((r) => ({
+    results: report.results.map((r, i) => ({
       check: r.check,
       title: r.title,
       severity: r.severity,
@@ -60,12 +64,31 @@ export function formatJson(report: Report): string {
       remediation: r.remediation,
       ...(r.fix === undefined ? {} : {fix: r.fix}),
       ...(r.waived === undefined ? {} : {waived: waiver(r.waived)}),
+      identity: ids[i]!,
+      ...(r.baseline === undefined ? {} : {baseline: r.baseline}),
     })),
     ...(report.exposure === undefined ? {} : {exposure: report.exposure}),
+    ...(report.baseline === undefined ? {} : {baseline: baselineOf(report.baseline)}),
   }
   return escapeJson(JSON.stringify(json, null, 2)) + '\n'
 }
 
 function waiver({reason, expires, source}: NonNullable<JsonResult['waived']>): JsonResult['waived'] {
   return expires === undefined ? {reason, source} : {reason, expires, source}
+}
+
+function baselineOf(b: BaselineSummary): BaselineSummary {
+  return {
+    file: b.file,
+    failOnNew: b.failOnNew,
+    new: b.new,
+    unchanged: b.unchanged,
+    resolved: b.resolved.map((f) => ({
+      identity: f.identity,
+      check: f.check,
+      severity: f.severity,
+      ...(f.path === undefined ? {} : {path: f.path}),
+      message: f.message,
+    })),
+  }
 }

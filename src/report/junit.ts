@@ -1,5 +1,5 @@
 import type {Report, ReportResult} from '../engine/model.js'
-import {isIgnored} from './index.js'
+import {ignoredBecause, isIgnored} from './index.js'
 
 type Outcome =
   | {kind: 'failure'; results: ReportResult[]}
@@ -28,7 +28,18 @@ export function formatJunit(report: Report): string {
     ['profiles', report.profiles.join(',')],
     ['fail-on', report.failOn],
     ['status', report.summary.status],
+    ...(report.baseline
+      ? ([
+          ['baseline', report.baseline.file],
+          ['baseline-new', String(report.baseline.new)],
+          ['baseline-unchanged', String(report.baseline.unchanged)],
+          ['baseline-resolved', String(report.baseline.resolved.length)],
+        ] as [string, string][])
+      : []),
   ]
+  const resolved = (report.baseline?.resolved ?? []).map(
+    (f) => `resolved since the baseline: ${f.check}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`,
+  )
   const lines = [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="${attr(report.tool.name)}" ${totals}>`,
@@ -37,6 +48,7 @@ export function formatJunit(report: Report): string {
     ...properties.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`),
     '    </properties>',
     ...cases.flatMap((c) => testCase(c, report)),
+    ...(resolved.length > 0 ? [`    <system-out>${text(resolved.join('\n'))}</system-out>`] : []),
     '  </testsuite>',
     '</testsuites>',
   ]
@@ -106,13 +118,9 @@ function testCase({check, name, outcome}: TestCase, report: Report): string[] {
 function details(r: ReportResult, report: Report): string {
   const lines = [`${r.path ?? r.title}${r.line === undefined ? '' : `:${r.line}`}: ${r.message}`]
   if (r.evidence !== undefined) lines.push(`seen: ${r.evidence}`)
-  if (isIgnored(r, report.failOn)) {
-    lines.push(
-      r.severity === 'info'
-        ? 'note: info check: reported, does not raise the status'
-        : `note: below --fail-on ${report.failOn}: reported, does not raise the status`,
-    )
-  }
+  if (r.baseline !== undefined) lines.push(`baseline: ${r.baseline}`)
+  if (isIgnored(r, report.failOn, report.baseline?.failOnNew))
+    lines.push(`note: ${ignoredBecause(r, report)}`)
   return lines.join('\n')
 }
 

@@ -25,16 +25,20 @@ const SEVERITY_PERFDATA: readonly (keyof SeverityCounts)[] = ['critical', 'high'
  */
 export function formatNagios(report: Report): string {
   const {status, counts} = report.summary
+  const b = report.baseline
+  const gate = b?.failOnNew ?? false
   const perfdata = [
     ...PERFDATA.map((label) => `${label}=${counts[label]};;;0`),
     ...SEVERITY_PERFDATA.map((s) => `${s}_findings=${report.summary.severities[s]};;;0`),
+    ...(b ? [`new=${b.new};;;0`, `unchanged=${b.unchanged};;;0`, `resolved=${b.resolved.length};;;0`] : []),
   ].join(' ')
-  const head = `${report.tool.name.toUpperCase()} ${status} - ${headline(report)} | ${perfdata}`
+  const since = b ? `; since the baseline: ${b.new} new, ${b.resolved.length} resolved` : ''
+  const head = `${report.tool.name.toUpperCase()} ${status} - ${headline(report)}${since} | ${perfdata}`
   const {groups: denied, rest} = groupDenied(report.results)
   const details = rest
-    .filter((r) => raisedState(r, report.failOn) !== 'OK')
-    .sort(worstFirst(report.failOn))
-    .map((r) => `${tag(r)} ${r.check}${where(r)}: ${clean(r.message)}`)
+    .filter((r) => raisedState(r, report.failOn, gate) !== 'OK')
+    .sort(worstFirst(report.failOn, gate))
+    .map((r) => `${tag(r)}${r.baseline === 'new' ? ' (new)' : ''} ${r.check}${where(r)}: ${clean(r.message)}`)
   const unreadable = denied.map((g) => `[ERROR] ${clean(g.directory)}: ${deniedText(g)}; ${RUN_AS_ROOT}`)
   return [head, ...details, ...unreadable].join('\n') + '\n'
 }

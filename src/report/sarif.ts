@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 
 import type {CheckMeta, Severity} from '../checks/types.js'
-import type {Report, ReportResult} from '../engine/model.js'
+import type {Report, ReportResult, ResolvedFinding} from '../engine/model.js'
 import {escapeJson} from './escape.js'
 
 export interface SarifOptions {
@@ -88,9 +88,12 @@ export function formatSarif(report: Report, options: SarifOptions = {}): string 
             description: {text: `The root directory of the audited host (audited as ${report.root}).`},
           },
         },
-        results: report.results
-          .filter((r) => r.status === 'fail' || r.status === 'error')
-          .map((r) => result(r, ruleIndex.get(r.check)!)),
+        results: [
+          ...report.results
+            .filter((r) => r.status === 'fail' || r.status === 'error')
+            .map((r) => result(r, ruleIndex.get(r.check)!, report.baseline !== undefined)),
+          ...(report.baseline?.resolved ?? []).map((f) => absent(f, ruleIndex.get(f.check))),
+        ],
         properties: {
           root: report.root,
           profiles: report.profiles,
@@ -132,7 +135,7 @@ function rule(check: CheckMeta) {
   }
 }
 
-function result(r: ReportResult, ruleIndex: number) {
+function result(r: ReportResult, ruleIndex: number, withBaseline: boolean) {
   const text = r.status === 'error' ? `Check could not run: ${r.message}` : r.message
   return {
     ruleId: r.check,
@@ -150,6 +153,7 @@ function result(r: ReportResult, ruleIndex: number) {
       },
     ],
     partialFingerprints: {[FINGERPRINT]: fingerprint(r)},
+    ...(withBaseline ? {baselineState: r.baseline ?? 'new'} : {}),
     ...(r.waived
       ? {
           suppressions: [
@@ -169,6 +173,28 @@ function result(r: ReportResult, ruleIndex: number) {
       severity: r.severity,
       ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
     },
+  }
+}
+
+/**
+ * A failure of the baseline that this run no longer has: SARIF's baselineState `absent`. Its rule
+ * may not have run this time; then it names the rule by id only.
+ */
+function absent(f: ResolvedFinding, ruleIndex: number | undefined) {
+  return {
+    ruleId: f.check,
+    ...(ruleIndex === undefined ? {} : {ruleIndex}),
+    level: LEVEL[f.severity],
+    message: {text: f.message},
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: {uri: f.path === undefined ? HOST_URI : pathToUri(f.path), uriBaseId: ROOT},
+        },
+      },
+    ],
+    baselineState: 'absent',
+    properties: {identity: f.identity},
   }
 }
 

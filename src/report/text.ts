@@ -5,7 +5,7 @@ import {Chalk, type ChalkInstance} from 'chalk'
 import type {Profile, Severity} from '../checks/types.js'
 import {EXIT_CODES, type NagiosStatus, type Report, type ReportResult} from '../engine/model.js'
 import {deniedText, groupDenied, RUN_AS_ROOT} from './denied.js'
-import {escapeControl, isIgnored, worstFirst} from './index.js'
+import {escapeControl, ignoredBecause, isIgnored, worstFirst} from './index.js'
 import {severityCounts} from './severities.js'
 
 export interface TextOptions {
@@ -30,7 +30,7 @@ const HEADINGS: Record<Profile, string> = {
 const OTHER = 'Other checks'
 
 /** `[CRITICAL]` is the widest tag; the others are padded to it so the check ids line up. */
-const TAG_WIDTH = '[CRITICAL]'.length
+const TAG_WIDTH = '[RESOLVED]'.length
 
 const INDENT = '  '
 const DETAIL = INDENT + ' '.repeat(TAG_WIDTH + 1)
@@ -59,7 +59,7 @@ export function formatText(report: Report, options: TextOptions): string {
   for (const [heading, results] of groups(report, rest)) {
     const shown = results
       .filter((r) => r.status === 'fail' || r.status === 'error' || r.waived)
-      .sort(worstFirst(report.failOn))
+      .sort(worstFirst(report.failOn, report.baseline?.failOnNew))
     const passed = results.filter((r) => r.status === 'pass' && !r.waived)
     const skipped = results.filter((r) => r.status === 'skip' && !r.waived)
     lines.push(c.bold.underline(heading))
@@ -84,6 +84,14 @@ export function formatText(report: Report, options: TextOptions): string {
           lines.push(
             DETAIL + c.dim(`${r.check} ${clean(r.path ?? '')}${r.line === undefined ? '' : `:${r.line}`}`),
           )
+    }
+    lines.push('')
+  }
+  if (report.baseline && report.baseline.resolved.length > 0) {
+    lines.push(c.bold.underline('Resolved since the baseline'))
+    for (const f of report.baseline.resolved) {
+      const where = f.path === undefined ? '' : ' ' + c.cyan(clean(f.path))
+      lines.push(`${INDENT}${c.green(tag('resolved'))} ${c.bold(f.check)}${where}: ${clean(f.message)}`)
     }
     lines.push('')
   }
@@ -143,15 +151,10 @@ function problem(r: ReportResult, report: Report, c: ChalkInstance, verbose: boo
     : r.status === 'error'
       ? c.magenta(tag('error'))
       : severityTag(r.severity, c)
-  const lines = [entry(label, r, c)]
-  if (isIgnored(r, report.failOn)) {
-    lines.push(
-      DETAIL +
-        c.dim(
-          r.severity === 'info' ? 'info only: does not raise the status' : `below fail-on (${report.failOn})`,
-        ),
-    )
-  }
+  const marker = r.baseline === 'new' ? ' ' + c.yellow('(new)') : ''
+  const lines = [entry(label, r, c) + marker]
+  if (isIgnored(r, report.failOn, report.baseline?.failOnNew))
+    lines.push(DETAIL + c.dim(ignoredBecause(r, report)))
   if (verbose && r.evidence !== undefined) lines.push(DETAIL + c.dim('seen: ') + clean(r.evidence))
   if (r.waived) {
     const {reason, expires, source} = r.waived
@@ -209,8 +212,12 @@ function summaryLines(report: Report, c: ChalkInstance): string[] {
     `${counts.passed} passed, ${counts.skipped} skipped, ${counts.waived} waived`,
   ]
   const ignored = counts.ignored > 0 ? `; ${counts.ignored} below fail-on or info, not counted` : ''
+  const b = report.baseline
+  const since = b
+    ? `; since the baseline: ${b.new} new, ${b.unchanged} unchanged, ${b.resolved.length} resolved${b.failOnNew ? ' (fail-on-new)' : ''}`
+    : ''
   return [
-    `Found: ${found.join('; ')}`,
+    `Found: ${found.join('; ')}${since}`,
     `Status: ${colour[status](status)} (exit ${EXIT_CODES[status]}, fail-on: ${report.failOn}${ignored})`,
   ]
 }

@@ -41,6 +41,18 @@ beforeAll(async () => {
   cwd = await mkdtemp(path.join(tmpdir(), 'pcp-harden-examples-'))
   // The file examples name in the current directory.
   await writeFile(path.join(cwd, 'pmcd.conf'), '[access]\nallow "local:*" : all;\n')
+  // The logs the logs examples read: pmcd's, in the seed image and here, and a proxy journal export.
+  const pmcdLog =
+    'Log for pmcd on pve1 started Mon Dec  7 17:19:40 2026\naccess violation from host 10.0.0.9\n'
+  await mkdir(path.join(image, 'var/log/pcp/pmcd'), {recursive: true})
+  await writeFile(path.join(image, 'var/log/pcp/pmcd/pmcd.log'), pmcdLog)
+  await writeFile(path.join(cwd, 'pmcd.log'), pmcdLog)
+  await writeFile(path.join(cwd, 'proxy.journal'), 'MESSAGE=WRN Rate limit exceeded pid=1 uid=100000\n')
+  // The baseline the --baseline examples compare with: an audit of the same tree.
+  await writeFile(
+    path.join(cwd, 'last.json'),
+    (await cli(['verify', '--root', image, '--format', 'json'])).stdout,
+  )
   await writeFile(
     path.join(cwd, 'pmcd.access'),
     '# seed 000 style\nmonitor1 cert readonly\n10.0.0.0/8 sasl\n',
@@ -84,11 +96,12 @@ describe('documented examples run as written', async () => {
   it.each(examples)('%s', async (example) => {
     const args = words(example)
       .slice(1)
-      .map((w) => (w === '/mnt/image' ? image : w))
+      .map((w) => (w === '/mnt/image' ? image : w === '/var/lib/prometheus/node-exporter' ? cwd : w))
       .map((w) => (/\.(json|sarif)$/.test(w) ? path.join(cwd, w) : w))
     // Examples that audit "/" audit a seed tree here: the test machine is not a PCP host.
     const onRoot = args[0] === 'verify' && !args.includes('--root') && !args.includes('--sample')
-    const onLiveRoot = onRoot || (['access', 'tls'].includes(args[0] ?? '') && !args.includes('--root'))
+    const onLiveRoot =
+      onRoot || (['access', 'tls', 'logs'].includes(args[0] ?? '') && !args.includes('--root'))
     if (args[0] === 'rotate-keys') {
       // A dry run still reaches every node at preflight, and the example nodes (pve1, ...) do not
       // exist here: it must read the proxy host, then stop before changing anything, naming them.

@@ -10,7 +10,7 @@ import {report, reportOf, resultsWhere} from './fixture.js'
 
 describe('formatReport', () => {
   it('offers every format', () => {
-    expect(REPORT_FORMATS).toEqual(['text', 'json', 'nagios', 'sarif', 'junit'])
+    expect(REPORT_FORMATS).toEqual(['text', 'json', 'nagios', 'sarif', 'junit', 'prometheus'])
   })
 
   it('renders each format with its formatter', async () => {

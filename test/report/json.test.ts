@@ -45,6 +45,7 @@ describe('formatJson', () => {
       'evidence',
       'remediation',
       'waived',
+      'identity',
     ])
     expect(Object.keys(full.waived)).toEqual(['reason', 'expires', 'source'])
   })
@@ -52,7 +53,15 @@ describe('formatJson', () => {
   it('omits absent optional fields instead of writing null', () => {
     expect(output).not.toContain('null')
     const pathless = json.results.find((r: {check: string}) => r.check === 'PCP-TLS-001')
-    expect(Object.keys(pathless)).toEqual(['check', 'title', 'severity', 'status', 'message', 'remediation'])
+    expect(Object.keys(pathless)).toEqual([
+      'check',
+      'title',
+      'severity',
+      'status',
+      'message',
+      'remediation',
+      'identity',
+    ])
   })
 
   it('carries the summary with the exit code of its status', () => {
