@@ -38,9 +38,12 @@ describe('bash completion, run in bash', () => {
       'access',
       'cert',
       'checks',
+      'decommission',
       'help',
       'keys',
+      'logs',
       'lxc',
+      'probe',
       'rotate-keys',
       'tls',
       'unit',
@@ -55,7 +58,7 @@ describe('bash completion, run in bash', () => {
   })
 
   it("a command's flags", async () => {
-    expect(await complete('pcp-harden', 'verify', '--f')).toEqual(['--format', '--fail-on'])
+    expect(await complete('pcp-harden', 'verify', '--f')).toEqual(['--format', '--fail-on', '--fail-on-new'])
     expect(await complete('pcp-harden', 'access', 'lint', '--')).toEqual([
       '--root',
       '--format',
@@ -67,6 +70,7 @@ describe('bash completion, run in bash', () => {
   it('profiles, formats and check ids as flag values and arguments', async () => {
     expect(await complete('pcp-harden', 'verify', '--profile', 'pulse-')).toEqual([
       'pulse-proxy',
+      'pulse-agent',
       'pulse-container',
     ])
     expect(await complete('pcp-harden', 'verify', '--format', 'j')).toEqual(['json', 'junit'])

@@ -34,6 +34,9 @@ describe('the npm package', () => {
         'sample/host.yaml',
         'schema/report.schema.json',
         'templates/lxc-access.conf.eta',
+        'templates/pcp-harden-audit.service.eta',
+        'templates/pcp-harden-audit.timer.eta',
+        'templates/pcp-harden.rules.yml.eta',
         'templates/pcp-tls-profile.eta',
         'templates/pmcd-access.eta',
         'templates/pulse-sensor-proxy-rotate-keys.service.eta',
@@ -57,7 +60,7 @@ describe('the npm package', () => {
     })
     expect(sample.stderr).toBe('')
     expect(sample.code).toBe(2)
-    expect(sample.stdout).toMatch(/^CRITICAL: \d+ critical, \d+ warning/m)
+    expect(sample.stdout).toMatch(/^Status: CRITICAL \(exit 2, fail-on: low\)$/m)
     expect(sample.stdout).toContain('PSP-')
   }, 90_000)
 })
