@@ -9,9 +9,10 @@ import type {Outcome} from '../family.js'
 import {type UnitAnalysis, unitAnalyzer, type UnitTarget} from './analysis.js'
 
 /**
- * The highest exposure score that passes: the score of the Pulse proxy hardening guide's own directive set (FACTS.md
- * "systemd units", measured with systemd 252). A unit that scores worse is less hardened than the
- * guide asks, whatever directive makes the difference; the unit `unit write` renders scores 2.0 or lower.
+ * The highest exposure score that passes: the score of the Pulse proxy hardening guide's own
+ * directive set (`systemd-analyze security --offline=true`, measured with systemd 252). A unit that
+ * scores worse is less hardened than the guide asks, whatever directive makes the difference; the
+ * unit `unit write` renders scores 2.0 or lower.
  */
 export const EXPOSURE_THRESHOLD = 4.2
 
