@@ -59,7 +59,7 @@ export interface CheckMeta {
   tags: readonly string[]
   rationale: string
   remediation: string
-  /** Where the requirement comes from: a seed section or a real source. */
+  /** Where the requirement comes from: a public document's section, a man page or an upstream source. */
   reference: string
   /** A failing and a passing configuration, shown by `checks explain`. */
   example: {fail: string; pass: string}

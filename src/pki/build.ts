@@ -76,8 +76,8 @@ export function toPem(der: Buffer, label = 'CERTIFICATE'): string {
  * An X.509 v3 certificate, built with node-forge (loaded only here) and signed with Node's crypto:
  * SHA-256, a random serial, basicConstraints and keyUsage critical, subject and authority key
  * identifiers; a CA gets CA:true with pathlen 0 and keyCertSign/cRLSign; a server or client gets
- * digitalSignature/keyEncipherment, the extendedKeyUsage and nsCertType of its role (seed 001's
- * openssl.cnf) and its subjectAltName. Returns PEM.
+ * digitalSignature/keyEncipherment, the extendedKeyUsage and nsCertType of its role (the openssl.cnf of
+ * the PCP User's and Administrator's Guide, "Establishing Secure Connections") and its subjectAltName. Returns PEM.
  */
 export async function buildCertificate(request: CertRequest, signer: Signer): Promise<string> {
   const {default: forge} = await import('node-forge')

@@ -5,7 +5,7 @@ import {InputError} from '../engine/errors.js'
 /** One subjectAltName entry: a DNS name (a leading `*.` allowed) or an IP address. */
 export type SanEntry = {type: 'dns'; value: string} | {type: 'ip'; value: string}
 
-/** A certificate's subject: written as `O=<organization>, CN=<commonName>`, as seed 001's `-subj` does. */
+/** A certificate's subject: written as `O=<organization>, CN=<commonName>`, as the `-subj` of the PCP User's and Administrator's Guide, "Establishing Secure Connections", does. */
 export interface Subject {
   commonName: string
   organization?: string

@@ -13,7 +13,7 @@ import {type Finding, type Outcome, perHost} from '../family.js'
 /** NSS-era variables (PCP's NSS-era tutorial) that PCP 6 does not read. */
 const NSS_VARIABLES = ['PCP_ALLOW_BAD_CERT_DOMAIN', 'PCP_ALLOW_SERVER_SELF_CERT', 'PCP_SECURE_DB_METHOD']
 const NSS_DATABASES = ['cert9.db', 'cert8.db']
-/** The collector database of seed 003 (certutil -d sql:/etc/pcp/nssdb): only PCP ever used it. */
+/** The collector database of PCP's NSS-era tutorial, "Secure Client Connections" (certutil -d sql:/etc/pcp/nssdb): only PCP ever used it. */
 const PCP_NSSDB = '/etc/pcp/nssdb'
 /** The system-wide NSS database: other programs use it, so it counts only where PCP users rely on NSS. */
 const SYSTEM_NSSDB = '/etc/pki/nssdb'

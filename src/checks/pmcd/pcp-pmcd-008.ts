@@ -88,7 +88,7 @@ function seedConstructs(setup: PmcdSetup): CheckResult[] {
       if (name) results.push(fail(path, line, `${name}: rc_pmcd skips the line; ${REAL_BINDING[name]}`))
     }
 
-  // Line by line, as the seed writes them: pmcd itself stops reading at the first word that is no option.
+  // Line by line, as the guide writes them: pmcd itself stops reading at the first word that is no option.
   for (const line of new Set(options.argv.map((w) => w.line))) {
     const words = options.argv.filter((w) => w.line === line)
     const said = parsePmcdArgv(words)

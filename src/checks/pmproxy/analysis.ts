@@ -271,7 +271,7 @@ async function secureStartup(
   return findings
 }
 
-/** Keys the seeds put in pmproxy.conf that pmproxy has no use for. */
+/** Keys hardening guides put in pmproxy.conf that pmproxy has no use for. */
 const SEED_KEYS = ['bind', 'port', 'ssl_cert', 'ssl_key', 'ssl_ca']
 const KNOWN_SECTIONS = ['pmproxy', 'keys', 'redis', 'pmseries', 'pmsearch', 'discover']
 

@@ -2,7 +2,7 @@ import type {Host} from '../../host/host.js'
 import {parseTlsConf, TLS_CONF_PATH, type TlsConf, type TlsKey} from '../../parsers/tls-conf.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 
-/** Names from the seeds, older PCP and other programs that tls.conf does not know, with PCP's own. */
+/** Names from hardening guides, older PCP and other programs that tls.conf does not know, with PCP's own. */
 const KNOWN_ELSEWHERE: Record<string, string> = {
   'tls-cipher-list': 'tls-ciphers',
   'tls-cipher-suites': 'tls-ciphersuites',
