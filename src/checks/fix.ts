@@ -4,10 +4,11 @@
  * its number), so that fixes applied one after another do not hit the wrong line.
  */
 
+import {shellQuote as quoteWord} from '../exec/shell-quote.js'
+
 /** One shell word: bare when it is plainly safe, else single-quoted. */
 export function shellQuote(word: string): string {
-  if (/^[A-Za-z0-9_/.:=@%+,-]+$/.test(word)) return word
-  return `'${word.replaceAll("'", `'\\''`)}'`
+  return /^[A-Za-z0-9_/.:=@%+,-]+$/.test(word) ? word : quoteWord(word)
 }
 
 /** A POSIX basic regular expression that matches `text` literally; `|` is the sed delimiter used here. */

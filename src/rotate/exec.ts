@@ -1,3 +1,5 @@
+import {shellQuote} from '../exec/shell-quote.js'
+
 /**
  * Every ssh and ssh-keygen subprocess of rotate-keys goes through runTool; the argv builders
  * below are pure, so unit tests assert the exact argv and end-to-end tests run the real programs.
@@ -102,12 +104,9 @@ export async function runTool(argv: Argv, options: {input?: Buffer; timeoutMs: n
   }
 }
 
-/** A word quoted for a POSIX shell. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`
-}
-
 /** The command string ssh hands to the remote shell: `sh -c SCRIPT NAME ARGS...`, every word quoted. */
 export function remoteScript(script: string, args: readonly string[]): string {
   return ['sh', '-c', script, 'pcp-harden-rotate', ...args].map(shellQuote).join(' ')
 }
+
+export {shellQuote}

@@ -1,4 +1,5 @@
-import type {FileStat, FileType} from '../../host/host.js'
+import {KIND_NAMES} from '../../host/backend.js'
+import type {FileStat} from '../../host/host.js'
 import type {Severity} from '../types.js'
 
 /**
@@ -72,16 +73,6 @@ export interface Target {
   owner: string
   group: string
   mode: number
-}
-
-const TYPE_WORDS: Record<FileType, string> = {
-  file: 'a regular file',
-  dir: 'a directory',
-  symlink: 'a symbolic link',
-  socket: 'a socket',
-  fifo: 'a FIFO',
-  char: 'a character device',
-  block: 'a block device',
 }
 
 export function formatMode(mode: number): string {
@@ -167,7 +158,7 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
   if (stat.type !== rule.type) {
     findings.push({
       concern: 'wrong-type',
-      message: `is ${TYPE_WORDS[stat.type]}, expected ${TYPE_WORDS[rule.type]}${observed.via ? ` (reached through ${observed.via})` : ''}`,
+      message: `is ${KIND_NAMES[stat.type]}, expected ${KIND_NAMES[rule.type]}${observed.via ? ` (reached through ${observed.via})` : ''}`,
     })
     return findings
   }
