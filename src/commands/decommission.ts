@@ -3,6 +3,14 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, dryRunFlag} from '../cli/base.js'
+import {
+  absoluteHostPath,
+  authorizedKeysFlag,
+  concurrencyFlag,
+  nodesFlag,
+  sshFlags,
+  sshSettings,
+} from '../cli/node-flags.js'
 import {InputError} from '../engine/errors.js'
 
 export default class Decommission extends BaseCommand<typeof Decommission> {
@@ -25,15 +33,8 @@ export default class Decommission extends BaseCommand<typeof Decommission> {
   ]
 
   static override flags = {
-    nodes: Flags.string({
-      description:
-        "Nodes as host[:port],... (repeatable) [default: the cluster's members from /etc/pve/corosync.conf, else /etc/pve/.members]",
-      multiple: true,
-    }),
-    'authorized-keys': Flags.string({
-      description: "The authorized_keys file on every node (root's)",
-      default: '/root/.ssh/authorized_keys',
-    }),
+    nodes: nodesFlag,
+    'authorized-keys': authorizedKeysFlag,
     purge: Flags.boolean({
       description: "Also remove the proxy's state directory, keys, config, logs, user and group",
       default: false,
@@ -46,18 +47,9 @@ export default class Decommission extends BaseCommand<typeof Decommission> {
       description:
         "Before anything is removed, write a tarball of the proxy's files, listings and nodes' authorized_keys to this directory",
     }),
-    identity: Flags.string({
-      description: "The admin's SSH private key [default: ssh's own (~/.ssh/id_ed25519, ...) and the agent]",
-    }),
-    'known-hosts': Flags.string({description: "A known_hosts file to use instead of the user's own"}),
-    'ssh-option': Flags.string({description: 'An extra ssh option K=V (repeatable)', multiple: true}),
-    'insecure-accept-new-host-keys': Flags.boolean({
-      description: 'StrictHostKeyChecking=accept-new instead of yes (trust nodes never seen before)',
-      default: false,
-    }),
-    'connect-timeout': Flags.integer({description: 'Seconds ssh waits to connect', default: 10, min: 1}),
+    ...sshFlags,
     timeout: Flags.integer({description: 'Seconds each step may take on a node', default: 60, min: 1}),
-    concurrency: Flags.integer({description: 'Nodes handled at once', default: 8, min: 1}),
+    concurrency: concurrencyFlag,
     format: Flags.string({description: 'Output format', options: ['text', 'json'], default: 'text'}),
     'dry-run': dryRunFlag,
   }
@@ -70,10 +62,8 @@ export default class Decommission extends BaseCommand<typeof Decommission> {
     const {formatDecommissionReport} = await import('../decommission/format.js')
     const {chooseRenderer} = await import('../rotate/renderer.js')
     const {listrProgress} = await import('../rotate/listr-progress.js')
-    for (const option of flags['ssh-option'] ?? [])
-      if (!/^[A-Za-z]+=\S/.test(option)) throw new InputError(`--ssh-option ${option}: not K=V`)
-    if (!path.posix.isAbsolute(flags['authorized-keys']))
-      throw new InputError(`--authorized-keys ${flags['authorized-keys']}: not an absolute path`)
+    const ssh = sshSettings(flags)
+    absoluteHostPath('authorized-keys', flags['authorized-keys'])
     const nodes = flags.nodes ? parseNodeList(flags.nodes) : (await clusterNodes(host)).nodes
     const renderer = chooseRenderer({
       format: flags.format,
@@ -85,15 +75,7 @@ export default class Decommission extends BaseCommand<typeof Decommission> {
       root,
       host,
       nodes,
-      ssh: {
-        identity: flags.identity,
-        knownHosts: flags['known-hosts'],
-        options: [
-          ...(flags['insecure-accept-new-host-keys'] ? ['StrictHostKeyChecking=accept-new'] : []),
-          ...(flags['ssh-option'] ?? []),
-        ],
-        connectTimeout: flags['connect-timeout'],
-      },
+      ssh,
       authorizedKeys: flags['authorized-keys'],
       timeoutMs: flags.timeout * 1000,
       purge: flags.purge,

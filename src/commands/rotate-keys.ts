@@ -3,6 +3,14 @@ import path from 'node:path'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand, dryRunFlag} from '../cli/base.js'
+import {
+  absoluteHostPath,
+  authorizedKeysFlag,
+  concurrencyFlag,
+  nodesFlag,
+  sshFlags,
+  sshSettings,
+} from '../cli/node-flags.js'
 import {InputError} from '../engine/errors.js'
 import {escapeJson, escapeLines} from '../report/escape.js'
 
@@ -23,19 +31,12 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
   ]
 
   static override flags = {
-    nodes: Flags.string({
-      description:
-        "Nodes as host[:port],... (repeatable) [default: the cluster's members from /etc/pve/corosync.conf, else /etc/pve/.members]",
-      multiple: true,
-    }),
+    nodes: nodesFlag,
     'key-dir': Flags.string({
       description: "The proxy's state directory (a host path): ssh/id_ed25519 is the active key",
       default: '/var/lib/pulse-sensor-proxy',
     }),
-    'authorized-keys': Flags.string({
-      description: "The authorized_keys file on every node (root's)",
-      default: '/root/.ssh/authorized_keys',
-    }),
+    'authorized-keys': authorizedKeysFlag,
     'forced-command': Flags.string({
       description: 'The command the key may run on a node',
       default: 'sensors -j',
@@ -45,22 +46,13 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
         "Source addresses/CIDR of the line's from= (repeatable) [default: allowed_source_subnets of /etc/pulse-sensor-proxy/config.yaml; when empty, this machine's own addresses /32 and /128]",
       multiple: true,
     }),
-    identity: Flags.string({
-      description: "The admin's SSH private key [default: ssh's own (~/.ssh/id_ed25519, ...) and the agent]",
-    }),
-    'known-hosts': Flags.string({description: "A known_hosts file to use instead of the user's own"}),
-    'ssh-option': Flags.string({description: 'An extra ssh option K=V (repeatable)', multiple: true}),
-    'insecure-accept-new-host-keys': Flags.boolean({
-      description: 'StrictHostKeyChecking=accept-new instead of yes (trust nodes never seen before)',
-      default: false,
-    }),
-    'connect-timeout': Flags.integer({description: 'Seconds ssh waits to connect', default: 10, min: 1}),
+    ...sshFlags,
     timeout: Flags.integer({
       description: 'Seconds each step may take on a node (a read, a write, the verification)',
       default: 60,
       min: 1,
     }),
-    concurrency: Flags.integer({description: 'Nodes handled at once', default: 8, min: 1}),
+    concurrency: concurrencyFlag,
     'keep-old': Flags.boolean({
       description: 'Leave the old key on the nodes until a later run',
       default: false,
@@ -82,27 +74,15 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
     const {chooseRenderer} = await import('../rotate/renderer.js')
     const {listrProgress} = await import('../rotate/listr-progress.js')
     const {formatRotateReport} = await import('../rotate/format.js')
-    for (const option of flags['ssh-option'] ?? [])
-      if (!/^[A-Za-z]+=\S/.test(option)) throw new InputError(`--ssh-option ${option}: not K=V`)
-    if (!path.posix.isAbsolute(flags['key-dir']))
-      throw new InputError(`--key-dir ${flags['key-dir']}: not an absolute path`)
-    if (!path.posix.isAbsolute(flags['authorized-keys']))
-      throw new InputError(`--authorized-keys ${flags['authorized-keys']}: not an absolute path`)
+    const ssh = sshSettings(flags)
+    absoluteHostPath('key-dir', flags['key-dir'])
+    absoluteHostPath('authorized-keys', flags['authorized-keys'])
     const nodes = flags.nodes ? parseNodeList(flags.nodes) : (await clusterNodes(host)).nodes
     const renderer = chooseRenderer({
       format: flags.format,
       dryRun: flags['dry-run'],
       tty: Boolean(process.stdout.isTTY),
     })
-    const ssh = {
-      identity: flags.identity,
-      knownHosts: flags['known-hosts'],
-      options: [
-        ...(flags['insecure-accept-new-host-keys'] ? ['StrictHostKeyChecking=accept-new'] : []),
-        ...(flags['ssh-option'] ?? []),
-      ],
-      connectTimeout: flags['connect-timeout'],
-    }
     const ctx = {
       store: new KeyStore(path.resolve(flags.root), path.posix.normalize(flags['key-dir'])),
       nodes,
