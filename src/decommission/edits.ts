@@ -2,21 +2,8 @@ import path from 'node:path'
 
 import {parseAuthorizedKeys} from '../parsers/authorized-keys.js'
 import {parseLxcConfig} from '../parsers/lxc-conf.js'
+import {byteLines} from '../rotate/lines.js'
 import {markedAsProxy, PROXY_NAME, PROXY_SOCKET_DIR} from '../checks/legacy/analysis.js'
-
-/** The file's lines as bytes, each with its line ending, so what is kept is exactly what was there. */
-function byteLines(before: Buffer): Buffer[] {
-  const lines: Buffer[] = []
-  let start = 0
-  for (let i = 0; i <= before.length; i++) {
-    if (i === before.length || before[i] === 0x0a) {
-      if (i < before.length || start < before.length)
-        lines.push(before.subarray(start, Math.min(i + 1, before.length)))
-      start = i + 1
-    }
-  }
-  return lines
-}
 
 /** The file without the given 1-based lines; every other byte kept. */
 export function withoutLines(before: Buffer, removed: readonly number[]): Buffer {

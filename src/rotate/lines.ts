@@ -68,17 +68,7 @@ export function editAuthorizedKeys(
     removed.push(entry.line)
   }
   const gone = new Set(removed)
-  // Split the bytes themselves, so that what is kept is exactly what was there.
-  const lines: Buffer[] = []
-  let start = 0
-  for (let i = 0; i <= before.length; i++) {
-    if (i === before.length || before[i] === 0x0a) {
-      if (i < before.length || start < before.length)
-        lines.push(before.subarray(start, Math.min(i + 1, before.length)))
-      start = i + 1
-    }
-  }
-  const out = lines.filter((_, index) => !gone.has(index + 1))
+  const out = byteLines(before).filter((_, index) => !gone.has(index + 1))
   const added = change.add !== undefined && !kept
   if (added) {
     const last = out.at(-1)
@@ -92,4 +82,18 @@ export function editAuthorizedKeys(
 export function lineKeyId(line: string): string | undefined {
   const [entry] = parseAuthorizedKeys(line).entries
   return entry && entry.kind !== 'comment' ? entry.key?.id : undefined
+}
+
+/** A file's lines as bytes, each with its line ending, so that what is kept is exactly what was there. */
+export function byteLines(before: Buffer): Buffer[] {
+  const lines: Buffer[] = []
+  let start = 0
+  for (let i = 0; i <= before.length; i++) {
+    if (i === before.length || before[i] === 0x0a) {
+      if (i < before.length || start < before.length)
+        lines.push(before.subarray(start, Math.min(i + 1, before.length)))
+      start = i + 1
+    }
+  }
+  return lines
 }

@@ -90,14 +90,7 @@ export async function startPmcd(
         {stdio: 'ignore', env},
       )
     : spawn(PMCD, argv, {stdio: 'ignore', env})
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await exited
-    clearTimeout(timer)
-  }
+  const stop = () => stopChild(child)
   const deadline = Date.now() + 15_000
   for (;;) {
     const text = existsSync(log) ? await readFile(log, 'utf8') : ''
@@ -127,4 +120,14 @@ export function hostAccessList(
       mask: l.slice(58, 98).trim(),
     }))
     .filter((e) => e.spec !== '')
+}
+
+/** SIGTERM a daemon the test started, SIGKILL after 5 s, and wait until it has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGTERM')
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
+  await exited
+  clearTimeout(timer)
 }

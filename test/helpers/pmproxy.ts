@@ -3,7 +3,7 @@ import {existsSync} from 'node:fs'
 import {chmod, readFile, writeFile} from 'node:fs/promises'
 import path from 'node:path'
 
-import {freePort} from './pmcd.js'
+import {freePort, stopChild} from './pmcd.js'
 
 export const PMPROXY = '/usr/lib/pcp/bin/pmproxy'
 
@@ -34,14 +34,7 @@ export async function startPmproxy(
     stdio: 'ignore',
     env: {...process.env, ...options.env},
   })
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    const exited = new Promise((resolve) => child.once('exit', resolve))
-    child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await exited
-    clearTimeout(timer)
-  }
+  const stop = () => stopChild(child)
   const deadline = Date.now() + 15_000
   for (;;) {
     const text = existsSync(log) ? await readFile(log, 'utf8') : ''
