@@ -1,4 +1,5 @@
 import type {Host} from '../host/host.js'
+import type {FixPlan} from './remedy.js'
 import type {Check, CheckMeta, CheckResult, Severity} from './types.js'
 
 /** One failure of one check, found by its family's shared analysis of a host. */
@@ -12,6 +13,8 @@ export interface Finding {
   severity?: Severity
   /** The exact command that fixes it (CheckResult.fix). */
   fix?: string
+  /** The fix as data (CheckResult.remedy). */
+  remedy?: FixPlan
   /** The check could not decide (a file it cannot read): an error result (UNKNOWN), not a failure. */
   undecided?: boolean
 }
@@ -49,6 +52,7 @@ export function familyCheck<T>(
           ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
           ...(f.severity === undefined || f.undecided ? {} : {severity: f.severity}),
           ...(f.fix === undefined || f.undecided ? {} : {fix: f.fix}),
+          ...(f.remedy === undefined || f.undecided ? {} : {remedy: f.remedy}),
         }))
       if (results.length === 0) results.push({status: 'pass', ...pass(analysis)})
       return results

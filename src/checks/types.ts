@@ -1,4 +1,5 @@
 import type {Host} from '../host/host.js'
+import type {FixPlan} from './remedy.js'
 
 /** How bad a failure of a check is; decides the Nagios state it raises. */
 export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info'
@@ -47,6 +48,11 @@ export interface CheckResult {
    * came from and requires the finding gone and no new failure.
    */
   fix?: string
+  /**
+   * The same fix as data, for `verify --fix`: set by checks whose fix is a file change (with `fix`
+   * made from it by remedyCommand), or a `manual` remedy when it must not be automatic.
+   */
+  remedy?: FixPlan
 }
 
 export interface CheckMeta {

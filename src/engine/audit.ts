@@ -115,6 +115,7 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
         ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
         remediation: check.remediation,
         ...(r.status === 'fail' && r.fix !== undefined ? {fix: r.fix} : {}),
+        ...(r.status === 'fail' && r.remedy !== undefined ? {remedy: r.remedy} : {}),
       }
       if (r.status === 'fail' || r.status === 'error') {
         const hit = matchers.find((m) => m.matches(check.id, r.path))

@@ -1,3 +1,4 @@
+import type {FixPlan} from '../checks/remedy.js'
 import type {CheckMeta, Profile, ResultStatus, Severity} from '../checks/types.js'
 import type {ExposureReport} from '../net/exposure.js'
 
@@ -19,6 +20,8 @@ export interface ReportResult {
   remediation: string
   /** The exact command that fixes this result (see CheckResult.fix). */
   fix?: string
+  /** The fix as data, for `verify --fix` (not part of the machine formats). */
+  remedy?: FixPlan
   /**
    * On an error that is a permission denial: the directory that stopped the reading (one the
    * auditing user may not search or list, or the directory of an unreadable file). Text and Nagios

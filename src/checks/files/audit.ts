@@ -92,6 +92,7 @@ export function fileModeCheck(
             evidence,
             ...(finding.severity ? {severity: finding.severity} : {}),
             ...(finding.fix ? {fix: finding.fix} : {}),
+            ...(finding.remedy ? {remedy: finding.remedy} : {}),
           })
         }
         if (failing.length === 0) results.push({status: 'pass', path: o.rule.path, message: 'ok', evidence})

@@ -1,6 +1,7 @@
 import {KIND_NAMES} from '../../host/backend.js'
 import type {FileStat} from '../../host/host.js'
 import type {Severity} from '../types.js'
+import type {Remedy} from '../remedy.js'
 
 /**
  * What a path is for decides which weaknesses in its mode and owner matter:
@@ -58,6 +59,8 @@ export interface Finding {
   severity?: Severity
   /** The exact command that makes the path what the rule recommends (absent when no command can: a wrong type). */
   fix?: string
+  /** The same change as data (CheckResult.remedy). */
+  remedy?: Remedy
 }
 
 export interface Observed {
@@ -137,12 +140,26 @@ export function fixCommand(path: string, observed: Observed, target: Target): st
   return steps.length === 0 ? undefined : steps.join(' && ')
 }
 
+/** The same change as data: only what differs from what was seen. */
+export function fixRemedy(path: string, observed: Observed, target: Target): Remedy | undefined {
+  const chown = target.owner !== observed.owner || target.group !== observed.group
+  const chmod = target.mode !== (observed.stat.mode & 0o7777)
+  if (!chown && !chmod) return undefined
+  return {
+    kind: 'attrs',
+    path,
+    ...(chown ? {owner: target.owner, group: target.group} : {}),
+    ...(chmod ? {mode: target.mode} : {}),
+  }
+}
+
 /** Judge one observed path against its rule: every weakness it shows, by concern. */
 export function evaluate(rule: PathRule, observed: Observed): Finding[] {
   const {stat, owner, group} = observed
   const mode = stat.mode
   const target = recommend(rule, observed)
   const fix = fixCommand(rule.path, observed, target)
+  const remedy = fixRemedy(rule.path, observed, target)
   const found = `found ${describe(observed)}`
   const expected = `expected ${describeTarget(target)}`
   const findings: Finding[] = []
@@ -152,6 +169,7 @@ export function evaluate(rule: PathRule, observed: Observed): Finding[] {
       message: `${what}${why ? `: ${why}` : ''}; ${expected}, ${found}`,
       ...(severity ? {severity} : {}),
       ...(fix ? {fix} : {}),
+      ...(remedy ? {remedy} : {}),
     })
   const stake = rule.stake
 
