@@ -7,6 +7,16 @@ import type {Chain, Engine, RuleSet} from './firewall.js'
 import type {Family} from './ip.js'
 import {type FileProblem, iptablesRuleSet, parseIptablesSave} from './iptables-save.js'
 import {includesOf, NFTABLES_CONF, nftRuleSet, parseNftables} from './nftables.js'
+import {
+  CLUSTER_FW,
+  hostFwPath,
+  type PveContext,
+  type PveFile,
+  parsePveFirewall,
+  pveEnabled,
+  pveHostChains,
+  pveRuleSet,
+} from './pve-firewall.js'
 
 /** The firewalls enabled on a host, read under --root, as one rule set per address family. */
 export interface Firewall {
@@ -186,7 +196,139 @@ function combine(sets: RuleSet[]): RuleSet | undefined {
   }
 }
 
-/** The firewalls that load at boot under the root: nftables.service, netfilter-persistent, ufw. */
+/** The node's name (/etc/hostname's first label), else the only node under /etc/pve/nodes. */
+async function pveNode(host: Host): Promise<string | undefined> {
+  const hostname = await host.readText('/etc/hostname')
+  const name = hostname.ok ? hostname.value.trim().split('.')[0] : undefined
+  if (name) return name
+  const nodes = await host.list('/etc/pve/nodes')
+  return nodes.ok && nodes.value.length === 1 ? nodes.value[0] : undefined
+}
+
+/** /etc/services as pve-firewall reads it for port names: name (and aliases) to TCP port. */
+async function readServices(host: Host): Promise<Map<string, number> | undefined> {
+  const text = await host.readText('/etc/services')
+  if (!text.ok) return undefined
+  const out = new Map<string, number>()
+  for (const line of text.value.split('\n')) {
+    const m = /^(\S+)\s+(\d+)\/tcp\b([^#]*)/.exec(line)
+    if (!m) continue
+    for (const name of [m[1] as string, ...(m[3] as string).trim().split(/\s+/).filter(Boolean)])
+      if (!out.has(name)) out.set(name, Number(m[2]))
+  }
+  return out
+}
+
+interface PveFirewall {
+  cluster: PveFile
+  host?: PveFile
+  context: PveContext
+  /** The host's firewall runs as proxmox-firewall (nftables, a table of its own). */
+  nft: boolean
+}
+
+/**
+ * The Proxmox VE firewall (pve-firewall.service, or proxmox-firewall.service with host.fw
+ * `nftables: 1`): compiled only when cluster.fw says `enable: 1`; the host's own chain exists
+ * unless the node's host.fw says `enable: 0`.
+ */
+async function readPve(
+  host: Host,
+  problems: FileProblem[],
+  engines: Firewall['engines'],
+): Promise<PveFirewall | undefined> {
+  const unit =
+    (await enabledUnit(host, 'pve-firewall.service')) ?? (await enabledUnit(host, 'proxmox-firewall.service'))
+  if (!unit) return undefined
+  const clusterText = await host.readText(CLUSTER_FW)
+  if (!clusterText.ok) {
+    if (!clusterText.missing) problems.push({file: CLUSTER_FW, line: 1, message: clusterText.message})
+    return undefined
+  }
+  const cluster = parsePveFirewall(clusterText.value, CLUSTER_FW, 'cluster')
+  problems.push(...cluster.problems)
+  const enabled = pveEnabled(cluster)
+  if (!enabled.enabled) return undefined
+  const node = await pveNode(host)
+  let hostFile: PveFile | undefined
+  if (node) {
+    const file = hostFwPath(node)
+    const text = await host.readText(file)
+    if (text.ok) {
+      hostFile = parsePveFirewall(text.value, file, 'host')
+      problems.push(...hostFile.problems)
+    } else if (!text.missing) problems.push({file, line: 1, message: text.message})
+  }
+  const hostEnable = hostFile?.options.get('enable')
+  if (hostEnable?.value === '0') {
+    engines.push({
+      engine: 'pve-firewall',
+      why: `${enabled.why}, but ${hostFile?.file}:${hostEnable.line} enable: 0 leaves the host's input unfiltered`,
+    })
+    return undefined
+  }
+  const nft = hostFile?.options.get('nftables')?.value === '1'
+  engines.push({
+    engine: 'pve-firewall',
+    why: `${unit} loads ${CLUSTER_FW} (${enabled.why})${hostFile ? ` and ${hostFile.file}` : ''}`,
+  })
+  return {cluster, ...(hostFile ? {host: hostFile} : {}), context: {services: await readServices(host)}, nft}
+}
+
+/**
+ * pve-firewall appends `-A INPUT -j PVEFW-INPUT` to an INPUT chain that iptables (rules.v4, ufw)
+ * already fills: their rules decide first; what falls through meets the host firewall, and what it
+ * accepts (RETURN) meets INPUT's policy. With a DROP policy nothing the host firewall accepts gets
+ * in, so the other rule set alone decides.
+ */
+function hookPve(pve: PveFirewall, sets: RuleSet[], family: Family, problems: FileProblem[]): RuleSet[] {
+  if (!pve.nft) {
+    const index = sets.findIndex((s) => s.engine === 'iptables' || s.engine === 'ufw')
+    const iptables = sets[index]
+    if (iptables) {
+      const input = iptables.chains.get('INPUT')
+      if (input?.policy === 'drop') return sets
+      const {chains, entry, problems: found} = pveHostChains(pve.cluster, pve.host, family, pve.context)
+      for (const f of found)
+        if (!problems.some((p) => p.file === f.file && p.line === f.line && p.message === f.message))
+          problems.push(f)
+      const hooked: Chain = {
+        ...(input ?? {}),
+        name: 'INPUT',
+        rules: [
+          ...(input?.rules ?? []),
+          {
+            file: CLUSTER_FW,
+            line: 1,
+            text: '-A INPUT -j PVEFW-INPUT (pve-firewall)',
+            action: {kind: 'jump', target: entry},
+          },
+        ],
+      }
+      const base =
+        input && iptables.base.includes(input)
+          ? iptables.base.map((c) => (c === input ? hooked : c))
+          : [...iptables.base, hooked]
+      const merged: RuleSet = {
+        ...iptables,
+        base,
+        chains: new Map([...iptables.chains, ...chains, ['INPUT', hooked]]),
+        files: [...iptables.files, ...pveFiles(pve)],
+      }
+      return sets.map((s, i) => (i === index ? merged : s))
+    }
+  }
+  // A table of its own (iptables alone, or proxmox-firewall's nftables table): it must accept too.
+  const {set, problems: found} = pveRuleSet(pve.cluster, pve.host, family, pve.context)
+  for (const f of found)
+    if (!problems.some((p) => p.file === f.file && p.line === f.line && p.message === f.message))
+      problems.push(f)
+  return [...sets, set]
+}
+
+const pveFiles = (pve: PveFirewall) => [pve.cluster.file, ...(pve.host ? [pve.host.file] : [])]
+
+/** The firewalls that load at boot under the root: nftables.service, netfilter-persistent, ufw, pve-firewall. */
 export async function readFirewall(host: Host): Promise<Firewall> {
   const problems: FileProblem[] = []
   const engines: Firewall['engines'] = []
@@ -226,5 +368,9 @@ export async function readFirewall(host: Host): Promise<Firewall> {
     perFamily[4].push(await readUfw(host, 4, policy, problems))
     if (ipv6) perFamily[6].push(await readUfw(host, 6, policy, problems))
   }
+  const pve = await readPve(host, problems, engines)
+  if (pve)
+    for (const family of [4, 6] as const)
+      perFamily[family] = hookPve(pve, perFamily[family], family, problems)
   return {engines, sets: {4: combine(perFamily[4]), 6: combine(perFamily[6])}, problems}
 }
