@@ -1,3 +1,4 @@
+import {analyzeAgent} from '../checks/agent/analysis.js'
 import {analyzePmcd, type PmcdSetup} from '../checks/pmcd/analysis.js'
 import {analyzePmproxy} from '../checks/pmproxy/analysis.js'
 import {analyzeProxyConfig, DEFAULT_METRICS_ADDRESS, listenHost} from '../checks/proxy/config-analysis.js'
@@ -26,6 +27,8 @@ export interface ServiceExposure {
   port: number
   /** The addresses it listens on, as its configuration says ("every interface", "127.0.0.1"). */
   bind: string
+  /** It listens on an address other hosts can reach (not loopback only, not nothing). */
+  listens: boolean
   /** The engine the firewall verdict comes from ("none": no firewall loads at boot). */
   firewall: Engine | 'none'
   /** The rules that decide for remote clients, accepting ones first: `file:line text`. */
@@ -133,7 +136,16 @@ function service(
     })
     return summarize(reaches, op)
   })
-  return {service: name, port, bind: bound.bind, firewall: engine, rules: [...rules], reachable, operations}
+  return {
+    service: name,
+    port,
+    bind: bound.bind,
+    listens: bound.families.length > 0,
+    firewall: engine,
+    rules: [...rules],
+    reachable,
+    operations,
+  }
 }
 
 function pmcdPort(setup: PmcdSetup): number {
@@ -197,9 +209,17 @@ async function proxyExposure(host: Host, firewall: Firewall): Promise<ServiceExp
 }
 
 async function agentExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
-  if (!(await host.exists('/usr/local/bin/pulse-agent'))) return []
-  // The agent's health and metrics listener is fixed at 127.0.0.1:9191.
-  return [service(firewall, 'pulse-agent', 9191, {families: [], bind: '127.0.0.1:9191'}, [{op: 'connect'}])]
+  const agent = await analyzeAgent(host)
+  if (agent.state !== 'judged' || agent.healthAddr === '') return []
+  // --health-addr is a Go listen address: ":9191" is every interface, "127.0.0.1:9191" loopback.
+  const address = agent.healthAddr
+  const hostPart = listenHost(address)
+  const port = Number(/:(\d+)$/.exec(address)?.[1] ?? 9191)
+  const bound =
+    hostPart === undefined
+      ? {families: [] as Family[], bind: address}
+      : bindFamilies(hostPart === '' ? ['::'] : [hostPart])
+  return [{...service(firewall, 'pulse-agent', port, bound, [{op: 'connect'}]), bind: address}]
 }
 
 /** Every service port's exposure on a host, computed once however many checks ask. */

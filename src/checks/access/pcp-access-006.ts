@@ -1,6 +1,7 @@
+import {firewalled} from '../firewalled.js'
 import {accessCheck} from './analysis.js'
 
-export const check = accessCheck({
+const judged = accessCheck({
   id: 'PCP-ACCESS-006',
   title: 'Remote allow rules set a connection limit',
   severity: 'low',
@@ -13,3 +14,6 @@ export const check = accessCheck({
   reference: 'pmcd(1) "ACCESS CONTROL CONFIGURATION" ("maximum N connections")',
   example: {fail: 'allow 10.1.2.* : fetch;', pass: 'allow 10.1.2.* : fetch, maximum 20 connections;'},
 })
+
+/** Its failures speak of remote clients: the firewall decides whether they can connect at all. */
+export const check = firewalled({service: 'pmcd'}, judged)

@@ -32,6 +32,8 @@ export interface AgentAnalysis {
   user: string
   /** Whether a sudoers rule grants the service user anything. */
   grants: boolean
+  /** The health and metrics listener's address (--health-addr, PULSE_HEALTH_ADDR); "" disables it. */
+  healthAddr: string
 }
 
 /** ExecStart's words (the first command line), the quotes of systemd's word splitting removed. */
@@ -363,5 +365,7 @@ export const analyzeAgent = perHost(async (host: Host): Promise<Outcome<AgentAna
     ...judgeHardening(unit, fragment, user, sudoers.grants),
     ...judgeSurface(words, at, env, fragment),
   )
-  return {state: 'judged', findings, unit, fragment, user, grants: sudoers.grants}
+  const healthAddr =
+    flagValue(words, 'health-addr') ?? env.get('PULSE_HEALTH_ADDR')?.value ?? DEFAULT_HEALTH_ADDR
+  return {state: 'judged', findings, unit, fragment, user, grants: sudoers.grants, healthAddr}
 })

@@ -1,7 +1,8 @@
+import {firewalled} from '../firewalled.js'
 import {familyCheck} from '../family.js'
 import {analyzeAgent} from './analysis.js'
 
-export const check = familyCheck(
+const judged = familyCheck(
   {
     id: 'PULSE-AGENT-008',
     title: "The agent's health and metrics listener is on loopback",
@@ -23,3 +24,6 @@ export const check = familyCheck(
     message: `the listener is on loopback (or disabled) (${analysis.fragment}, User=${analysis.user})`,
   }),
 )
+
+/** Its failures speak of remote clients: the firewall decides whether they can connect at all. */
+export const check = firewalled({service: 'pulse-agent'}, judged)

@@ -1,6 +1,7 @@
+import {firewalled} from '../firewalled.js'
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
 
-export const check = pmcdCheck(
+const judged = pmcdCheck(
   {
     id: 'PCP-PMCD-005',
     title: 'Remote clients must authenticate (-Q or -S)',
@@ -44,3 +45,6 @@ export const check = pmcdCheck(
   },
   true,
 )
+
+/** Its failures speak of remote clients: the firewall decides whether they can connect at all. */
+export const check = firewalled({service: 'pmcd'}, judged)

@@ -1,6 +1,7 @@
+import {firewalled} from '../firewalled.js'
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
 
-export const check = pmcdCheck(
+const judged = pmcdCheck(
   {
     id: 'PCP-PMCD-006',
     title: 'TLS set up in tls.conf is enforced with -Q',
@@ -44,3 +45,6 @@ export const check = pmcdCheck(
   },
   true,
 )
+
+/** Its failures speak of remote clients: the firewall decides whether they can connect at all. */
+export const check = firewalled({service: 'pmcd'}, judged)

@@ -1,3 +1,4 @@
+import {firewalled} from '../firewalled.js'
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
 
 /** Where Cyrus SASL keeps its users when sasldb_path is not set. */
@@ -6,7 +7,7 @@ const SASLDB_DEFAULT = '/etc/sasldb2'
 /** SASL mechanisms that send the password in the clear (ANONYMOUS, which needs none: PCP-SASL-001). */
 const CLEARTEXT_MECHANISMS = new Set(['plain', 'login'])
 
-export const check = pmcdCheck(
+const judged = pmcdCheck(
   {
     id: 'PCP-PMCD-007',
     title: 'No cleartext SASL mechanisms without enforced TLS',
@@ -66,3 +67,6 @@ export const check = pmcdCheck(
   },
   true,
 )
+
+/** Its failures speak of remote clients: the firewall decides whether they can connect at all. */
+export const check = firewalled({service: 'pmcd'}, judged)

@@ -1,7 +1,8 @@
+import {firewalled} from '../firewalled.js'
 import {proxyConfigCheck} from './config-check.js'
 import {DEFAULT_METRICS_ADDRESS} from './config-analysis.js'
 
-export const check = proxyConfigCheck(
+const judged = proxyConfigCheck(
   {
     id: 'PSP-CONF-001',
     title: "The proxy's metrics endpoint listens on loopback only (or is disabled)",
@@ -25,3 +26,6 @@ export const check = proxyConfigCheck(
     return `the metrics endpoint listens on ${address && address !== 'default' ? address : `${DEFAULT_METRICS_ADDRESS} (the default)`}`
   },
 )
+
+/** Its failures speak of remote clients: the firewall decides whether they can connect at all. */
+export const check = firewalled({service: 'pulse-sensor-proxy metrics'}, judged)
