@@ -261,3 +261,48 @@ export function describeFirewall(s: ServiceExposure): string {
     ? `${via} ${who} can reach port ${s.port}`
     : `${via} ${who} reach port ${s.port}`
 }
+
+/** Whether a service is open to other hosts, and why, in one phrase a finding can quote. */
+export interface Reachability {
+  exposed: boolean
+  why: string
+}
+
+/**
+ * Whether pmproxy accepts connections from other hosts: it starts (enabled, not masked), listens on
+ * more than loopback, and the firewall that loads at boot lets some remote host reach 44322 or
+ * 44323. The one place the vulnerability and web checks ask "is pmproxy reachable from the network".
+ */
+export async function pmproxyReachability(host: Host): Promise<Reachability> {
+  const pmproxy = await analyzePmproxy(host)
+  if (pmproxy.state === 'absent') return {exposed: false, why: 'pmproxy is not installed'}
+  if (pmproxy.state === 'error')
+    return {exposed: false, why: `pmproxy's files cannot be read (${pmproxy.message})`}
+  if (pmproxy.startup.kind === 'masked') return {exposed: false, why: 'pmproxy is masked'}
+  if (pmproxy.startup.kind === 'manual') return {exposed: false, why: 'pmproxy is not enabled'}
+  const listens = `pmproxy listens on ${pmproxy.listening.description}`
+  if (pmproxy.listening.scope !== 'network') return {exposed: false, why: listens}
+  const ports = (await analyzeExposure(host)).services.filter((s) => s.service === 'pmproxy')
+  const reached = ports.find((s) => s.reachable.scope !== 'loopback only')
+  if (!reached) {
+    const shut = ports[0]
+    return {
+      exposed: false,
+      why: shut
+        ? `${listens}, but ${describeFirewall(shut)}${ports[1] ? ` (nor port ${ports[1].port})` : ''}`
+        : listens,
+    }
+  }
+  return {
+    exposed: true,
+    why: reached.firewall === 'none' ? listens : `${listens}; ${describeFirewall(reached)}`,
+  }
+}
+
+/** A remote host that may store into pmcd through the firewall and pmcd's [access] rules, if any. */
+export async function pmcdRemoteStore(host: Host): Promise<Reachability | undefined> {
+  const pmcd = (await analyzeExposure(host)).services.find((s) => s.service === 'pmcd')
+  const store = pmcd?.operations.find((o) => o.op === 'store')
+  if (!pmcd || !store) return undefined
+  return {exposed: store.scope !== 'loopback only', why: describeExposure(pmcd, store)}
+}

@@ -1,9 +1,10 @@
 import {isIP} from 'node:net'
 
 import {analyzeAccess} from '../checks/access/analysis.js'
-import {analyzePmcd, listensEverywhere} from '../checks/pmcd/analysis.js'
+import {analyzePmcd} from '../checks/pmcd/analysis.js'
 import {analyzePmproxy} from '../checks/pmproxy/analysis.js'
 import type {Host} from '../host/host.js'
+import {pmcdRemoteStore, pmproxyReachability} from '../net/exposure.js'
 import {effectiveSettings, lookupSetting} from '../parsers/pmproxy-conf.js'
 import {decide} from '../pcp/policy.js'
 
@@ -11,25 +12,6 @@ import {decide} from '../pcp/policy.js'
 export interface Exposure {
   exposed: boolean
   why: string
-}
-
-/**
- * Whether pmproxy accepts connections from other hosts: it starts (enabled, not masked) and
- * listens on more than loopback, judged from its files alone.
- *
- * The one place the vulnerability checks ask "is pmproxy reachable from the network"; it is the
- * place to ask the exposure model (firewall included) once there is one.
- */
-export async function pmproxyReachableFromNetwork(host: Host): Promise<Exposure> {
-  const pmproxy = await analyzePmproxy(host)
-  if (pmproxy.state === 'absent') return {exposed: false, why: 'pmproxy is not installed'}
-  if (pmproxy.state === 'error')
-    return {exposed: false, why: `pmproxy's files cannot be read (${pmproxy.message})`}
-  if (pmproxy.startup.kind === 'masked') return {exposed: false, why: 'pmproxy is masked'}
-  if (pmproxy.startup.kind === 'manual') return {exposed: false, why: 'pmproxy is not enabled'}
-  if (pmproxy.listening.scope !== 'network')
-    return {exposed: false, why: `pmproxy listens on ${pmproxy.listening.description}`}
-  return {exposed: true, why: `pmproxy listens on ${pmproxy.listening.description}`}
 }
 
 const KEY_SERVER_BINARIES = [
@@ -90,33 +72,25 @@ export async function pmproxyRelaysToKeyServer(host: Host): Promise<Exposure> {
 
 /** CVE-2024-3019's condition: pmproxy reachable from the network and relaying to a key server. */
 export async function respRelayExposure(host: Host): Promise<Exposure> {
-  const reachable = await pmproxyReachableFromNetwork(host)
+  const reachable = await pmproxyReachability(host)
   if (!reachable.exposed) return reachable
   const relay = await pmproxyRelaysToKeyServer(host)
   return {exposed: relay.exposed, why: `${reachable.why}; ${relay.why}`}
 }
 
-/** Addresses that stand for "some other host" when pmcd's rules are asked. */
-const REMOTE_CLIENTS = ['192.0.2.1', '2001:db8::1']
-
 /**
  * Whether a client that is not on this host may store into pmcd: directly (pmcd listens on the
- * network and its rules allow store from another host) or through a reachable pmproxy (which pmcd
- * sees as local).
+ * network, the firewall lets it in and pmcd's rules allow store from it) or through a reachable
+ * pmproxy (which pmcd sees as local).
  */
 export async function remoteStoreExposure(host: Host): Promise<Exposure> {
-  const pmcd = await analyzePmcd(host)
   const access = await analyzeAccess(host)
   const policy = access && !('error' in access) ? access.lint.policy : undefined
+  const pmcd = await analyzePmcd(host)
   if (!pmcd || 'error' in pmcd || !policy) return {exposed: false, why: 'pmcd is not configured to start'}
-  const onNetwork =
-    listensEverywhere(pmcd) || pmcd.listeners.some((l) => l.kind === 'any' || l.kind === 'address')
-  if (onNetwork && !pmcd.startFailure) {
-    const remote = REMOTE_CLIENTS.find((address) => decide(policy, address, 'store').allowed)
-    if (remote)
-      return {exposed: true, why: `pmcd listens on the network and lets other hosts store (${remote})`}
-  }
-  const pmproxy = await pmproxyReachableFromNetwork(host)
+  const direct = await pmcdRemoteStore(host)
+  if (direct?.exposed) return {exposed: true, why: `pmcd listens on the network and ${direct.why}`}
+  const pmproxy = await pmproxyReachability(host)
   if (pmproxy.exposed && decide(policy, '127.0.0.1', 'store').allowed)
     return {exposed: true, why: `${pmproxy.why}, and pmcd lets local clients (pmproxy) store`}
   return {exposed: false, why: 'only local clients may store into pmcd'}

@@ -1,6 +1,6 @@
 import type {Host} from '../../host/host.js'
 import {type NginxDirective, readNginxConf, walkNginx} from '../../parsers/nginx-conf.js'
-import {pmproxyReachableFromNetwork} from '../../vuln/exposure.js'
+import {pmproxyReachability} from '../../net/exposure.js'
 import {formatMode} from '../files/modes.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 
@@ -146,7 +146,7 @@ export const analyzeWebFrontEnd = perHost(
             '"max-age=31536000" always; note that a location with its own add_header drops the server\'s)',
         })
     }
-    const reachable = await pmproxyReachableFromNetwork(host)
+    const reachable = await pmproxyReachability(host)
     if (reachable.exposed)
       findings.push({
         check: 'PCP-WEB-001',
