@@ -485,7 +485,8 @@ export function pveHostChains(
     if (rule.type === 'group') {
       if (env === 'group') return fail('security groups not allowed')
       if (!NAME.test(rule.action)) return fail('invalid characters in security group name')
-      const name = rule.action.toLowerCase()
+      // ruleset_add_group_rule looks the name up as written; [group] names are kept in lower case.
+      const name = rule.action
       if (!cluster.groups.has(name))
         problems.push({
           file,

@@ -160,6 +160,19 @@ describe('Proxmox VE firewall files', () => {
     })
   })
 
+  it('GROUP names the group as written: [group] names are lower case, so GROUP PCP matches nothing', () => {
+    const cluster = parsePveFirewall(
+      '[OPTIONS]\nenable: 1\npolicy_in: ACCEPT\n[RULES]\nGROUP PCP\n[group pcp]\nIN DROP -p tcp -dport 44321\n',
+      CLUSTER,
+      'cluster',
+    )
+    const {set, problems} = pveRuleSet(cluster, undefined, 4)
+    expect(problems).toEqual([
+      {file: CLUSTER, line: 5, message: "no such security group 'PCP': the group matches nothing"},
+    ])
+    expect(evaluate(set, packet('10.0.0.5', 44321)).verdict).toBe('accept')
+  })
+
   it('undecided, not guessed: the management set without local_network, -dest, -sport, SDN sets', () => {
     const cluster = parsePveFirewall(
       '[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -source +management -p tcp -dport 44321\nIN ACCEPT -dest 10.0.0.1 -p tcp -dport 44322\nIN ACCEPT -p tcp -sport 1024:65535 -dport 44323\n',
