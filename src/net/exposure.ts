@@ -193,19 +193,44 @@ async function pmproxyExposure(host: Host, firewall: Firewall): Promise<ServiceE
   return [44322, 44323].map((port) => service(firewall, 'pmproxy', port, bound, [{op: 'fetch'}]))
 }
 
-async function proxyExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
-  const proxy = await analyzeProxyConfig(host)
-  if (proxy.state !== 'judged' || !proxy.present) return []
-  const written = proxy.conf.metricsAddress?.value.trim() ?? ''
-  if (written.toLowerCase() === 'disabled') return []
-  const address = written === '' || written === 'default' ? DEFAULT_METRICS_ADDRESS : written
+/** A Go listen address (":9127", "0.0.0.0:8443", "[::1]:9191") as a bind, with its port. */
+function goListen(
+  address: string,
+  defaultPort: number,
+): {port: number; bound: {families: Family[]; bind: string}} {
   const hostPart = listenHost(address)
-  const port = Number(/:(\d+)$/.exec(address)?.[1] ?? 9127)
+  const port = Number(/:(\d+)$/.exec(address)?.[1] ?? defaultPort)
   const bound =
     hostPart === undefined
       ? {families: [] as Family[], bind: address}
       : bindFamilies(hostPart === '' ? ['::'] : [hostPart])
-  return [{...service(firewall, 'pulse-sensor-proxy metrics', port, bound, [{op: 'fetch'}]), bind: address}]
+  return {port, bound}
+}
+
+async function proxyExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
+  const proxy = await analyzeProxyConfig(host)
+  if (proxy.state !== 'judged' || !proxy.present) return []
+  const out: ServiceExposure[] = []
+  const written = proxy.conf.metricsAddress?.value.trim() ?? ''
+  if (written.toLowerCase() !== 'disabled') {
+    const address = written === '' || written === 'default' ? DEFAULT_METRICS_ADDRESS : written
+    const {port, bound} = goListen(address, 9127)
+    out.push({
+      ...service(firewall, 'pulse-sensor-proxy metrics', port, bound, [{op: 'fetch'}]),
+      bind: address,
+    })
+  }
+  // The HTTPS mode (http_enabled: true) listens on http_listen_addr, ":8443" when unset, and
+  // answers requests that carry the bearer token.
+  if (proxy.conf.httpEnabled?.value === true) {
+    const address = proxy.conf.httpListenAddr?.value.trim() || ':8443'
+    const {port, bound} = goListen(address, 8443)
+    out.push({
+      ...service(firewall, 'pulse-sensor-proxy https', port, bound, [{op: 'connect'}]),
+      bind: address,
+    })
+  }
+  return out
 }
 
 async function agentExposure(host: Host, firewall: Firewall): Promise<ServiceExposure[]> {
@@ -213,12 +238,7 @@ async function agentExposure(host: Host, firewall: Firewall): Promise<ServiceExp
   if (agent.state !== 'judged' || agent.healthAddr === '') return []
   // --health-addr is a Go listen address: ":9191" is every interface, "127.0.0.1:9191" loopback.
   const address = agent.healthAddr
-  const hostPart = listenHost(address)
-  const port = Number(/:(\d+)$/.exec(address)?.[1] ?? 9191)
-  const bound =
-    hostPart === undefined
-      ? {families: [] as Family[], bind: address}
-      : bindFamilies(hostPart === '' ? ['::'] : [hostPart])
+  const {port, bound} = goListen(address, 9191)
   return [{...service(firewall, 'pulse-agent', port, bound, [{op: 'connect'}]), bind: address}]
 }
 

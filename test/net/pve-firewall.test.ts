@@ -276,6 +276,33 @@ describe('exposure on a Proxmox VE node', () => {
     expect(pmcd?.reachable.scope).toBe('anywhere')
   })
 
+  it("the proxy's HTTPS mode (http_enabled, :8443 by default) and the agent's --health-addr are ports too", async () => {
+    const {exposure} = await node(
+      `[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -source 10.9.0.0/16 -p tcp -dport 8443,9191\n`,
+      undefined,
+      {
+        path: '/etc/pulse-sensor-proxy/config.yaml',
+        content:
+          'allowed_source_subnets:\n  - "192.168.0.0/24"\nhttp_enabled: true\nhttp_auth_token: "x"\nhttp_tls_cert: /etc/pulse-sensor-proxy/tls.crt\nhttp_tls_key: /etc/pulse-sensor-proxy/tls.key\n',
+      },
+      {
+        path: '/etc/systemd/system/pulse-agent.service',
+        content: '[Service]\nExecStart=/usr/local/bin/pulse-agent --health-addr 0.0.0.0:9191\n',
+      },
+    )
+    const reach = (name: string) => exposure.services.find((s) => s.service === name)
+    expect(reach('pulse-sensor-proxy https')).toMatchObject({
+      port: 8443,
+      bind: ':8443',
+      reachable: {scope: 'these networks', networks: ['10.9.0.0/16']},
+    })
+    expect(reach('pulse-sensor-proxy metrics')?.reachable.scope).toBe('loopback only')
+    expect(reach('pulse-agent')).toMatchObject({
+      port: 9191,
+      reachable: {scope: 'these networks', networks: ['10.9.0.0/16']},
+    })
+  })
+
   it('with rules.v4 (policy ACCEPT): their rules decide first, pve-firewall gets what falls through', async () => {
     const {pmcd} = await node(
       '[OPTIONS]\nenable: 1\n',
