@@ -190,10 +190,11 @@ for ((i = 2; i < CURRENT; i++)); do
   cmd=$next
 done
 if (( \${described[(I)$cmd:*]} )); then
-  # A whole command: complete its flags and arguments as if it were the program.
-  local n=\${#\${(z)cmd}}
-  shift $n words
-  (( CURRENT -= n ))
+  # A whole command: complete its flags and arguments as if it were the program. (An array: the
+  # length of a one-word \${(z)...} would be its length in characters.)
+  local -a typed=(\${(z)cmd})
+  shift $#typed words
+  (( CURRENT -= $#typed ))
 fi
 case $cmd in
 ${arms.join('\n')}

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
-import {describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {REPO} from './cli/run-cli.js'
 
@@ -83,6 +83,101 @@ describe('bash completion, run in bash', () => {
   it('paths where a flag or argument names a file or directory', async () => {
     expect(await complete('pcp-harden', 'verify', '--root', 'tem')).toEqual(['templates'])
     expect(await complete('pcp-harden', 'keys', 'lint', 'package.j')).toEqual(['package.json'])
+  })
+})
+
+describe('zsh completion, run in zsh', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-zsh-'))
+    // compinit's dump, written once (scanning every completion function takes seconds on a busy machine).
+    const completions = JSON.stringify(path.join(REPO, 'completions'))
+    await run(
+      'zsh',
+      [
+        '-f',
+        '-c',
+        `fpath=(${completions} $fpath); autoload -Uz compinit && compinit -u -d "$1"`,
+        'zsh',
+        dump(),
+      ],
+      {timeout: 100_000},
+    )
+  })
+  const dump = () => path.join(dir, 'zcompdump')
+  afterAll(async () => {
+    await rm(dir, {recursive: true, force: true})
+  })
+
+  /**
+   * What zsh's completion system offers when Tab is pressed after `line`, sorted: a real zsh in a
+   * pseudo-terminal with compinit and our _pcp-harden (test/helpers/zsh-complete.zsh).
+   */
+  async function zshComplete(line: string): Promise<string[]> {
+    const {stdout} = await run(
+      'zsh',
+      ['-f', path.join(REPO, 'test/helpers/zsh-complete.zsh'), path.join(REPO, 'completions'), dump(), line],
+      {cwd: REPO, timeout: 25_000},
+    )
+    return stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .sort()
+  }
+
+  it('the first word: topics and commands', async () => {
+    expect(await zshComplete('pcp-harden ')).toEqual(
+      [
+        'access',
+        'cert',
+        'checks',
+        'decommission',
+        'help',
+        'keys',
+        'logs',
+        'lxc',
+        'probe',
+        'rotate-keys',
+        'tls',
+        'unit',
+        'verify',
+        'version',
+      ].sort(),
+    )
+    expect(await zshComplete('pcp-harden ve')).toEqual(['verify', 'version'])
+  })
+
+  it("a topic's commands", async () => {
+    expect(await zshComplete('pcp-harden cert ')).toEqual(['check', 'init', 'issue'])
+  })
+
+  it("a command's flags, of a one-word command and of a topic's command", async () => {
+    expect(await zshComplete('pcp-harden verify --f')).toEqual(['--fail-on', '--fail-on-new', '--format'])
+    expect(await zshComplete('pcp-harden access lint --')).toEqual([
+      '--explain',
+      '--format',
+      '--help',
+      '--root',
+    ])
+  })
+
+  it('profiles, formats and check ids as flag values and arguments', async () => {
+    expect(await zshComplete('pcp-harden verify --profile pulse-')).toEqual([
+      'pulse-agent',
+      'pulse-container',
+      'pulse-proxy',
+    ])
+    expect(await zshComplete('pcp-harden verify --format j')).toEqual(['json', 'junit'])
+    expect(await zshComplete('pcp-harden verify --format=j')).toEqual(['json', 'junit'])
+    expect(await zshComplete('pcp-harden verify --skip PSP-KEYS-00')).toEqual(
+      Array.from({length: 9}, (_, i) => `PSP-KEYS-00${i + 1}`),
+    )
+    expect(await zshComplete('pcp-harden checks explain PCP-ACCESS-00')).toContain('PCP-ACCESS-001')
+  })
+
+  it('paths where a flag or argument names a file or directory', async () => {
+    expect(await zshComplete('pcp-harden verify --root tem')).toEqual(['templates'])
+    expect(await zshComplete('pcp-harden keys lint package.j')).toEqual(['package.json'])
   })
 })
 

@@ -20,6 +20,13 @@ export interface FileStat extends RawStat {
 
 const MAX_LINK_HOPS = 40
 
+/**
+ * Texts at least this long are kept once read: several checks read the same large file (three
+ * analyses read a 100,000-line authorized_keys), and one copy costs less than three at once
+ * (bench/memory.js). Small files are read again, which costs less than keeping them all.
+ */
+const KEPT_TEXT_LENGTH = 1 << 20
+
 function errnoOf(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined
 }
@@ -56,6 +63,7 @@ export function hostPath(p: string): string {
  */
 export class Host {
   private readonly stats = new Map<string, Promise<RawStat>>()
+  private readonly largeTexts = new Map<string, string>()
   private accountDb?: Promise<AccountDb>
 
   constructor(readonly backend: FsBackend) {}
@@ -148,7 +156,11 @@ export class Host {
     const wanted = hostPath(p)
     try {
       const resolved = await this.resolvePath(wanted, true)
-      return {ok: true, value: (await this.backend.readFile(resolved)).toString('utf8')}
+      const kept = this.largeTexts.get(resolved)
+      if (kept !== undefined) return {ok: true, value: kept}
+      const text = (await this.backend.readFile(resolved)).toString('utf8')
+      if (text.length >= KEPT_TEXT_LENGTH) this.largeTexts.set(resolved, text)
+      return {ok: true, value: text}
     } catch (error) {
       return failure(wanted, error)
     }

@@ -378,6 +378,12 @@ function readCertificateTail(reader: BlobReader): string | undefined {
   return undefined
 }
 
+/** The `SHA256:` fingerprint of a key from its `id` (the base64 after the type is the hashed blob). */
+export function fingerprintOfId(id: string): string {
+  const blob = Buffer.from(id.slice(id.indexOf(' ') + 1), 'base64')
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
+}
+
 /** Read a key from its type and base64 data, as `sshkey_read` does, or say why sshd would not. */
 export function parsePublicKey(declaredType: string, data: string): PublicKey | {error: string} {
   const declared = KEY_TYPES.get(declaredType)
@@ -405,14 +411,15 @@ export function parsePublicKey(declaredType: string, data: string): PublicKey | 
     return {error: `key data is a ${type} key, the line says ${declaredType}`}
   const canonical = cls.certificate ? blob : Buffer.concat(key.canonical)
   const name = canonical.subarray(4, 4 + canonical.readUInt32BE(0)).toString('latin1')
+  const id = `${name} ${canonical.toString('base64')}`
   let fingerprint: string | undefined
   return {
     declaredType,
     type,
-    id: `${name} ${canonical.toString('base64')}`,
+    id,
     // Hashed when first asked for: findings name few keys of a 10,000-line file (bench/scale.js).
     get fingerprint() {
-      fingerprint ??= `SHA256:${createHash('sha256').update(canonical).digest('base64').replace(/=+$/, '')}`
+      fingerprint ??= fingerprintOfId(id)
       return fingerprint
     },
     bits: key.bits,
@@ -726,16 +733,33 @@ function parseKeyLine(s: string, line: number, text: string): AuthorizedKey | Ig
   }
 }
 
+/**
+ * The entries of an authorized_keys text one at a time, in file order, without holding the others:
+ * a 100,000-line file costs one line's parse at a time (bench/memory.js). Lines that `wanted`
+ * refuses (by their raw text or number) are skipped before they are parsed.
+ */
+export function* authorizedKeysEntries(
+  text: string,
+  wanted?: (raw: string, line: number) => boolean,
+): Generator<AuthorizedKeysEntry, void, undefined> {
+  let start = 0
+  for (let lineNumber = 1; start <= text.length; lineNumber++) {
+    const newline = text.indexOf('\n', start)
+    const end = newline < 0 ? text.length : newline
+    const raw = text.slice(start, end)
+    start = end + 1
+    if (wanted && !wanted(raw, lineNumber)) continue
+    // sshd handles each line as a C string: a NUL byte ends it.
+    const nul = raw.indexOf('\0')
+    const line = nul < 0 ? raw : raw.slice(0, nul)
+    const first = skipBlanks(line, 0)
+    if (first === line.length) continue
+    if (line[first] === '#') yield {kind: 'comment', line: lineNumber, text: raw}
+    else yield parseKeyLine(line.slice(first), lineNumber, raw)
+  }
+}
+
 /** Parse a whole authorized_keys file. */
 export function parseAuthorizedKeys(text: string): AuthorizedKeys {
-  const entries: AuthorizedKeysEntry[] = []
-  text.split('\n').forEach((raw, index) => {
-    // sshd handles each line as a C string: a NUL byte ends it.
-    const line = raw.split('\0')[0] as string
-    const start = skipBlanks(line, 0)
-    if (start === line.length) return
-    if (line[start] === '#') entries.push({kind: 'comment', line: index + 1, text: raw})
-    else entries.push(parseKeyLine(line.slice(start), index + 1, raw))
-  })
-  return {entries}
+  return {entries: [...authorizedKeysEntries(text)]}
 }

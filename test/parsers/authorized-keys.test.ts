@@ -9,6 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {
   type AuthorizedKey,
   type AuthorizedKeysEntry,
+  authorizedKeysEntries,
   type IgnoredLine,
   parseAuthorizedKeys,
   parsePublicKey,
@@ -121,6 +122,14 @@ describe('fingerprints and key sizes agree with ssh-keygen -lf', () => {
 })
 
 describe('authorized_keys files shaped like real ones', () => {
+  it('read one line at a time: the same entries, and the lines a filter refuses are skipped unread', () => {
+    const text = corpus('annotated-example')
+    expect([...authorizedKeysEntries(text)]).toEqual(parseAuthorizedKeys(text).entries)
+    const seen: number[] = []
+    const kept = [...authorizedKeysEntries(text, (raw, line) => (seen.push(line), line === 22))]
+    expect(kept.map((e) => [e.kind, e.line])).toEqual([['key', 22]])
+    expect(seen).toEqual(Array.from({length: text.split('\n').length}, (_, i) => i + 1))
+  })
   it('annotated-example: comments, command=, environment=, from= with wildcards', () => {
     const {entries} = parseAuthorizedKeys(corpus('annotated-example'))
     expect(entries.filter((e) => e.kind === 'ignored')).toEqual([])

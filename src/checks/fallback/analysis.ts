@@ -1,7 +1,7 @@
 import path from 'node:path'
 
 import type {Host} from '../../host/host.js'
-import {type AuthorizedKeysEntry, parseAuthorizedKeys} from '../../parsers/authorized-keys.js'
+import {type AuthorizedKeysEntry, authorizedKeysEntries} from '../../parsers/authorized-keys.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 import {fromMatchesEverything} from '../keys/analysis.js'
 import {authorizedKeysFiles} from '../legacy/keys-files.js'
@@ -88,7 +88,8 @@ export const analyzeFallback = perHost(async (host: Host): Promise<Outcome<Fallb
   const lines: string[] = []
   const reported = new Set<string>()
   for (const file of files)
-    for (const entry of parseAuthorizedKeys(file.text).entries) {
+    // Only marked lines are parsed: the marker is in the line's raw text.
+    for (const entry of authorizedKeysEntries(file.text, (raw) => FALLBACK_MARKER.test(raw))) {
       if (entry.kind === 'comment' || !isFallbackLine(entry)) continue
       lines.push(`${file.path}:${entry.line}`)
       const at = {

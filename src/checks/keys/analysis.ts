@@ -5,6 +5,8 @@ import type {Host} from '../../host/host.js'
 import {
   type AuthorizedKey,
   type AuthorizedKeysEntry,
+  authorizedKeysEntries,
+  fingerprintOfId,
   parseAuthorizedKeys,
   type PublicKey,
 } from '../../parsers/authorized-keys.js'
@@ -122,16 +124,49 @@ const PERMISSION_OPTIONS = [
   ['pty', 'no-pty'],
 ] as const
 
+const PERMISSION_BITS = [...PERMISSION_OPTIONS, ['userRc', 'no-user-rc'] as const]
+
+/**
+ * The first line sshd uses for a key, as a later line with the same key is compared with it: only
+ * what the comparison and PSP-KEYS-006 need, so a 100,000-line file keeps a few numbers a key
+ * rather than every parsed line (bench/memory.js).
+ */
+interface UsedLine {
+  line: number
+  /** The key's `id` (its fingerprint is hashed from it only when PSP-KEYS-006 names it). */
+  id: string
+  restrictsFrom: boolean
+  command: boolean
+  /** Bit i: the permission PERMISSION_BITS[i] is allowed. */
+  allowed: number
+  expires: boolean
+}
+
+function usedLine(key: AuthorizedKey): UsedLine {
+  let allowed = 0
+  PERMISSION_BITS.forEach(([permission], bit) => {
+    if (key.effective.permissions[permission]) allowed |= 1 << bit
+  })
+  return {
+    line: key.line,
+    id: key.key.id,
+    restrictsFrom: restrictsFrom(key),
+    command: key.effective.command !== undefined,
+    allowed,
+    expires: key.effective.expiryTime !== undefined,
+  }
+}
+
 /** The restrictions of `later` that `used` lacks (for a key on both lines). */
-function restrictionsLacking(used: AuthorizedKey, later: AuthorizedKey): string[] {
+function restrictionsLacking(used: UsedLine, later: AuthorizedKey): string[] {
   const lacking: string[] = []
-  if (restrictsFrom(later) && !restrictsFrom(used)) lacking.push(`from="${later.effective.from}"`)
-  if (later.effective.command !== undefined && used.effective.command === undefined)
+  if (restrictsFrom(later) && !used.restrictsFrom) lacking.push(`from="${later.effective.from}"`)
+  if (later.effective.command !== undefined && !used.command)
     lacking.push(`command="${later.effective.command}"`)
-  for (const [permission, option] of [...PERMISSION_OPTIONS, ['userRc', 'no-user-rc'] as const])
-    if (!later.effective.permissions[permission] && used.effective.permissions[permission])
-      lacking.push(option)
-  if (later.effective.expiryTime && !used.effective.expiryTime)
+  PERMISSION_BITS.forEach(([permission, option], bit) => {
+    if (!later.effective.permissions[permission] && (used.allowed & (1 << bit)) !== 0) lacking.push(option)
+  })
+  if (later.effective.expiryTime && !used.expires)
     lacking.push(`expiry-time="${later.effective.expiryTime.text}"`)
   return lacking
 }
@@ -190,6 +225,47 @@ function proxyLineFindings(file: string, key: AuthorizedKey, user: string): Find
 /** How many shadowed lines a PSP-KEYS-006 message names. */
 const LISTED_LINES = 5
 
+/** Lines of one key: the same key, and a CA line apart from a plain one. */
+const groupOf = (key: AuthorizedKey) => `${key.effective.certAuthority ? 'cert-authority ' : ''}${key.key.id}`
+
+/** FNV-1a, 32 bits, over a string's UTF-16 code units. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193)
+  return hash >>> 0
+}
+
+/** (line, hash) pairs in typed arrays: 8 bytes a line. */
+class HashList {
+  private lines = new Uint32Array(1024)
+  private hashes = new Uint32Array(1024)
+  private size = 0
+  add(line: number, hash: number) {
+    if (this.size === this.lines.length) {
+      const grow = (old: Uint32Array) => {
+        const bigger = new Uint32Array(old.length * 2)
+        bigger.set(old)
+        return bigger
+      }
+      this.lines = grow(this.lines)
+      this.hashes = grow(this.hashes)
+    }
+    this.lines[this.size] = line
+    this.hashes[this.size] = hash
+    this.size++
+  }
+  /** The lines whose hash another line has too. */
+  linesOfRepeated(): number[] {
+    const sorted = this.hashes.slice(0, this.size).sort()
+    const repeated = new Set<number>()
+    for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) repeated.add(sorted[i] as number)
+    const lines: number[] = []
+    for (let i = 0; i < this.size; i++)
+      if (repeated.has(this.hashes[i] as number)) lines.push(this.lines[i] as number)
+    return lines
+  }
+}
+
 /**
  * The findings of one authorized_keys file's text, linear in its lines. sshd tries the lines in
  * order and uses the first line with the key that authorises the connection; a line whose from= does
@@ -201,10 +277,16 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
   const nowSeconds = (context.nowMs ?? Date.now()) / 1000
   const findings: Finding[] = []
   /** Per key (and whether the line is a CA): the first line without a working from=, and the first for each from=. */
-  const catchers = new Map<string, {all?: AuthorizedKey; byFrom: Map<string, AuthorizedKey>}>()
-  const shadowed = new Map<AuthorizedKey, {line: number; lacking: string[]}[]>()
+  const catchers = new Map<string, {all?: UsedLine; byFrom?: Map<string, UsedLine>}>()
+  const shadowed = new Map<UsedLine, {line: number; lacking: string[]}[]>()
+  // Two passes, so that a 100,000-line file does not keep a record per key (bench/memory.js). The
+  // first judges every line alone and notes a 32-bit hash of each usable line's key; the second
+  // compares, exactly, only the lines whose hash is not unique (the same key, or a rare collision)
+  // and the proxy's lines, whose findings depend on no earlier line shadowing them.
+  const hashes = new HashList()
+  const proxyLines: number[] = []
 
-  for (const entry of parseAuthorizedKeys(text).entries) {
+  for (const entry of authorizedKeysEntries(text)) {
     if (entry.kind === 'comment') continue
     const proxy = belongsToProxy(entry, proxyKeys)
     // Where a finding of this line points; the fingerprint is hashed only when a finding is made,
@@ -242,14 +324,22 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
       })
       continue
     }
-    const group = `${entry.effective.certAuthority ? 'cert-authority ' : ''}${entry.key.id}`
+    hashes.add(entry.line, fnv1a(groupOf(entry)))
+    if (proxy) proxyLines.push(entry.line)
+  }
+
+  const compared = new Set([...hashes.linesOfRepeated(), ...proxyLines])
+  for (const entry of authorizedKeysEntries(text, (_raw, line) => compared.has(line))) {
+    if (entry.kind !== 'key') continue
+    const at = () => ({path: file, line: entry.line, evidence: entry.key.fingerprint})
+    const group = groupOf(entry)
     let catcher = catchers.get(group)
     if (!catcher) {
-      catcher = {byFrom: new Map()}
+      catcher = {}
       catchers.set(group, catcher)
     }
     const from = restrictsFrom(entry) ? entry.effective.from : undefined
-    const earlier = catcher.all ?? (from === undefined ? undefined : catcher.byFrom.get(from))
+    const earlier = catcher.all ?? (from === undefined ? undefined : catcher.byFrom?.get(from))
     if (earlier) {
       const lacking = restrictionsLacking(earlier, entry)
       if (lacking.length > 0) {
@@ -264,9 +354,9 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
         })
       continue
     }
-    if (from === undefined) catcher.all = entry
-    else catcher.byFrom.set(from, entry)
-    if (proxy) findings.push(...proxyLineFindings(file, entry, user))
+    if (from === undefined) catcher.all = usedLine(entry)
+    else (catcher.byFrom ??= new Map()).set(from, usedLine(entry))
+    if (belongsToProxy(entry, proxyKeys)) findings.push(...proxyLineFindings(file, entry, user))
   }
 
   for (const [used, later] of shadowed)
@@ -274,7 +364,7 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
       check: 'PSP-KEYS-006',
       path: file,
       line: used.line,
-      evidence: used.key.fingerprint,
+      evidence: fingerprintOfId(used.id),
       message:
         `sshd uses this line for the key, never ${later.length === 1 ? 'line' : 'lines'} ` +
         later

@@ -1,7 +1,11 @@
 import path from 'node:path'
 
 import type {Host} from '../../host/host.js'
-import {type AuthorizedKeysEntry, parseAuthorizedKeys} from '../../parsers/authorized-keys.js'
+import {
+  type AuthorizedKeysEntry,
+  authorizedKeysEntries,
+  parseAuthorizedKeys,
+} from '../../parsers/authorized-keys.js'
 import {parseLxcConfig} from '../../parsers/lxc-conf.js'
 import {loadUnit, SYSTEM_UNIT_SEARCH_PATH} from '../../parsers/systemd-unit.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
@@ -124,8 +128,14 @@ async function lineFindings(
       message,
       undecided: true,
     })
+  // Without leftover keys only marked lines count, and their marks are in the raw text: the
+  // other lines are not parsed.
+  const wanted =
+    leftoverIds.size > 0
+      ? undefined
+      : (raw: string) => raw.includes(PROXY_NAME) || LINE_MARKERS.some((m) => raw.includes(m))
   for (const file of files)
-    for (const entry of parseAuthorizedKeys(file.text).entries) {
+    for (const entry of authorizedKeysEntries(file.text, wanted)) {
       if (entry.kind === 'comment') continue
       if (entry.kind === 'key' && leftoverIds.has(entry.key.id)) {
         const list = authorized.get(entry.key.id) ?? []

@@ -328,6 +328,21 @@ function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[
   return {findings, mountsProxy}
 }
 
+/** The finding that the proxy is installed but no container mounts its socket, if so. */
+function noMountFinding(context: LxcContext, configs: number, mounted: boolean): Finding[] {
+  if (!context.proxyEvidence || configs === 0 || mounted) return []
+  return [
+    {
+      check: NO_MOUNT_CHECK,
+      path: LXC_DIR,
+      message:
+        `the proxy is installed here (${context.proxyEvidence}) but none of the ${configs} container ` +
+        `configs mounts ${PROXY_SOCKET_DIR}: Pulse in a container here cannot reach it (and may keep SSH keys ` +
+        'inside the container, which the proxy exists to avoid)',
+    },
+  ]
+}
+
 /** Every finding over a set of container configs. */
 export function judgeConfigs(files: readonly ConfigFile[], context: LxcContext): Finding[] {
   const findings: Finding[] = []
@@ -337,15 +352,7 @@ export function judgeConfigs(files: readonly ConfigFile[], context: LxcContext):
     findings.push(...judged.findings)
     mounted ||= judged.mountsProxy
   }
-  if (context.proxyEvidence && files.length > 0 && !mounted)
-    findings.push({
-      check: NO_MOUNT_CHECK,
-      path: LXC_DIR,
-      message:
-        `the proxy is installed here (${context.proxyEvidence}) but none of the ${files.length} container ` +
-        `configs mounts ${PROXY_SOCKET_DIR}: Pulse in a container here cannot reach it (and may keep SSH keys ` +
-        'inside the container, which the proxy exists to avoid)',
-    })
+  findings.push(...noMountFinding(context, files.length, mounted))
   return findings
 }
 
@@ -377,63 +384,84 @@ export async function lxcContext(host: Host): Promise<LxcContext> {
   return {...(proxyEvidence ? {proxyEvidence} : {}), snapshotUsers: await snapshotUsers(host)}
 }
 
+/**
+ * How many configs are looked up, read and judged at a time: enough to overlap a slow backend's
+ * reads, few enough that a node with thousands of containers never holds them all at once (each
+ * config's text and parse are dropped once it is judged; bench/memory.js).
+ */
+const BATCH = 64
+
 /** Every container config under /etc/pve, each file once however many paths lead to it. */
-async function findConfigs(host: Host): Promise<{files: ConfigFile[]; unreadable: Finding[]} | undefined> {
+async function findConfigs(host: Host): Promise<{paths: string[]; unreadable: Finding[]} | undefined> {
   const nodes = await host.list(NODES_DIR)
   const dirs = [LXC_DIR, ...(nodes.ok ? nodes.value.map((n) => `${NODES_DIR}/${n}/lxc`) : [])]
   const seen = new Set<string>()
-  const files: ConfigFile[] = []
   const unreadable: Finding[] = []
   let found = false
-  const cannot = (p: string, message: string) =>
-    unreadable.push(
-      ...[...SECTION_CHECKS, SNAPSHOT_BLOCK_CHECK, SNAPSHOT_CHECK, UNREAD_LINE_CHECK].map((check) => ({
-        check,
-        path: p,
-        message,
-        undecided: true,
-      })),
-    )
   const candidates: string[] = []
   for (const dir of dirs) {
     const names = await host.list(dir)
     if (!names.ok) {
-      if (!names.missing) cannot(dir, names.message)
+      if (!names.missing) unreadable.push(...cannotJudge(dir, names.message))
       continue
     }
     found = true
     // pmxcfs keeps only <vmid>.conf here; `lxc lint` places the file it is given under its own name.
     candidates.push(...names.value.filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${n}`))
   }
-  // Looked up all at once (a node can hold hundreds of containers), then kept in listing order.
-  const stats = await Promise.all(candidates.map((file) => host.stat(file, {follow: true})))
-  const kept: string[] = []
-  candidates.forEach((file, index) => {
-    const st = stats[index] as Awaited<ReturnType<Host['stat']>>
-    if (!st.ok) {
-      if (!st.missing) cannot(file, st.message)
-      return
-    }
-    // A FIFO or a directory where a container config should be is said, never silently dropped.
-    if (st.value.type !== 'file')
-      return void cannot(file, `${file}: not a regular file (${KIND_NAMES[st.value.type]})`)
-    if (seen.has(st.value.resolved)) return
-    seen.add(st.value.resolved)
-    kept.push(file)
-  })
-  const texts = await Promise.all(kept.map((file) => host.readText(file)))
-  kept.forEach((file, index) => {
-    const text = texts[index] as Awaited<ReturnType<Host['readText']>>
-    if (text.ok) files.push({path: file, text: text.value})
-    else cannot(file, text.message)
-  })
-  return found || unreadable.length > 0 ? {files, unreadable} : undefined
+  const paths: string[] = []
+  for (let start = 0; start < candidates.length; start += BATCH) {
+    const batch = candidates.slice(start, start + BATCH)
+    const stats = await Promise.all(batch.map((file) => host.stat(file, {follow: true})))
+    batch.forEach((file, index) => {
+      const st = stats[index] as Awaited<ReturnType<Host['stat']>>
+      if (!st.ok) {
+        if (!st.missing) unreadable.push(...cannotJudge(file, st.message))
+        return
+      }
+      // A FIFO or a directory where a container config should be is said, never silently dropped.
+      if (st.value.type !== 'file')
+        return void unreadable.push(
+          ...cannotJudge(file, `${file}: not a regular file (${KIND_NAMES[st.value.type]})`),
+        )
+      if (seen.has(st.value.resolved)) return
+      seen.add(st.value.resolved)
+      paths.push(file)
+    })
+  }
+  return found || unreadable.length > 0 ? {paths, unreadable} : undefined
 }
+
+/** The undecided results of every container check for a path that cannot be read. */
+const cannotJudge = (p: string, message: string): Finding[] =>
+  [...SECTION_CHECKS, SNAPSHOT_BLOCK_CHECK, SNAPSHOT_CHECK, UNREAD_LINE_CHECK].map((check) => ({
+    check,
+    path: p,
+    message,
+    undecided: true,
+  }))
 
 /** Every container config of the host, judged once per host for every PSP-LXC check. */
 export const analyzeLxc = perHost(async (host: Host): Promise<Outcome<LxcAnalysis>> => {
   const found = await findConfigs(host)
   if (!found) return {state: 'absent', reason: `no container configs under ${LXC_DIR} or ${NODES_DIR}/*/lxc`}
-  const findings = [...found.unreadable, ...judgeConfigs(found.files, await lxcContext(host))]
-  return {state: 'judged', path: LXC_DIR, configs: found.files.length, findings}
+  const context = await lxcContext(host)
+  const {unreadable} = found
+  const judged: Finding[] = []
+  let configs = 0
+  let mounted = false
+  for (let start = 0; start < found.paths.length; start += BATCH) {
+    const batch = found.paths.slice(start, start + BATCH)
+    const texts = await Promise.all(batch.map((file) => host.readText(file)))
+    batch.forEach((file, index) => {
+      const text = texts[index] as Awaited<ReturnType<Host['readText']>>
+      if (!text.ok) return void unreadable.push(...cannotJudge(file, text.message))
+      const config = judgeConfig({path: file, text: text.value}, context)
+      judged.push(...config.findings)
+      mounted ||= config.mountsProxy
+      configs++
+    })
+  }
+  const findings = [...unreadable, ...judged, ...noMountFinding(context, configs, mounted)]
+  return {state: 'judged', path: LXC_DIR, configs, findings}
 })
