@@ -30,7 +30,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     '<%= config.bin %> verify --format prometheus',
     '<%= config.bin %> verify --textfile-dir /var/lib/prometheus/node-exporter --format nagios',
     '<%= config.bin %> verify --root /mnt/image --fix --dry-run',
-    '<%= config.bin %> verify --fix --check PCP-PMCD-004 --restart',
+    '<%= config.bin %> verify --root /mnt/image --fix --check PCP-PMCD-004',
+    '<%= config.bin %> verify --fix --restart',
   ]
 
   static override flags = {

@@ -35,12 +35,15 @@ export function validatorFor(hostPath: string, named?: Validator): Validator | u
   return undefined
 }
 
-/** The lines of `after` that `before` does not have, with the scratch directories' names removed. */
-function newComplaints(before: string, after: string, dirs: readonly string[]): string[] {
+/**
+ * The lines of `after` that `before` does not have, each scratch directory named as the host
+ * directory `shownAs` whose file it holds (`/etc/ssh/sshd_config line 1: ...`).
+ */
+function newComplaints(before: string, after: string, dirs: readonly string[], shownAs: string): string[] {
   const clean = (text: string) =>
     text
       .split('\n')
-      .map((l) => dirs.reduce((line, dir) => line.replaceAll(dir, ''), l).trim())
+      .map((l) => dirs.reduce((line, dir) => line.replaceAll(dir, shownAs === '/' ? '' : shownAs), l).trim())
       .filter((l) => l !== '')
   const old = new Set(clean(before))
   return clean(after).filter((l) => !old.has(l))
@@ -93,7 +96,7 @@ async function checkPmcdConf(host: Host, before: Buffer | undefined, after: Buff
   })
   if (!runs.after) return {ok: true, by}
   if (!runs.after.ok && (!runs.before || runs.before.ok)) {
-    const said = newComplaints(runs.before?.output ?? '', runs.after.output, runs.dirs)[0]
+    const said = newComplaints(runs.before?.output ?? '', runs.after.output, runs.dirs, '/etc/pcp/pmcd')[0]
     return {ok: false, reason: `pmcd -v rejects it${said ? `: ${said}` : ''}`}
   }
   return {ok: true, by: [...by, 'pmcd -v']}
@@ -101,6 +104,12 @@ async function checkPmcdConf(host: Host, before: Buffer | undefined, after: Buff
 
 /** The unit directories a unit's fragment and drop-ins are read from, in systemd's order. */
 const UNIT_DIRS = SYSTEM_UNIT_SEARCH_PATH
+
+/** The host path of the unit file a unit file or drop-in stands for (its drop-in directory's unit). */
+function unitDirOf(hostPath: string): string {
+  const dir = path.posix.dirname(hostPath)
+  return dir.endsWith('.d') ? dir.slice(0, -2) : hostPath
+}
 
 /** The unit a unit file or drop-in belongs to: `x.service` for `.../x.service.d/y.conf` and `.../x.service`. */
 function unitOf(hostPath: string): {unit: string; dropIn?: string} {
@@ -160,13 +169,18 @@ async function checkUnit(
     const [command, args] = verifyArgv(binary, [file])
     return runSystemdAnalyze(command, args)
   })
-  const added = newComplaints(runs.before.output, runs.after.output, runs.dirs)
+  const added = newComplaints(
+    runs.before.output,
+    runs.after.output,
+    runs.dirs,
+    path.posix.dirname(unitDirOf(hostPath)),
+  )
   if (added.length > 0 || (runs.after.exitCode !== 0 && runs.before.exitCode === 0))
     return {ok: false, reason: `systemd-analyze verify: ${added[0] ?? `exit status ${runs.after.exitCode}`}`}
   return {ok: true, by: ['our unit parser', 'systemd-analyze verify']}
 }
 
-async function checkSshd(before: Buffer | undefined, after: Buffer): Promise<Verdict> {
+async function checkSshd(hostPath: string, before: Buffer | undefined, after: Buffer): Promise<Verdict> {
   const binary = SSHD_BINARIES.find((b) => existsSync(b))
   if (!binary)
     return {
@@ -174,11 +188,11 @@ async function checkSshd(before: Buffer | undefined, after: Buffer): Promise<Ver
       reason: 'sshd is not installed here to test it (sshd -t): sshd_config is never changed untested',
     }
   const runs = await bothWays('pcp-harden-fix-', before, after, async (content, dir) => {
-    const file = path.join(dir, 'sshd_config')
+    const file = path.join(dir, path.posix.basename(hostPath))
     await writeFile(file, content ?? '')
     return runTool(binary, ['-t', '-f', file])
   })
-  const added = newComplaints(runs.before.output, runs.after.output, runs.dirs)
+  const added = newComplaints(runs.before.output, runs.after.output, runs.dirs, path.posix.dirname(hostPath))
   if (runs.after.exitCode !== 0 && (runs.before.exitCode === 0 || added.length > 0))
     return {ok: false, reason: `sshd -t rejects it${added[0] ? `: ${added[0]}` : ''}`}
   return {ok: true, by: ['sshd -t']}
@@ -206,7 +220,7 @@ export async function validateChange(
     case 'systemd-unit':
       return checkUnit(host, hostPath, before, after)
     case 'sshd-config':
-      return checkSshd(before, after)
+      return checkSshd(hostPath, before, after)
     case 'authorized-keys':
       return checkAuthorizedKeys(before, after)
   }
