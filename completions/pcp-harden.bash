@@ -43,7 +43,7 @@ _pcp_harden_flags() {
     'tls write') echo '--root --dir --conf --ciphers --ciphersuites --require-client-certs --pmproxy --monitor --user --profile-script --allow-missing --dry-run --help -h' ;;
     'unit lint') echo '--root --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
     'unit write') echo '--root --binary --user --group --config --allowed-subnets --pcp-harden --audit-timer --textfile-dir --alert-rules --proxy-job --dry-run --help -h' ;;
-    'verify') echo '--root --sample --profile --allow-empty --check --skip --format --output -o --fail-on --verbose -v --quiet -q --color --waivers --baseline --fail-on-new --textfile-dir --help -h' ;;
+    'verify') echo '--root --sample --profile --allow-empty --check --skip --format --output -o --fail-on --verbose -v --quiet -q --color --waivers --baseline --fail-on-new --fix --dry-run --restart --textfile-dir --help -h' ;;
     'version') echo '--help -h' ;;
   esac
 }

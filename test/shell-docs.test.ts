@@ -58,7 +58,12 @@ describe('bash completion, run in bash', () => {
   })
 
   it("a command's flags", async () => {
-    expect(await complete('pcp-harden', 'verify', '--f')).toEqual(['--format', '--fail-on', '--fail-on-new'])
+    expect(await complete('pcp-harden', 'verify', '--f')).toEqual([
+      '--format',
+      '--fail-on',
+      '--fail-on-new',
+      '--fix',
+    ])
     expect(await complete('pcp-harden', 'access', 'lint', '--')).toEqual([
       '--root',
       '--format',

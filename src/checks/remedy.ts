@@ -36,8 +36,11 @@ export type Remedy =
       group: string
       validate?: Validator
     }
-  /** Move a file out of the way (a leftover key) into `to`, a directory created 0700 root:root when missing. */
-  | {kind: 'move'; path: string; to: string}
+  /**
+   * Move a file out of the way (a leftover key) into `to`, a directory created 0700 root:root when
+   * missing, under `name` (default: its own name; another when that one is taken there).
+   */
+  | {kind: 'move'; path: string; to: string; name?: string}
   /**
    * No safe automatic remedy (it could lock an administrator out, or needs a choice): `command` is
    * the exact manual command for the values found, and `why` says why it is not automatic.
@@ -52,7 +55,7 @@ export interface RemedyEffects {
 
 export type FixPlan = Remedy & RemedyEffects
 
-const octal = (mode: number): string => `0${(mode & 0o7777).toString(8).padStart(3, '0')}`
+const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0')
 
 /** The exact shell command (run as root on the audited machine) that applies a remedy. */
 export function remedyCommand(remedy: Remedy): string {
@@ -71,7 +74,7 @@ export function remedyCommand(remedy: Remedy): string {
     }
     case 'edit': {
       // Bottom-up, so an edit never moves the lines a later one names.
-      const ordered = [...remedy.edits].sort((a, b) => lineOf(b) - lineOf(a))
+      const ordered = bottomUp(remedy.edits)
       return ordered
         .map((e) => {
           switch (e.op) {
@@ -95,7 +98,7 @@ export function remedyCommand(remedy: Remedy): string {
       ].join(' && ')
     }
     case 'move': {
-      const target = `${remedy.to}/${remedy.path.slice(remedy.path.lastIndexOf('/') + 1)}`
+      const target = moveTarget(remedy)
       return `install -d -m 0700 ${shellQuote(remedy.to)} && mv -n ${shellQuote(remedy.path)} ${shellQuote(target)}`
     }
     case 'manual':
@@ -103,9 +106,15 @@ export function remedyCommand(remedy: Remedy): string {
   }
 }
 
-/** Appends run last (Infinity), after every edit that names a line. */
-function lineOf(edit: LineEdit): number {
-  return edit.op === 'append' ? Number.POSITIVE_INFINITY : edit.line
+/** Where a `move` puts its file. */
+export function moveTarget(remedy: {path: string; to: string; name?: string}): string {
+  return `${remedy.to}/${remedy.name ?? remedy.path.slice(remedy.path.lastIndexOf('/') + 1)}`
+}
+
+/** Edits that name a line from the last line up, then the appends in the order given. */
+export function bottomUp(edits: readonly LineEdit[]): LineEdit[] {
+  const lined = edits.filter((e) => e.op !== 'append').sort((a, b) => b.line - a.line)
+  return [...lined, ...edits.filter((e) => e.op === 'append')]
 }
 
 /** Append lines, starting on a new line whatever the file's last byte is. */

@@ -9,7 +9,7 @@ import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
 import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
-import type {Report} from '../engine/model.js'
+import {EXIT_CODES, type Report} from '../engine/model.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
 import type {Host} from '../host/host.js'
 
@@ -29,6 +29,9 @@ export default class Verify extends BaseCommand<typeof Verify> {
     '<%= config.bin %> verify --baseline last.json --fail-on-new --format nagios',
     '<%= config.bin %> verify --format prometheus',
     '<%= config.bin %> verify --textfile-dir /var/lib/prometheus/node-exporter --format nagios',
+    '<%= config.bin %> verify --root /mnt/image --fix --dry-run',
+    '<%= config.bin %> verify --root /mnt/image --fix --check PCP-PMCD-004',
+    '<%= config.bin %> verify --fix --restart',
   ]
 
   static override flags = {
@@ -61,6 +64,23 @@ export default class Verify extends BaseCommand<typeof Verify> {
       description: 'With --baseline: only failures the baseline did not have change the exit status',
       dependsOn: ['baseline'],
     }),
+    fix: Flags.boolean({
+      description:
+        'Apply the automatic remedy of each failure (after validating each changed file), list the others with their command, then audit again',
+      default: false,
+    }),
+    'dry-run': Flags.boolean({
+      description: 'With --fix: print the plan and a unified diff of every file, and change nothing',
+      default: false,
+      dependsOn: ['fix'],
+    }),
+    restart: Flags.boolean({
+      description:
+        'With --fix on --root /: restart the services the applied remedies name, through systemctl',
+      default: false,
+      dependsOn: ['fix'],
+      exclusive: ['dry-run'],
+    }),
     'textfile-dir': Flags.string({
       description:
         "Also write the metrics (--format prometheus) to DIR/pcp_harden.prom for node_exporter's textfile collector",
@@ -69,9 +89,28 @@ export default class Verify extends BaseCommand<typeof Verify> {
 
   async run(): Promise<void> {
     const {flags} = this
+    if (flags.fix && flags.sample)
+      throw new InputError(
+        '--fix: the sample host is read-only (it is bundled in the program); give --root DIR to fix a tree',
+      )
+    if (flags.restart && path.resolve(flags.root) !== '/')
+      throw new InputError(
+        `--restart: restarts this machine's services, so only with --root / (not ${flags.root})`,
+      )
     // The sample and waiver files need the YAML parser: loaded only when there is one to read.
     const sample = flags.sample ? await import('../engine/sample.js') : undefined
     const host = sample ? await sample.sampleHost() : await this.diskHost()
+    const audited = await this.audit(host, sample?.SAMPLE_LABEL)
+    if (!flags.fix) return this.emit(audited.report, audited.now)
+    if (!(await this.fix(host, audited.report))) return
+    // A new host view: the first one caches what the files were before the fix.
+    const again = await this.audit(await this.diskHost(), undefined)
+    await this.emit(again.report, again.now)
+  }
+
+  /** Audit a host: the profiles found (or named), every selected check, the network exposure. */
+  private async audit(host: Host, sampleLabel: string | undefined): Promise<{report: Report; now: Date}> {
+    const {flags} = this
     const profiles: Profile[] =
       (flags.profile as Profile[] | undefined) ?? (await detectProfiles(host)).map((d) => d.profile)
     // An empty or unmounted image has nothing to audit: that is not a clean bill of health.
@@ -82,7 +121,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
       )
     const now = new Date()
     const report = await runAudit(host, {
-      rootLabel: sample ? sample.SAMPLE_LABEL : flags.root,
+      rootLabel: sampleLabel ?? flags.root,
       profiles,
       only: flags.check,
       skip: flags.skip,
@@ -93,6 +132,48 @@ export default class Verify extends BaseCommand<typeof Verify> {
     })
     const {analyzeExposure, exposureReport} = await import('../net/exposure.js')
     report.exposure = exposureReport(await analyzeExposure(host))
+    return {report, now}
+  }
+
+  /**
+   * Plan the remedies of the report's failures and print the plan; unless --dry-run, apply it and
+   * restart what it names (--restart). False after a dry run, whose exit status is the audit's.
+   */
+  private async fix(host: Host, report: Report): Promise<boolean> {
+    const {flags} = this
+    const root = path.resolve(flags.root)
+    const [{applyFix, planFix}, {formatFix}, {WriteError}] = await Promise.all([
+      import('../fix/plan.js'),
+      import('../fix/format.js'),
+      import('../render/writer.js'),
+    ])
+    const outcome = await planFix(root, report.results)
+    const dryRun = flags['dry-run']
+    // The plan goes with the text report; beside a machine format on standard output it goes to standard error.
+    const stream = flags.format === 'text' || flags.output ? process.stdout : process.stderr
+    stream.write(formatFix(outcome, await host.accounts(), {dryRun}))
+    if (dryRun) {
+      process.exitCode = EXIT_CODES[report.summary.status]
+      return false
+    }
+    const lines: string[] = []
+    try {
+      lines.push(...(await applyFix(root, outcome)))
+    } catch (error) {
+      if (error instanceof WriteError) throw new InputError(error.message)
+      throw error
+    }
+    if (flags.restart && outcome.restart.length > 0) {
+      const {restartServices} = await import('../fix/restart.js')
+      lines.push(...(await restartServices(outcome.restart)))
+    }
+    lines.push(outcome.plan.length > 0 ? 'Fix applied; audited again:' : 'Nothing changed; audited again:')
+    stream.write(`${lines.join('\n')}\n\n`)
+    return true
+  }
+
+  private async emit(report: Report, now: Date): Promise<void> {
+    const {flags} = this
     const compared = flags.baseline ? await this.compare(report, flags.baseline) : report
     if (flags['textfile-dir']) {
       const [{formatPrometheus}, {writeTextfile}] = await Promise.all([

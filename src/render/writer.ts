@@ -34,6 +34,8 @@ export interface FileChange {
   secret?: boolean
   /** Mode of missing parent directories, which are created owned by root. Default 0755. */
   dirMode?: number
+  /** Keep the old file as FILE.pcp-harden.bak. Default true; false when only its mode or owner changes. */
+  backup?: boolean
 }
 
 /**
@@ -723,7 +725,7 @@ async function prepareFile(session: Session, change: PlannedChange): Promise<Pre
   const oldBackup = await lstat(at(dir, backupName)).catch(() => undefined)
   if (oldBackup?.isDirectory()) throw cannot(hostPath, `${backupName} is a directory`)
   let backupTemp: string | undefined
-  if (found) {
+  if (found && change.backup !== false) {
     // A copy, not a link: the backup must not leave readable what the new file no longer lets
     // group/others read, and tightening a link would tighten every other name of that inode.
     const loose = found.mode & 0o077 & ~change.mode

@@ -136,6 +136,27 @@ describe('documented examples run as written', async () => {
       expect(run.stdout).toMatch(/cannot connect/)
       return
     }
+    if (args[0] === 'verify' && args.includes('--restart')) {
+      // It restarts this machine's services, so it runs only on --root /: on a tree it refuses in
+      // one line. test/fix/ applies fixes to trees; test/fix/edits.test.ts holds its systemctl argv.
+      const run = await cli([...args, '--root', image], {cwd})
+      expect(run.code).toBe(3)
+      expect(run.stderr).toMatch(/^pcp-harden: error: --restart: .* only with --root \/ /)
+      return
+    }
+    if (args[0] === 'verify' && args.includes('--fix') && !args.includes('--dry-run')) {
+      // A fix changes the tree: on a copy, so that the other examples audit the image as built.
+      const copy = `${image}-fix`
+      execFileSync('cp', ['-a', image, copy])
+      try {
+        const run = await cli([...args.map((w) => (w === image ? copy : w))], {cwd})
+        expect(run.stderr).toBe('')
+        expect([0, 1, 2]).toContain(run.code)
+      } finally {
+        await removeTree(copy)
+      }
+      return
+    }
     const run = await cli(onLiveRoot ? [...args, '--root', image] : args, {cwd})
     expect(run.stderr).toBe('')
     expect([0, 1, 2]).toContain(run.code)

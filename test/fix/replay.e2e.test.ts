@@ -1,56 +1,13 @@
 import {execFile} from 'node:child_process'
-import {readFile} from 'node:fs/promises'
-import path from 'node:path'
 import {promisify} from 'node:util'
 
 import {describe, expect, it} from 'vitest'
 
-import type {ReportResult} from '../../src/engine/model.js'
-import {detectProfiles} from '../../src/engine/profiles.js'
-import {DiskBackend} from '../../src/host/backend.js'
-import {Host} from '../../src/host/host.js'
-import {parseTreeSpec, type TreeSpec, treeSpecFromData} from '../../src/host/tree.js'
-import {PMCD_BREAKS, seedTreeWithAll} from '../checks/pmcd-breaks.js'
-import {seedTreeWith} from '../checks/seed-tree.js'
-import {REPO} from '../cli/run-cli.js'
-import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
-import {auditHost} from '../helpers/audit.js'
 import {runFixInTree} from '../helpers/replay.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
+import {failures, key, TREES} from './trees.js'
 
 const cp = promisify(execFile)
-
-/** A failure as the user sees it, apart from its line (a fix may move the lines below it). */
-const key = (r: ReportResult) => `${r.check} ${r.path ?? ''}: ${r.message}`
-
-async function failures(root: string): Promise<ReportResult[]> {
-  const host = new Host(new DiskBackend(root))
-  const profiles = (await detectProfiles(host)).map((d) => d.profile)
-  const report = await auditHost(host, {rootLabel: root, profiles})
-  return report.results.filter((r) => r.status === 'fail' || r.status === 'error')
-}
-
-/** The trees the e2e tests audit: the sample host, Debian's stock pcp, and the broken seed trees. */
-const TREES: [string, () => Promise<TreeSpec>][] = [
-  [
-    'the sample host (verify --sample)',
-    async () =>
-      parseTreeSpec(await readFile(path.join(REPO, 'sample/host.yaml'), 'utf8'), 'sample/host.yaml'),
-  ],
-  ["Debian's pcp as apt installs it", async () => treeSpecFromData({entries: DEBIAN_APT_ENTRIES}, 'debian')],
-  [
-    'the seed tree with a readable proxy key',
-    async () => seedTreeWith({path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519', mode: 0o644}),
-  ],
-  [
-    'the seed tree with an open proxy state directory',
-    async () => seedTreeWith({path: '/var/lib/pulse-sensor-proxy', mode: 0o755}),
-  ],
-  ...PMCD_BREAKS.map(([name, changes]): [string, () => Promise<TreeSpec>] => [
-    `the seed tree with ${name}`,
-    async () => seedTreeWithAll(changes),
-  ]),
-]
 
 describe('every fix verify prints, applied to the tree it came from', () => {
   it.each(TREES)('%s: each fix removes its finding and adds none', async (_name, spec) => {

@@ -135,8 +135,11 @@ describe('PCP-WEB checks', () => {
     const loose = (await resultsOn(seedTreeWith({path: '/etc/nginx/pcp.htpasswd', mode: 0o644}))).find(
       (r) => r.status === 'fail',
     )
-    expect(loose?.message).toContain(
-      'fix: chown root:www-data /etc/nginx/pcp.htpasswd && chmod 0640 /etc/nginx/pcp.htpasswd',
-    )
+    expect(loose).toMatchObject({
+      path: '/etc/nginx/pcp.htpasswd',
+      message: expect.not.stringContaining('fix:'),
+      fix: 'chown root:www-data /etc/nginx/pcp.htpasswd && chmod 0640 /etc/nginx/pcp.htpasswd',
+      remedy: {kind: 'attrs', path: '/etc/nginx/pcp.htpasswd', owner: 'root', group: 'www-data', mode: 0o640},
+    })
   })
 })

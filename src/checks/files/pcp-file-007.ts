@@ -1,4 +1,5 @@
 import type {Host} from '../../host/host.js'
+import {withRemedy} from '../remedy.js'
 import type {Check, CheckResult} from '../types.js'
 import {PCP_TLS_DIR, tlsDirectories, tlsMaterial} from './rules.js'
 
@@ -54,7 +55,7 @@ export const check: Check = {
           m.kind === 'key'
             ? "a private key no tls.conf names: a leftover (the CA key of the guide's procedure, an old server key) that nothing uses but whoever reads it holds"
             : 'a certificate no tls.conf names: a leftover nothing uses',
-        fix: `install -d -m 0700 ${KEEP_DIR} && mv -n ${m.path} ${keep}`,
+        ...withRemedy({kind: 'move', path: m.path, to: KEEP_DIR, name: keep.slice(KEEP_DIR.length + 1)}),
       })
     }
     if (results.length === 0)

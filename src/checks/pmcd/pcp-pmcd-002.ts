@@ -1,4 +1,4 @@
-import {sedDeleteLine} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 import type {CheckResult} from '../types.js'
 import {localIntentLost, pmcdCheck, SEED_BINDING_LINE} from './analysis.js'
 
@@ -29,14 +29,14 @@ export const check = pmcdCheck(
     const skipped = (path: string, lines: {line: number; text: string}[], rule: string): CheckResult[] =>
       lines
         .filter((l) => !SEED_BINDING_LINE.test(l.text) && !(path === env.path && l.line === localLine))
-        .map((l) => ({
+        .map((l): CheckResult => ({
           status: 'fail',
           path,
           line: l.line,
           message: `rc_pmcd skips "${l.text.trim()}": ${rule}`,
           // pmcd runs without the line today: deleting it changes nothing pmcd does, only what the
           // admin reads. To make it count instead, rewrite it from column 1 (the remediation).
-          fix: sedDeleteLine(path, l.text),
+          ...withRemedy({kind: 'edit', path, edits: [{op: 'delete', line: l.line, expect: l.text}]}),
         }))
     const results = [
       ...skipped(options.path, options.ignored, 'it uses only lines whose first character is "-"'),

@@ -1,4 +1,4 @@
-import {sedReplaceLine} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 import {localIntentLost, pmcdCheck} from './analysis.js'
 
 export const check = pmcdCheck(
@@ -30,7 +30,14 @@ export const check = pmcdCheck(
         path: env.path,
         line: lost.line,
         message: `this line means PMCD_LOCAL=1 (loopback only), but pmcd does not get it: ${lost.why}`,
-        fix: sedReplaceLine(env.path, env.lines[lost.line - 1] ?? '', 'PMCD_LOCAL=1'),
+        ...withRemedy({
+          kind: 'edit',
+          path: env.path,
+          edits: [
+            {op: 'replace', line: lost.line, expect: env.lines[lost.line - 1] ?? '', text: 'PMCD_LOCAL=1'},
+          ],
+          restart: ['pmcd.service'],
+        }),
       },
     ]
   },

@@ -1,4 +1,4 @@
-import {chownChmod} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 import {isIP} from 'node:net'
 
 import type {Host} from '../../host/host.js'
@@ -181,7 +181,7 @@ async function exposedPasswords(host: Host, files: readonly PmproxyConfFile[]): 
         message: `[${secret.section}] ${secret.key} is a plaintext password in a file readable by ${reader}`,
         evidence: `${formatMode(mode)} ${owner}:${group}`,
         // pmproxy runs as pcp: root:pcp 0640 keeps it readable by pmproxy and by nobody else.
-        fix: chownChmod(file.path, 'root', 'pcp', '0640'),
+        ...withRemedy({kind: 'attrs', path: file.path, owner: 'root', group: 'pcp', mode: 0o640}),
       })
   }
   return findings

@@ -1,7 +1,7 @@
-import {shellQuote} from '../fix.js'
 import {analyzeExposure, describeFirewall} from '../../net/exposure.js'
 import {PMCD_CONF} from '../../pcp/lint.js'
 import {decide} from '../../pcp/policy.js'
+import {type FixPlan, withRemedy} from '../remedy.js'
 import type {Host} from '../../host/host.js'
 import {analyzeAccess} from '../access/analysis.js'
 import type {Check} from '../types.js'
@@ -15,9 +15,20 @@ const PMPROXY_SEEN_AS = '127.0.0.1'
  * as rc_pmproxy picks it): unquoted, from column 1, after a newline in case the file lacks one;
  * a later assignment wins, so it also overrides a quoted or a 0 value above it.
  */
-async function localOnlyFix(host: Host): Promise<string> {
-  const file = (await host.exists('/etc/sysconfig')) ? '/etc/sysconfig/pmproxy' : '/etc/default/pmproxy'
-  return `printf '\\nPMPROXY_LOCAL=1\\n' >> ${shellQuote(file)}`
+async function localOnlyFix(host: Host): Promise<FixPlan> {
+  const path = (await host.exists('/etc/sysconfig')) ? '/etc/sysconfig/pmproxy' : '/etc/default/pmproxy'
+  const restart = ['pmproxy.service']
+  if (await host.exists(path))
+    return {kind: 'edit', path, edits: [{op: 'append', text: 'PMPROXY_LOCAL=1\n'}], restart}
+  return {
+    kind: 'create',
+    path,
+    content: 'PMPROXY_LOCAL=1\n',
+    mode: 0o644,
+    owner: 'root',
+    group: 'root',
+    restart,
+  }
 }
 
 export const check: Check = {
@@ -114,7 +125,7 @@ export const check: Check = {
           `${source ? ` (${source.allow ? 'allow' : 'disallow'} "${source.name}")` : ' (no rule forbids it)'}: ` +
           `pmcd sees pmproxy as local, so anyone who reaches pmproxy may store through its REST API${firewallNote}`,
         evidence: [`store from ${PMPROXY_SEEN_AS}: allowed`, ...(reached?.rules ?? [])].join('; '),
-        fix: await localOnlyFix(host),
+        ...withRemedy(await localOnlyFix(host)),
       },
     ]
   },

@@ -4,6 +4,8 @@ import type {Account, AccountDb} from '../../host/accounts.js'
 import type {Host} from '../../host/host.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 import {PROXY_USER} from '../files/rules.js'
+import {shellQuote} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 
 /** The name the proxy's account had in early installers; nothing should still use it. */
 export const STALE_PROXY_USER = 'pulse-proxy'
@@ -82,10 +84,30 @@ async function homeFinding(host: Host, db: AccountDb, user: Account): Promise<Fi
  */
 export const INSTALLER_GROUPS: readonly string[] = ['www-data']
 
+/** Not automatic: gpasswd edits /etc/group and /etc/gshadow together, and it is the tool that should. */
+function leaveGroup(member: string, group: string) {
+  return {
+    kind: 'manual' as const,
+    command: `gpasswd --delete ${shellQuote(member)} ${shellQuote(group)}`,
+    why: 'gpasswd keeps /etc/group and /etc/gshadow in step; pcp-harden edits neither account file',
+  }
+}
+
 function groupFindings(db: AccountDb, user: Account): Finding[] {
   const findings: Finding[] = []
-  const add = (line: number | undefined, file: string, message: string, fix?: string) =>
-    findings.push({check: 'PSP-ACCOUNT-004', path: file, line, message, ...(fix ? {fix} : {})})
+  const add = (
+    line: number | undefined,
+    file: string,
+    message: string,
+    remove?: {member: string; group: string},
+  ) =>
+    findings.push({
+      check: 'PSP-ACCOUNT-004',
+      path: file,
+      line,
+      message,
+      ...(remove ? withRemedy(leaveGroup(remove.member, remove.group)) : {}),
+    })
   const primary = db.groups.find((g) => g.id === user.gid)
   if (user.gid === 0) add(user.line, PASSWD, `${user.name}'s primary group is gid 0 (root)`)
   else if (!primary) add(user.line, PASSWD, `${user.name}'s primary group ${user.gid} is not in /etc/group`)
@@ -107,7 +129,7 @@ function groupFindings(db: AccountDb, user: Account): Finding[] {
         primary.line,
         GROUP,
         `${member} is a member of ${primary.name}: it can read the proxy's group-readable keys and state`,
-        `gpasswd --delete ${member} ${primary.name}`,
+        {member, group: primary.name},
       )
   }
   for (const g of db.groups.filter(
@@ -117,7 +139,7 @@ function groupFindings(db: AccountDb, user: Account): Finding[] {
       g.line,
       GROUP,
       `${user.name} is also a member of ${g.name}: the installer gives it no group but www-data (for pvecm on the cluster's IPC)`,
-      `gpasswd --delete ${user.name} ${g.name}`,
+      {member: user.name, group: g.name},
     )
   return findings
 }

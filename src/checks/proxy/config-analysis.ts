@@ -3,8 +3,8 @@ import {isIP, isIPv4} from 'node:net'
 import type {Host} from '../../host/host.js'
 import {parseProxyConfig, PROXY_CONFIG_PATH, type ProxyConfig} from '../../parsers/proxy-config.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
-import {sedSetKeyLine} from '../fix.js'
 import {PROXY_USER} from '../files/rules.js'
+import {type FixPlan, withRemedy} from '../remedy.js'
 
 /** The proxy's metrics listener when config.yaml names none (defaultMetricsAddr). */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9127'
@@ -50,13 +50,33 @@ export function parseSubnet(entry: string): {family: 4 | 6; prefix: number} | un
   return {family, prefix: Number(prefix)}
 }
 
-function metricsFindings(conf: ProxyConfig): Finding[] {
+/**
+ * metrics_address on `line` set back to the default loopback listener, keeping the line's indentation;
+ * only when that line holds the key and its whole value (not a block scalar continued below).
+ */
+function loopbackMetrics(path: string, line: number, raw: string | undefined): FixPlan | undefined {
+  const written = raw === undefined ? undefined : /^(\s*)metrics_address\s*:\s*[^\s|>#]/.exec(raw)
+  if (raw === undefined || !written) return undefined
+  const text = `${written[1] ?? ''}metrics_address: "${DEFAULT_METRICS_ADDRESS}"`
+  return {
+    kind: 'edit',
+    path,
+    edits: [{op: 'replace', line, expect: raw, text}],
+    restart: ['pulse-sensor-proxy.service'],
+  }
+}
+
+function metricsFindings(conf: ProxyConfig, lines: readonly string[]): Finding[] {
   const written = conf.metricsAddress
   const address = written?.value.trim() ?? ''
   // ProxyMetrics.Start: "" and "default" mean 127.0.0.1:9127, "disabled" (any case) no listener.
   if (address === '' || address === 'default' || address.toLowerCase() === 'disabled') return []
   const host = listenHost(address)
   if (host !== undefined && isLoopback(host)) return []
+  const remedy =
+    written?.line === undefined
+      ? undefined
+      : loopbackMetrics(conf.path, written.line, lines[written.line - 1])
   const where =
     host === undefined
       ? 'an address the proxy cannot listen on'
@@ -70,16 +90,7 @@ function metricsFindings(conf: ProxyConfig): Finding[] {
       line: written?.line,
       message: `metrics_address "${address}" puts the unauthenticated /metrics endpoint on ${where}, not on loopback`,
       evidence: `metrics_address: ${address}`,
-      ...(written?.line === undefined
-        ? {}
-        : {
-            fix: sedSetKeyLine(
-              conf.path,
-              written.line,
-              'metrics_address',
-              'metrics_address: "127.0.0.1:9127"',
-            ),
-          }),
+      ...(remedy ? withRemedy(remedy) : {}),
     },
   ]
 }
@@ -270,7 +281,7 @@ export const analyzeProxyConfig = perHost(async (host: Host): Promise<Outcome<Co
       message: `line ${syntax.line}: ${syntax.message}; the proxy refuses the file and does not start, so nothing in it can be judged`,
     }
   const findings = [
-    ...metricsFindings(conf),
+    ...metricsFindings(conf, text.ok ? text.value.split('\n') : []),
     ...subnetFindings(conf),
     ...(await peerFindings(host, conf)),
     ...idmapFindings(conf),

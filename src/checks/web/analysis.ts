@@ -3,6 +3,7 @@ import {type NginxDirective, readNginxConf, walkNginx} from '../../parsers/nginx
 import {pmproxyReachability} from '../../net/exposure.js'
 import {formatMode} from '../files/modes.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {withRemedy} from '../remedy.js'
 
 const PMPROXY_PORTS = ['44322', '44323']
 
@@ -67,8 +68,10 @@ async function htpasswdFinding(host: Host, file: NginxDirective): Promise<Findin
   return {
     check: 'PCP-WEB-003',
     path: absolute,
-    message: `the htpasswd file of ${where(file)}: ${why}; fix: chown root:www-data ${absolute} && chmod 0640 ${absolute}`,
+    message: `the htpasswd file of ${where(file)}: ${why}`,
     evidence: `${formatMode(mode)} ${owner}`,
+    // nginx's workers (www-data) read it per request: root:www-data 0640 lets them and nobody else.
+    ...withRemedy({kind: 'attrs', path: absolute, owner: 'root', group: 'www-data', mode: 0o640}),
   }
 }
 

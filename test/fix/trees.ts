@@ -1,0 +1,59 @@
+import {readFile} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {ReportResult} from '../../src/engine/model.js'
+import {detectProfiles} from '../../src/engine/profiles.js'
+import {DiskBackend} from '../../src/host/backend.js'
+import {Host} from '../../src/host/host.js'
+import {parseTreeSpec, type TreeSpec, treeSpecFromData} from '../../src/host/tree.js'
+import {PMCD_BREAKS, seedTreeWithAll} from '../checks/pmcd-breaks.js'
+import {BREAKS, seedTreeWith} from '../checks/seed-tree.js'
+import {REPO} from '../cli/run-cli.js'
+import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
+import {auditHost} from '../helpers/audit.js'
+
+/** A failure as the user sees it, apart from its line (a fix may move the lines below it). */
+export const key = (r: ReportResult) => `${r.check} ${r.path ?? ''}: ${r.message}`
+
+/** The audit verify runs on a tree (every failure counts, no waivers). */
+export async function auditTree(root: string, only?: string[]) {
+  const host = new Host(new DiskBackend(root))
+  const profiles = (await detectProfiles(host)).map((d) => d.profile)
+  return auditHost(host, {rootLabel: root, profiles, ...(only ? {only} : {})})
+}
+
+export async function failures(root: string): Promise<ReportResult[]> {
+  return (await auditTree(root)).results.filter((r) => r.status === 'fail' || r.status === 'error')
+}
+
+export const sampleTree = async () =>
+  parseTreeSpec(await readFile(path.join(REPO, 'sample/host.yaml'), 'utf8'), 'sample/host.yaml')
+
+/** The leftover-key break: PCP-FILE-007's remedy moves a file. */
+const leftover = BREAKS.find(([name]) => name === 'an old server key left in the TLS directory')
+
+/** The trees the e2e tests audit: the sample host, Debian's stock pcp, and the broken seed trees. */
+export const TREES: [string, () => Promise<TreeSpec>][] = [
+  ['the sample host (verify --sample)', sampleTree],
+  ["Debian's pcp as apt installs it", async () => treeSpecFromData({entries: DEBIAN_APT_ENTRIES}, 'debian')],
+  [
+    'the seed tree with a readable proxy key',
+    async () => seedTreeWith({path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519', mode: 0o644}),
+  ],
+  [
+    'the seed tree with an open proxy state directory',
+    async () => seedTreeWith({path: '/var/lib/pulse-sensor-proxy', mode: 0o755}),
+  ],
+  ...(leftover
+    ? [
+        [`the seed tree with ${leftover[0]}`, async () => seedTreeWith(leftover[1])] as [
+          string,
+          () => Promise<TreeSpec>,
+        ],
+      ]
+    : []),
+  ...PMCD_BREAKS.map(([name, changes]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree with ${name}`,
+    async () => seedTreeWithAll(changes),
+  ]),
+]
