@@ -30,6 +30,12 @@ async function failures(root: string): Promise<ReportResult[]> {
   return report.results.filter((r) => r.status === 'fail' || r.status === 'error')
 }
 
+/**
+ * A manual remedy that runs pcp-harden itself (cert init, tls write: new certificates for a host
+ * name) cannot be replayed in a namespace without the CLI installed there; the unit tests pin it.
+ */
+const needsTheCli = (r: ReportResult) => r.remedy?.kind === 'manual' && /^pcp-harden /.test(r.fix ?? '')
+
 /** The trees the e2e tests audit: the sample host, Debian's stock pcp, and the broken seed trees. */
 const TREES: [string, () => Promise<TreeSpec>][] = [
   [
@@ -57,7 +63,7 @@ describe('every fix verify prints, applied to the tree it came from', () => {
     const baseline = await buildTree(await spec())
     try {
       const before = await failures(baseline)
-      const fixable = before.filter((r) => r.fix !== undefined && !r.waived)
+      const fixable = before.filter((r) => r.fix !== undefined && !r.waived && !needsTheCli(r))
       const beforeKeys = new Set(before.map(key))
       for (const finding of fixable) {
         // Each fix on a fresh copy of the tree, so that one fix is judged alone.

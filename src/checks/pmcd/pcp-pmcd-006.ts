@@ -1,4 +1,6 @@
+import {withRemedy} from '../remedy.js'
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
+import {requireClientCerts} from './remedies.js'
 
 export const check = pmcdCheck(
   {
@@ -22,7 +24,7 @@ export const check = pmcdCheck(
       pass: '# /etc/pcp/tls.conf\ntls-cert-file = /etc/pcp/tls/server.crt\n# /etc/pcp/pmcd/pmcd.options\n-A\n-Q',
     },
   },
-  (setup) => {
+  async (setup, host) => {
     const path = setup.options.path
     const cert = setup.tls.settings.filter((s) => s.key === 'tls-cert-file').at(-1)
     if (!cert)
@@ -39,6 +41,7 @@ export const check = pmcdCheck(
           `TLS is set up but not enforced: ${path} has no -Q, so remote clients still connect in plaintext, and ` +
           `${describeRemote(remote)}`,
         evidence: `${setup.tls.path} line ${cert.line}: tls-cert-file = ${cert.value}`,
+        ...withRemedy(await requireClientCerts(setup, host)),
       },
     ]
   },
