@@ -5,16 +5,23 @@ import {describe, expect, it} from 'vitest'
 
 import {runFixInTree} from '../helpers/replay.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
+import type {ReportResult} from '../../src/engine/model.js'
 import {failures, key, TREES} from './trees.js'
 
 const cp = promisify(execFile)
+
+/**
+ * A manual remedy that runs pcp-harden itself (cert init, tls write: new certificates for a host
+ * name) cannot be replayed in a namespace without the CLI installed there; the unit tests pin it.
+ */
+const needsTheCli = (r: ReportResult) => r.remedy?.kind === 'manual' && /^pcp-harden /.test(r.fix ?? '')
 
 describe('every fix verify prints, applied to the tree it came from', () => {
   it.each(TREES)('%s: each fix removes its finding and adds none', async (_name, spec) => {
     const baseline = await buildTree(await spec())
     try {
       const before = await failures(baseline)
-      const fixable = before.filter((r) => r.fix !== undefined && !r.waived)
+      const fixable = before.filter((r) => r.fix !== undefined && !r.waived && !needsTheCli(r))
       const beforeKeys = new Set(before.map(key))
       for (const finding of fixable) {
         // Each fix on a fresh copy of the tree, so that one fix is judged alone.

@@ -7,7 +7,9 @@ import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {parseTreeSpec, type TreeSpec, treeSpecFromData} from '../../src/host/tree.js'
 import {PMCD_BREAKS, seedTreeWithAll} from '../checks/pmcd-breaks.js'
-import {BREAKS, seedTreeWith} from '../checks/seed-tree.js'
+import {SEED_FILE_BREAKS} from '../checks/breaks-extra.js'
+import {REMEDY_BREAKS} from '../checks/remedy-breaks.js'
+import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, seedTreeWith} from '../checks/seed-tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
 import {auditHost} from '../helpers/audit.js'
@@ -55,5 +57,17 @@ export const TREES: [string, () => Promise<TreeSpec>][] = [
   ...PMCD_BREAKS.map(([name, changes]): [string, () => Promise<TreeSpec>] => [
     `the seed tree with ${name}`,
     async () => seedTreeWithAll(changes),
+  ]),
+  ...REMEDY_BREAKS.map(([name, changes]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree with ${name}`,
+    async () => seedTreeWithAll(changes),
+  ]),
+  ...ACCESS_BREAKS.map(([name, content]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree's pmcd.conf with ${name}`,
+    async () => seedTreeWith({path: '/etc/pcp/pmcd/pmcd.conf', content}),
+  ]),
+  ...[...CONFIG_BREAKS, ...SEED_FILE_BREAKS].map(([name, change]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree with ${name}`,
+    async () => seedTreeWith(change),
   ]),
 ]

@@ -1,7 +1,9 @@
 import type {Host} from '../../host/host.js'
 import {type AccessFinding, accessFindings} from '../../pcp/access-findings.js'
-import {type AccessLint, lintHostAccess, PMCD_CONF} from '../../pcp/lint.js'
+import {accessContext, type AccessLint, lintHostAccess, PMCD_CONF, PMCD_CONF_ACCESS} from '../../pcp/lint.js'
 import {familyCheck, type Outcome, perHost} from '../family.js'
+import {withRemedy} from '../remedy.js'
+import {accessRemedy} from './remedies.js'
 import type {Check, CheckMeta} from '../types.js'
 
 type Analysis = {lint: AccessLint; findings: AccessFinding[]}
@@ -15,19 +17,33 @@ export const analyzeAccess = perHost(
   },
 )
 
-const outcome = async (host: Host): Promise<Outcome<{lint: AccessLint}>> => {
+/** The findings with their remedies, worked out once per host however many checks ask. */
+const outcome = perHost(async (host: Host): Promise<Outcome<{lint: AccessLint}>> => {
   const analysis = await analyzeAccess(host)
   if (!analysis) return {state: 'absent', reason: `no ${PMCD_CONF} under the root`}
   if ('error' in analysis) return {state: 'error', path: analysis.file, message: analysis.error}
-  const findings = analysis.findings.map(({check, file, line, message, undecided}) => ({
-    check,
-    path: file,
-    line,
-    message,
-    ...(undecided ? {undecided} : {}),
-  }))
+  const ctx = await accessContext(host, host.live)
+  const conf = await host.readText(PMCD_CONF)
+  const extra = await host.readText(PMCD_CONF_ACCESS)
+  const texts = {conf: conf.ok ? conf.value : '', ...(extra.ok ? {extra: extra.value} : {})}
+  const findings = await Promise.all(
+    analysis.findings.map(async (finding) => {
+      const {check, file, line, message, undecided} = finding
+      const remedy = conf.ok
+        ? await accessRemedy(finding, analysis.lint, analysis.findings, texts, ctx)
+        : undefined
+      return {
+        check,
+        path: file,
+        line,
+        message,
+        ...(undecided ? {undecided} : {}),
+        ...(remedy ? withRemedy(remedy) : {}),
+      }
+    }),
+  )
   return {state: 'judged', lint: analysis.lint, findings}
-}
+})
 
 /** A check over pmcd's access control: fails for each finding it owns, passes otherwise. */
 export function accessCheck(meta: CheckMeta): Check {

@@ -1,3 +1,5 @@
+import {ASIDE_DIR} from '../pmcd/remedies.js'
+import {withRemedy} from '../remedy.js'
 import type {Check} from '../types.js'
 
 const SEED_FILE = '/etc/pcp/pmcd/pmcd.access'
@@ -14,7 +16,7 @@ export const check: Check = {
     'pmcd.conf (and pmcd.conf.access). Whatever the file says protects nothing, while its presence suggests it does.',
   remediation:
     'pcp-harden access write --policy /etc/pcp/pmcd/pmcd.access --dry-run (translates it into [access] statements ' +
-    'and says what PCP cannot enforce), then remove the file.',
+    `and says what PCP cannot enforce), then move the file out of /etc/pcp (the fix moves it to ${ASIDE_DIR}).`,
   reference:
     'a widely copied PCP security guide (its "pmcd.access" file); pmcd(1) FILES: pmcd reads pmcd.conf and pmcd.conf.access only',
   example: {
@@ -31,7 +33,12 @@ export const check: Check = {
         status: 'fail',
         path: SEED_FILE,
         line: 1,
-        message: `PCP never reads this file: its ${rules} rule${rules === 1 ? '' : 's'} protect nothing (pmcd reads only pmcd.conf's [access] section)`,
+        message:
+          `PCP never reads this file: its ${rules} rule${rules === 1 ? '' : 's'} protect nothing (pmcd reads only ` +
+          "pmcd.conf's [access] section); moved aside, not deleted, it stays at hand for " +
+          `"pcp-harden access write --policy ${ASIDE_DIR}/pmcd.access"`,
+        // Moving it changes nothing pmcd does, and keeps what the admin meant for the translation.
+        ...withRemedy({kind: 'move', path: SEED_FILE, to: ASIDE_DIR}),
       },
     ]
   },

@@ -9,6 +9,8 @@ import {
 } from '../../parsers/pcp-env.js'
 import {parseTlsConf, TLS_CONF_PATH, type TlsConf} from '../../parsers/tls-conf.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {ASIDE_DIR} from '../pmcd/remedies.js'
+import {type FixPlan, type LineEdit, remedyCommand, withRemedy} from '../remedy.js'
 
 /** NSS-era variables (PCP's NSS-era tutorial) that PCP 6 does not read. */
 const NSS_VARIABLES = ['PCP_ALLOW_BAD_CERT_DOMAIN', 'PCP_ALLOW_SERVER_SELF_CERT', 'PCP_SECURE_DB_METHOD']
@@ -271,15 +273,87 @@ export const analyzeMonitor = perHost(async (host: Host): Promise<Outcome<Monito
       state: 'absent',
       reason: 'no PCP client configuration (~/.pcp/tls.conf, PCP_* variables) under the root',
     }
-  const findings = [
+  const found = [
     ...secureSockets(users),
     ...(await verification(host, users)),
     ...unreadHomeConfs(users),
     ...nssVariables(files),
     ...nssFindings,
   ]
+  const findings = await Promise.all(
+    found.map(async (f) => {
+      const remedy = await monitorRemedy(host, f)
+      return remedy ? {...f, ...withRemedy(remedy)} : f
+    }),
+  )
   const first = users[0]
   const subject =
     first?.homeConf?.path ?? first?.systemWide ?? first?.clientConfPath ?? system[0]?.path ?? PCP_NSSDB
   return {state: 'judged', findings, subject}
 })
+
+/**
+ * A file in a user's home is that user's: root changing it changes their sessions behind their back
+ * (and their monitors may still need plaintext), so its remedy is manual. A system-wide file
+ * (/etc/environment, /etc/profile.d) is the admin's, and its remedy is automatic.
+ */
+function ownedPlan(path: string, edit: LineEdit, why: string): FixPlan {
+  const plan: FixPlan = {kind: 'edit', path, edits: [edit]}
+  return path.startsWith('/etc/') ? plan : {kind: 'manual', command: remedyCommand(plan), why}
+}
+
+const USERS_FILE =
+  "the file is the user's own: changing it changes their sessions, so they (or the admin, with them) run it"
+
+/** The remedy of one monitor finding, when an exact one exists (new login sessions pick it up). */
+async function monitorRemedy(host: Host, finding: Finding): Promise<FixPlan | undefined> {
+  const text = await host.readText(finding.path)
+  const raw = text.ok && finding.line !== undefined ? text.value.split('\n')[finding.line - 1] : undefined
+  switch (finding.check) {
+    case 'PCP-MON-001': {
+      // relaxed, or a value PCP does not know, becomes enforce; the line keeps its quoting.
+      const match =
+        raw === undefined ? null : /^(.*\bPCP_SECURE_SOCKETS=)(["']?)([^"'\s;#]*)\2(.*)$/.exec(raw)
+      if (!match || raw === undefined || !/^PCP_SECURE_SOCKETS=(?!enforce)/.test(finding.message))
+        return undefined
+      const fixed = `${match[1]}${match[2]}enforce${match[2]}${match[4]}`
+      return ownedPlan(
+        finding.path,
+        {op: 'replace', line: finding.line as number, expect: raw, text: fixed},
+        USERS_FILE,
+      )
+    }
+    case 'PCP-MON-002': {
+      // Verification refuses a collector whose certificate does not chain to the CA: the admin checks that first.
+      const why =
+        'with verification on, clients refuse a collector whose certificate does not chain to tls-ca-cert-file: ' +
+        'check that each collector has one first'
+      const verify = 'tls-verify-clients = true'
+      const edit: LineEdit | undefined = finding.message.startsWith('no tls-verify-clients')
+        ? {op: 'append', text: verify}
+        : raw !== undefined && /^tls-verify-clients = /.test(finding.message)
+          ? {op: 'replace', line: finding.line as number, expect: raw, text: verify}
+          : undefined
+      return edit
+        ? {kind: 'manual', command: remedyCommand({kind: 'edit', path: finding.path, edits: [edit]}), why}
+        : undefined
+    }
+    case 'PCP-MON-004': {
+      // The line does nothing in PCP 6: removing it changes nothing, when it holds nothing else.
+      if (raw === undefined || !/^\s*(export\s+)?PCP_[A-Z_]+=\S*\s*$/.test(raw)) return undefined
+      return ownedPlan(finding.path, {op: 'delete', line: finding.line as number, expect: raw}, USERS_FILE)
+    }
+    case 'PCP-MON-005': {
+      if (!finding.path.startsWith(`${PCP_NSSDB}/`)) return undefined
+      return {
+        kind: 'manual',
+        command: `install -d -m 0700 ${ASIDE_DIR} && mv -n ${PCP_NSSDB} ${ASIDE_DIR}/nssdb`,
+        why:
+          'the database may hold the only copy of a key the admin still wants in PEM (pk12util exports it): ' +
+          'it is moved aside, never deleted, once the admin has what they need',
+      }
+    }
+    default:
+      return undefined
+  }
+}

@@ -36,6 +36,8 @@ export interface RemoteAccess {
 /** pmcd as the rc script starts it: options, environment, access rules, TLS and SASL. */
 export interface PmcdSetup {
   options: PmcdOptions
+  /** pmcd.options' lines as written (line N at index N - 1), for remedies that name the text they edit. */
+  optionLines: string[]
   env: PmcdEnv
   access: AccessLint
   /** pmcd.conf's lines as written. */
@@ -70,6 +72,7 @@ async function readSetup(host: Host): Promise<Analysis> {
     installed.state === 'found' ? installed.pcp.upstream : undefined,
   )
   if ('error' in options) return {file: options.path, error: options.error}
+  const optionsText = await host.readText(options.path)
   const env = await readPmcdEnv(host)
   if ('error' in env) return {file: env.path, error: env.error}
   const tls = await readTlsConf(host, env.variables.get('PCP_TLSCONF_PATH')?.value ?? TLS_CONF_PATH)
@@ -103,6 +106,7 @@ async function readSetup(host: Host): Promise<Analysis> {
 
   return {
     options,
+    optionLines: optionsText.ok ? optionsText.value.split('\n') : [],
     env,
     access,
     confLines: conf.ok ? conf.value.split('\n') : [],

@@ -1,5 +1,22 @@
+import {type FixPlan, withRemedy} from '../remedy.js'
 import type {CheckResult} from '../types.js'
 import {pmcdCheck} from './analysis.js'
+import {RESTART_PMCD} from './remedies.js'
+
+/**
+ * A trailing comment moved to a line of its own above the setting: the line then says to rc_pmcd what
+ * it says to the admin. Other mistakes need the admin to say what was meant, so they carry no remedy.
+ */
+function commentOnItsOwnLine(path: string, line: number, raw: string | undefined): FixPlan | undefined {
+  const match = raw === undefined ? null : /^(\S[^#]*?)[ \t]+(#.*)$/.exec(raw)
+  if (!match || raw === undefined) return undefined
+  return {
+    kind: 'edit',
+    path,
+    edits: [{op: 'replace', line, expect: raw, text: `${match[2]}\n${match[1]}`}],
+    restart: RESTART_PMCD,
+  }
+}
 
 export const check = pmcdCheck(
   {
@@ -27,11 +44,18 @@ export const check = pmcdCheck(
   },
   (setup) => {
     const {options, env, unknownUser} = setup
+    const trailing = (message: string, path: string, line: number, lines: readonly string[]) => {
+      const remedy = message.startsWith('a trailing comment')
+        ? commentOnItsOwnLine(path, line, lines[line - 1])
+        : undefined
+      return remedy ? withRemedy(remedy) : {}
+    }
     const results: CheckResult[] = options.problems.map((p) => ({
       status: 'fail',
       path: options.path,
       line: p.line,
       message: p.severity === 'error' ? p.message : `pmcd starts, but ${p.message}`,
+      ...trailing(p.message, options.path, p.line, setup.optionLines),
     }))
     if (unknownUser)
       results.push({
@@ -41,7 +65,13 @@ export const check = pmcdCheck(
         message: `-U ${unknownUser.name}: there is no such user in /etc/passwd, so pmcd cannot switch to it and exits after binding its ports`,
       })
     for (const p of env.problems)
-      results.push({status: 'fail', path: env.path, line: p.line, message: p.message})
+      results.push({
+        status: 'fail',
+        path: env.path,
+        line: p.line,
+        message: p.message,
+        ...trailing(p.message, env.path, p.line, env.lines),
+      })
     if (results.length === 0) results.push({status: 'pass', path: options.path, message: 'ok'})
     return results
   },

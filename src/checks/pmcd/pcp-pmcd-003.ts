@@ -1,5 +1,31 @@
 import {analyzeExposure, describeFirewall} from '../../net/exposure.js'
-import {describeRemote, listensEverywhere, pmcdCheck, remoteClients} from './analysis.js'
+import {remedyCommand, withRemedy} from '../remedy.js'
+import {describeRemote, listensEverywhere, type PmcdSetup, pmcdCheck, remoteClients} from './analysis.js'
+import {deleteOptionLine, RESTART_PMCD} from './remedies.js'
+
+const CHOICE =
+  "on which address pmcd serves remote monitors is the admin's choice: the command keeps pmcd on loopback " +
+  '(PMCD_LOCAL=1: pmproxy and pmlogger still reach it) and cuts off every remote monitor; to keep them, add ' +
+  '"-i ADDRESS" (this host\'s address on the monitoring network) to /etc/pcp/pmcd/pmcd.options instead'
+
+/** Loopback only (PMCD_LOCAL=1 in /etc/default/pmcd), after removing the wildcard -i line if there is one. */
+function loopbackOnly(setup: PmcdSetup, wildcardLine?: number) {
+  const local = remedyCommand({
+    kind: 'edit',
+    path: setup.env.path,
+    edits: [{op: 'append', text: 'PMCD_LOCAL=1'}],
+  })
+  const drop = wildcardLine === undefined ? undefined : deleteOptionLine(setup, wildcardLine)
+  // A line that holds more than the -i is the admin's to split.
+  const alone = /^\s*(-i|--interface)[=\s]*\S+\s*$/.test(setup.optionLines[(wildcardLine ?? 0) - 1] ?? '')
+  if (wildcardLine !== undefined && !alone) return {}
+  return withRemedy({
+    kind: 'manual',
+    command: drop ? `${remedyCommand(drop)} && ${local}` : local,
+    why: CHOICE,
+    restart: RESTART_PMCD,
+  })
+}
 
 export const check = pmcdCheck(
   {
@@ -58,6 +84,7 @@ export const check = pmcdCheck(
           ...(wildcard.line ? {line: wildcard.line} : {}),
           message: `-i ${wildcard.address} makes pmcd listen on every interface while ${describeRemote(remote)}${confirmed}`,
           ...evidence,
+          ...loopbackOnly(setup, wildcard.line),
         },
       ]
     return [
@@ -68,6 +95,7 @@ export const check = pmcdCheck(
           `pmcd listens on every interface (no -i in ${path}, and PMCD_LOCAL is not 1 in ${setup.env.path}) ` +
           `while ${describeRemote(remote)}${confirmed}`,
         ...evidence,
+        ...loopbackOnly(setup),
       },
     ]
   },

@@ -1,5 +1,7 @@
 import {firewalled} from '../firewalled.js'
+import {withRemedy} from '../remedy.js'
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
+import {manualOf, requireClientCerts} from './remedies.js'
 
 const judged = pmcdCheck(
   {
@@ -24,7 +26,7 @@ const judged = pmcdCheck(
       pass: '# /etc/pcp/pmcd/pmcd.options\n-A\n-Q\n-i 10.1.2.5',
     },
   },
-  (setup) => {
+  async (setup, host) => {
     const path = setup.options.path
     const remote = remoteClients(setup)
     if (!remote) return [{status: 'pass', path, message: 'no remote client may connect'}]
@@ -39,7 +41,16 @@ const judged = pmcdCheck(
         path,
         message:
           `${describeRemote(remote)} without authenticating: ${path} has neither -Q (client certificate) ` +
-          'nor -S (credentials), and no user or group rule requires credentials',
+          'nor -S (credentials), and no user or group rule requires credentials; choose -Q (every remote ' +
+          'client presents a certificate from the CA) or -S (every client gives SASL credentials)',
+        ...withRemedy(
+          manualOf(
+            await requireClientCerts(setup, host),
+            "which clients must authenticate, and how, is the admin's choice: -Q locks out every remote " +
+              'monitor without a client certificate from the CA (pcp-harden cert issue --user USER); -S instead ' +
+              'needs SASL users (saslpasswd2 -a pmcd -f /etc/pcp/passwd.db USER)',
+          ),
+        ),
       },
     ]
   },

@@ -1,5 +1,7 @@
 import {firewalled} from '../firewalled.js'
+import {withRemedy} from '../remedy.js'
 import {describeRemote, hasOption, pmcdCheck, remoteClients} from './analysis.js'
+import {requireClientCerts} from './remedies.js'
 
 const judged = pmcdCheck(
   {
@@ -23,7 +25,7 @@ const judged = pmcdCheck(
       pass: '# /etc/pcp/tls.conf\ntls-cert-file = /etc/pcp/tls/server.crt\n# /etc/pcp/pmcd/pmcd.options\n-A\n-Q',
     },
   },
-  (setup) => {
+  async (setup, host) => {
     const path = setup.options.path
     const cert = setup.tls.settings.filter((s) => s.key === 'tls-cert-file').at(-1)
     if (!cert)
@@ -40,6 +42,7 @@ const judged = pmcdCheck(
           `TLS is set up but not enforced: ${path} has no -Q, so remote clients still connect in plaintext, and ` +
           `${describeRemote(remote)}`,
         evidence: `${setup.tls.path} line ${cert.line}: tls-cert-file = ${cert.value}`,
+        ...withRemedy(await requireClientCerts(setup, host)),
       },
     ]
   },

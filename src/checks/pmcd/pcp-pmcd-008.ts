@@ -1,6 +1,8 @@
 import {parsePmcdArgv, type PmcdOption} from '../../parsers/pmcd-options.js'
+import {type FixPlan, withRemedy} from '../remedy.js'
 import type {CheckResult} from '../types.js'
 import {type PmcdSetup, pmcdCheck, SEED_BINDING_LINE} from './analysis.js'
+import {ASIDE_DIR, RESTART_PMCD} from './remedies.js'
 
 /** A widely copied PCP security guide's SASL file; Cyrus SASL reads the application's file from /etc/sasl2. */
 const SEED_SASL_CONF = '/etc/pcp/sasl/pmcd.conf'
@@ -60,11 +62,21 @@ const SEED_UNKNOWN_OPTIONS: Record<string, string> = {
 
 function seedConstructs(setup: PmcdSetup): CheckResult[] {
   const {options, env, access, confLines} = setup
-  const fail = (path: string, line: number, message: string): CheckResult => ({
+  // Each such line does nothing PCP knows (or stops pmcd): removing it changes nothing the admin has today
+  // but the error, and the message names the real mechanism to use instead.
+  const deleteLine = (path: string, line: number, expect: string, conf = false): FixPlan => ({
+    kind: 'edit',
+    path,
+    edits: [{op: 'delete', line, expect}],
+    ...(conf ? {validate: 'pmcd-conf' as const} : {}),
+    restart: RESTART_PMCD,
+  })
+  const fail = (path: string, line: number, message: string, remedy?: FixPlan): CheckResult => ({
     status: 'fail',
     path,
     line,
     message: `not a PCP setting: ${message}`,
+    ...(remedy ? withRemedy(remedy) : {}),
   })
   const results: CheckResult[] = []
 
@@ -76,7 +88,14 @@ function seedConstructs(setup: PmcdSetup): CheckResult[] {
     const effect = inAccess
       ? 'in [access] pmcd rejects it ("allow or disallow statement expected") and does not start'
       : `pmcd reads it as an agent named "${text.trim()}", logs "expected domain number" and skips it`
-    results.push(fail(access.file, index + 1, `${name}: ${effect}; ${REAL_BINDING[name]}`))
+    results.push(
+      fail(
+        access.file,
+        index + 1,
+        `${name}: ${effect}; ${REAL_BINDING[name]}`,
+        deleteLine(access.file, index + 1, text, true),
+      ),
+    )
   })
 
   for (const [path, lines] of [
@@ -85,7 +104,15 @@ function seedConstructs(setup: PmcdSetup): CheckResult[] {
   ] as const)
     for (const {line, text} of lines) {
       const name = SEED_BINDING_LINE.exec(text)?.[1]
-      if (name) results.push(fail(path, line, `${name}: rc_pmcd skips the line; ${REAL_BINDING[name]}`))
+      if (name)
+        results.push(
+          fail(
+            path,
+            line,
+            `${name}: rc_pmcd skips the line; ${REAL_BINDING[name]}`,
+            deleteLine(path, line, text),
+          ),
+        )
     }
 
   // Line by line, as the guide writes them: pmcd itself stops reading at the first word that is no option.
@@ -102,9 +129,13 @@ function seedConstructs(setup: PmcdSetup): CheckResult[] {
             'pmcd as an argument (PCP-PMCD-001); the log file is -l FILE',
         ),
       )
+    // A line that holds nothing but the guide's option is removed whole; one that holds more is the admin's to split.
+    const alone = said.options.length + said.unknown.length === 1
+    const expect = setup.optionLines[line - 1]
+    const remedy = alone && expect !== undefined ? deleteLine(options.path, line, expect) : undefined
     for (const option of said.options) {
       const effect = seedOption(option)
-      if (effect) results.push(fail(options.path, option.line, effect))
+      if (effect) results.push(fail(options.path, option.line, effect, remedy))
     }
     for (const {name, line} of said.unknown) {
       const real = SEED_UNKNOWN_OPTIONS[name.slice(1)]
@@ -114,6 +145,7 @@ function seedConstructs(setup: PmcdSetup): CheckResult[] {
             options.path,
             line,
             `${name} is not a pmcd option: pmcd prints its usage and exits (PCP-PMCD-001); ${real}`,
+            remedy,
           ),
         )
     }
@@ -151,7 +183,9 @@ export const check = pmcdCheck(
         status: 'fail',
         path: SEED_SASL_CONF,
         message:
-          "not a PCP setting: Cyrus SASL never reads this file; pmcd's SASL configuration is /etc/sasl2/pmcd.conf",
+          "not a PCP setting: Cyrus SASL never reads this file; pmcd's SASL configuration is /etc/sasl2/pmcd.conf " +
+          `(the fix moves it to ${ASIDE_DIR} rather than deleting it, so its settings can be carried over)`,
+        ...withRemedy({kind: 'move', path: SEED_SASL_CONF, to: ASIDE_DIR}),
       })
     if (results.length === 0) results.push({status: 'pass', path: setup.options.path, message: 'ok'})
     return results

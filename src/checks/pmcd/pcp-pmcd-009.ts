@@ -1,5 +1,7 @@
+import {type FixPlan, withRemedy} from '../remedy.js'
 import type {CheckResult} from '../types.js'
 import {pmcdCheck} from './analysis.js'
+import {deleteOptionLine} from './remedies.js'
 
 export const check = pmcdCheck(
   {
@@ -25,6 +27,9 @@ export const check = pmcdCheck(
   },
   (setup) => {
     const {options} = setup
+    // A line that holds only -U root goes: pmcd then switches to its own user (PCP_USER, pcp) as shipped.
+    const alone = (line: number) =>
+      /^\s*(-U\s*root|--username[=\s]\s*root)\s*$/.test(setup.optionLines[line - 1] ?? '')
     const results: CheckResult[] = []
     const user = options.options.filter((o) => o.letter === 'U').at(-1)
     if (user?.value === 'root')
@@ -33,6 +38,7 @@ export const check = pmcdCheck(
         path: options.path,
         line: user.line,
         message: `${user.name} root: pmcd keeps running as root, and every client talks to a root process`,
+        ...(alone(user.line) ? withRemedy(deleteOptionLine(setup, user.line) as FixPlan) : {}),
       })
     for (const option of options.options.filter((o) => o.letter === 'f'))
       results.push({

@@ -24,6 +24,7 @@ import {
 import {parseTlsConf, TLS_CONF_PATH} from '../../parsers/tls-conf.js'
 import {formatMode} from '../files/modes.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {withPmproxyRemedies} from './remedies.js'
 
 const SYSTEMD_DIR = '/etc/systemd/system'
 const UNIT_PATHS = [
@@ -327,7 +328,8 @@ function misreadSettings(files: readonly PmproxyConfFile[], options: PmproxyOpti
       )
         add(
           s.line,
-          `pmproxy never reads ${s.key}: it protects nothing, the ${s.key === 'pcp.enabled' ? 'PCP protocol proxy' : 'REST API'} stays on`,
+          `pmproxy never reads ${s.key}: it protects nothing, the ${s.key === 'pcp.enabled' ? 'PCP protocol proxy' : 'REST API'} stays on; ` +
+            'keep pmproxy on loopback (PMPROXY_LOCAL=1) or behind a front end that authenticates instead',
           text,
         )
     }
@@ -353,12 +355,12 @@ export const analyzePmproxy = perHost(async (host: Host): Promise<Outcome<Pmprox
   if (unreadable?.state === 'error')
     return {state: 'error', path: unreadable.path, message: unreadable.message}
   const settings = effectiveSettings(files.flatMap((f) => (f.state === 'present' ? [f.conf] : [])))
-  const findings = [
+  const findings = await withPmproxyRemedies(host, [
     ...(await exposedPasswords(host, files)),
     ...(await overridingFiles(host, files)),
     ...(await secureStartup(host, settings)),
     ...misreadSettings(files, options),
-  ]
+  ])
   return {
     state: 'judged',
     findings,

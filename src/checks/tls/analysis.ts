@@ -1,6 +1,7 @@
 import type {Host} from '../../host/host.js'
 import {parseTlsConf, TLS_CONF_PATH, type TlsConf, type TlsKey} from '../../parsers/tls-conf.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {type FixPlan, type LineEdit, withRemedy} from '../remedy.js'
 
 /** Names from hardening guides, older PCP and other programs that tls.conf does not know, with PCP's own. */
 const KNOWN_ELSEWHERE: Record<string, string> = {
@@ -242,7 +243,103 @@ function weakCipherFindings(conf: TlsConf): Finding[] {
   ]
 }
 
-/** The collector's tls.conf, judged once per host for every PCP-TLS check. */
+/** Every finding of the PCP-TLS family for one text of the collector's tls.conf. */
+async function judgeTls(host: Host, text: string): Promise<Finding[]> {
+  const conf = parseTlsConf(text, TLS_CONF_PATH)
+  const dropped = droppedLastLine(text, conf)
+  return [
+    ...dropped,
+    ...ignoredLines(conf, dropped),
+    ...cutValues(text, conf),
+    ...(await missingFiles(host, conf)),
+    ...weakCipherFindings(conf),
+  ]
+}
+
+/** What `!` bans each weak class for good in an OpenSSL cipher list. */
+const BAN: Record<WeakClass, string> = {
+  NULL: '!eNULL',
+  aNULL: '!aNULL',
+  EXPORT: '!EXPORT',
+  RC4: '!RC4',
+  MD5: '!MD5',
+  DES: '!DES',
+  '3DES': '!3DES',
+}
+
+/**
+ * The line edit that removes one finding, before it is judged: a known misspelt key gets the real
+ * one, a value cut at a blank is joined with ":" (OpenSSL reads ":" and " " alike in a cipher
+ * list), weak ciphers are banned with "!", a line PCP ignores anyway is commented out, and the last
+ * line gets its newline. Missing files and unknown TLS-looking lines need the admin: none.
+ */
+function tlsEdit(finding: Finding, lines: readonly string[], conf: TlsConf): LineEdit | undefined {
+  const line = finding.line
+  const raw = line === undefined ? undefined : lines[line - 1]
+  if (line === undefined || raw === undefined) return undefined
+  switch (finding.check) {
+    case 'PCP-TLS-001': {
+      const real = /; the tls.conf setting is (\S+)$/.exec(finding.message)?.[1]
+      const key = writtenKey(raw)
+      if (real && key !== '') return {op: 'replace', line, expect: raw, text: raw.replace(key, real)}
+      const cut = conf.settings.find((s) => s.line === line)
+      if (!cut || !/ciphers|ciphersuites/.test(cut.key) || !finding.message.startsWith('the value ends'))
+        return undefined
+      const match = /^(\s*[^=:]*[=:]\s*)(\S+(?:[ \t]+[^\s#]+)+)(\s*(?:#.*)?)$/.exec(raw)
+      if (!match) return undefined
+      const joined = (match[2] as string).split(/[ \t]+/).join(':')
+      return {op: 'replace', line, expect: raw, text: `${match[1]}${joined}${match[3]}`}
+    }
+    case 'PCP-TLS-003': {
+      const list = conf.values['tls-ciphers']
+      if (!list || raw.split(list).length !== 2) return undefined
+      const bans = weakCiphers(list).map((w) => BAN[w])
+      return {op: 'replace', line, expect: raw, text: raw.replace(list, [list, ...bans].join(':'))}
+    }
+    case 'PCP-TLS-004':
+      return {op: 'append', text: ''}
+    case 'PCP-TLS-005':
+      return {op: 'replace', line, expect: raw, text: `# ${raw}`}
+    default:
+      return undefined
+  }
+}
+
+/** A text with one edit applied, as the fix command would leave it. */
+function applied(text: string, edit: LineEdit): string | undefined {
+  if (edit.op === 'append') return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${edit.text}\n`
+  const lines = text.split('\n')
+  if (lines[edit.line - 1] !== edit.expect) return undefined
+  if (edit.op === 'delete') lines.splice(edit.line - 1, 1)
+  else lines.splice(edit.line - 1, 1, ...edit.text.split('\n'))
+  return lines.join('\n')
+}
+
+const keyOf = (f: Finding) => `${f.check} ${f.path}: ${f.message}`
+
+/**
+ * The remedy of one finding, kept only when tls.conf judged again with it applied no longer has the
+ * finding and has no new one (a misspelt key that, spelt right, names a missing file is the admin's).
+ */
+async function tlsRemedy(
+  host: Host,
+  text: string,
+  conf: TlsConf,
+  finding: Finding,
+  findings: readonly Finding[],
+  restart: string[],
+): Promise<FixPlan | undefined> {
+  if (finding.undecided) return undefined
+  const edit = tlsEdit(finding, text.split('\n'), conf)
+  const after = edit === undefined ? undefined : applied(text, edit)
+  if (edit === undefined || after === undefined) return undefined
+  const before = new Set(findings.map(keyOf))
+  const now = (await judgeTls(host, after)).map(keyOf)
+  if (now.includes(keyOf(finding)) || now.some((k) => !before.has(k))) return undefined
+  return {kind: 'edit', path: conf.path, edits: [edit], restart}
+}
+
+/** The collector's tls.conf, judged once per host for every PCP-TLS check, each finding with its remedy. */
 export const analyzeTls = perHost(async (host: Host): Promise<Outcome<TlsAnalysis>> => {
   const text = await host.readText(TLS_CONF_PATH)
   if (!text.ok)
@@ -250,13 +347,14 @@ export const analyzeTls = perHost(async (host: Host): Promise<Outcome<TlsAnalysi
       ? {state: 'absent', reason: `no ${TLS_CONF_PATH} under the root`}
       : {state: 'error', path: TLS_CONF_PATH, message: text.message}
   const conf = parseTlsConf(text.value, TLS_CONF_PATH)
-  const dropped = droppedLastLine(text.value, conf)
-  const findings = [
-    ...dropped,
-    ...ignoredLines(conf, dropped),
-    ...cutValues(text.value, conf),
-    ...(await missingFiles(host, conf)),
-    ...weakCipherFindings(conf),
-  ]
+  const found = await judgeTls(host, text.value)
+  // pmcd and pmproxy read tls.conf when they start.
+  const restart = ['pmcd.service', ...((await host.exists('/etc/pcp/pmproxy')) ? ['pmproxy.service'] : [])]
+  const findings = await Promise.all(
+    found.map(async (f) => {
+      const remedy = await tlsRemedy(host, text.value, conf, f, found, restart)
+      return remedy ? {...f, ...withRemedy(remedy)} : f
+    }),
+  )
   return {state: 'judged', path: TLS_CONF_PATH, findings}
 })
