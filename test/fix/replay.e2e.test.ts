@@ -11,7 +11,11 @@ import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {parseTreeSpec, type TreeSpec, treeSpecFromData} from '../../src/host/tree.js'
 import {PMCD_BREAKS, seedTreeWithAll} from '../checks/pmcd-breaks.js'
-import {seedTreeWith} from '../checks/seed-tree.js'
+import {BREAKS as CONTAINER_BREAKS} from '../checks/pulse/container.js'
+import {BREAKS as KEYS_BREAKS} from '../checks/pulse/keys.js'
+import {BREAKS as LXC_BREAKS} from '../checks/pulse/lxc.js'
+import {BREAKS as UNIT_BREAKS} from '../checks/pulse/unit.js'
+import {seedTreeBroken, seedTreeWith} from '../checks/seed-tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
 import {auditHost} from '../helpers/audit.js'
@@ -50,14 +54,27 @@ const TREES: [string, () => Promise<TreeSpec>][] = [
     `the seed tree with ${name}`,
     async () => seedTreeWithAll(changes),
   ]),
+  // The breaks of the proxy's unit, authorized_keys, containers and the Pulse container.
+  ...[...UNIT_BREAKS, ...KEYS_BREAKS, ...LXC_BREAKS, ...CONTAINER_BREAKS].map(
+    (brk): [string, () => Promise<TreeSpec>] => [
+      `the seed tree where ${brk.name}`,
+      async () => seedTreeBroken(brk),
+    ],
+  ),
 ]
+
+/**
+ * A manual remedy is not replayed: it needs a choice only the admin can make (the Pulse server's
+ * address) or a tool of the real host (pct, the agent's installer); its exactness is tested with its check.
+ */
+const replayable = (r: ReportResult) => r.fix !== undefined && !r.waived && r.remedy?.kind !== 'manual'
 
 describe('every fix verify prints, applied to the tree it came from', () => {
   it.each(TREES)('%s: each fix removes its finding and adds none', async (_name, spec) => {
     const baseline = await buildTree(await spec())
     try {
       const before = await failures(baseline)
-      const fixable = before.filter((r) => r.fix !== undefined && !r.waived)
+      const fixable = before.filter(replayable)
       const beforeKeys = new Set(before.map(key))
       for (const finding of fixable) {
         // Each fix on a fresh copy of the tree, so that one fix is judged alone.
