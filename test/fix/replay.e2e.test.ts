@@ -15,6 +15,7 @@ import {BREAKS as CONTAINER_BREAKS} from '../checks/pulse/container.js'
 import {BREAKS as KEYS_BREAKS} from '../checks/pulse/keys.js'
 import {BREAKS as LXC_BREAKS} from '../checks/pulse/lxc.js'
 import {BREAKS as UNIT_BREAKS} from '../checks/pulse/unit.js'
+import {STATES, VARIANTS} from '../checks/pulse-today/states.js'
 import {seedTreeBroken, seedTreeWith} from '../checks/seed-tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
@@ -61,13 +62,25 @@ const TREES: [string, () => Promise<TreeSpec>][] = [
       async () => seedTreeBroken(brk),
     ],
   ),
+  // Pulse hosts as they are today: the legacy proxy, its leftovers, the agent, the SSH fallback.
+  ...[...STATES, ...VARIANTS].map((state): [string, () => Promise<TreeSpec>] => [
+    `a Pulse host: ${state.name}`,
+    async () => treeSpecFromData({entries: state.entries}, state.name),
+  ]),
 ]
 
 /**
  * A manual remedy is not replayed: it needs a choice only the admin can make (the Pulse server's
  * address) or a tool of the real host (pct, the agent's installer); its exactness is tested with its check.
  */
-const replayable = (r: ReportResult) => r.fix !== undefined && !r.waived && r.remedy?.kind !== 'manual'
+const replayable = (r: ReportResult) =>
+  r.fix !== undefined && !r.waived && r.remedy?.kind !== 'manual' && !onMachine(r.remedy)
+
+/** A remedy of a file under /usr, /bin, ...: the replay keeps the machine's own there, so it cannot run it. */
+const onMachine = (remedy: ReportResult['remedy']) =>
+  remedy !== undefined &&
+  'path' in remedy &&
+  /^\/(usr|bin|sbin|lib|lib32|lib64|libx32|boot)(\/|$)/.test(remedy.path)
 
 describe('every fix verify prints, applied to the tree it came from', () => {
   it.each(TREES)('%s: each fix removes its finding and adds none', async (_name, spec) => {

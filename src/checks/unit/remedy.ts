@@ -52,6 +52,38 @@ const HARDENED: Readonly<Record<string, readonly string[]>> = {
   PrivateUsers: ['PrivateUsers=false'],
 }
 
+/**
+ * The pcp-harden.conf drop-in of a unit in /etc/systemd/system that sets `lines` in [Service]: created,
+ * or appended to when it exists (the admin's lines in it stay), then daemon-reload and a restart.
+ */
+export function dropInPlan(
+  unit: LoadedUnit,
+  unitName: string,
+  lines: readonly string[],
+): FixPlan | undefined {
+  if (lines.length === 0) return undefined
+  const path = `/etc/systemd/system/${unitName}.d/${DROP_IN_NAME}`
+  const restart = ['daemon-reload', unitName]
+  return unit.files.some((f) => f.path === path)
+    ? {
+        kind: 'edit',
+        path,
+        edits: [{op: 'append', text: `[Service]\n${lines.join('\n')}\n`}],
+        validate: 'systemd-unit',
+        restart,
+      }
+    : {
+        kind: 'create',
+        path,
+        content: `# Written by pcp-harden: the hardening the unit lacked (systemd.exec(5))\n[Service]\n${lines.join('\n')}\n`,
+        mode: 0o644,
+        owner: 'root',
+        group: 'root',
+        validate: 'systemd-unit',
+        restart,
+      }
+}
+
 /** A unit finding with the directives it is about (what the drop-in must set to fix it). */
 export type UnitFinding = Finding & {keys?: string[]}
 
@@ -71,8 +103,6 @@ export function attachUnitRemedies(
   runsAsProxyUser: boolean,
   lineText: (path: string, line: number) => string | undefined,
 ): void {
-  const dropInDir = `/etc/systemd/system/${unitName}.d`
-  const path = `${dropInDir}/${DROP_IN_NAME}`
   const late = (f: UnitFinding) =>
     f.line !== undefined && f.path !== unit.fragment && basename(f.path) > DROP_IN_NAME
   const fixable = (f: UnitFinding) =>
@@ -84,29 +114,7 @@ export function attachUnitRemedies(
   const lines = Object.keys(HARDENED)
     .filter((k) => keys.includes(k))
     .flatMap((k) => HARDENED[k] as string[])
-  const restart = ['daemon-reload', unitName]
-  const existing = unit.files.find((f) => f.path === path)
-  const plan: FixPlan | undefined =
-    lines.length === 0
-      ? undefined
-      : existing
-        ? {
-            kind: 'edit',
-            path,
-            edits: [{op: 'append', text: `[Service]\n${lines.join('\n')}\n`}],
-            validate: 'systemd-unit',
-            restart,
-          }
-        : {
-            kind: 'create',
-            path,
-            content: `# Written by pcp-harden: the hardening the unit lacked (systemd.exec(5))\n[Service]\n${lines.join('\n')}\n`,
-            mode: 0o644,
-            owner: 'root',
-            group: 'root',
-            validate: 'systemd-unit',
-            restart,
-          }
+  const plan = dropInPlan(unit, unitName, lines)
   for (const f of findings) {
     if (plan && fixable(f)) {
       f.remedy = plan
