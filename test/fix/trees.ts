@@ -9,7 +9,12 @@ import {parseTreeSpec, type TreeSpec, treeSpecFromData} from '../../src/host/tre
 import {PMCD_BREAKS, seedTreeWithAll} from '../checks/pmcd-breaks.js'
 import {SEED_FILE_BREAKS} from '../checks/breaks-extra.js'
 import {REMEDY_BREAKS} from '../checks/remedy-breaks.js'
-import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, seedTreeWith} from '../checks/seed-tree.js'
+import {BREAKS as CONTAINER_BREAKS} from '../checks/pulse/container.js'
+import {BREAKS as KEYS_BREAKS} from '../checks/pulse/keys.js'
+import {BREAKS as LXC_BREAKS} from '../checks/pulse/lxc.js'
+import {BREAKS as UNIT_BREAKS} from '../checks/pulse/unit.js'
+import {STATES, VARIANTS} from '../checks/pulse-today/states.js'
+import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, seedTreeBroken, seedTreeWith} from '../checks/seed-tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
 import {auditHost} from '../helpers/audit.js'
@@ -69,5 +74,17 @@ export const TREES: [string, () => Promise<TreeSpec>][] = [
   ...[...CONFIG_BREAKS, ...SEED_FILE_BREAKS].map(([name, change]): [string, () => Promise<TreeSpec>] => [
     `the seed tree with ${name}`,
     async () => seedTreeWith(change),
+  ]),
+  // The breaks of the proxy's unit, authorized_keys, containers and the Pulse container.
+  ...[...UNIT_BREAKS, ...KEYS_BREAKS, ...LXC_BREAKS, ...CONTAINER_BREAKS].map(
+    (brk): [string, () => Promise<TreeSpec>] => [
+      `the seed tree where ${brk.name}`,
+      async () => seedTreeBroken(brk),
+    ],
+  ),
+  // Pulse hosts as they are today: the legacy proxy, its leftovers, the agent, the SSH fallback.
+  ...[...STATES, ...VARIANTS].map((state): [string, () => Promise<TreeSpec>] => [
+    `a Pulse host: ${state.name}`,
+    async () => treeSpecFromData({entries: state.entries}, state.name),
   ]),
 ]

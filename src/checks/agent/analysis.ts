@@ -10,7 +10,24 @@ import {
   SYSTEM_UNIT_SEARCH_PATH,
 } from '../../parsers/systemd-unit.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {sedDeleteLine} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 import {hostUnitSource, sourceOf} from '../unit/analysis.js'
+import {DROP_IN_NAME, dropInPlan} from '../unit/remedy.js'
+
+/** The placeholders of what only the admin (and Pulse) knows: the server's URL and this host's API token. */
+export const PULSE_URL_PLACEHOLDER = '<PULSE-URL>'
+export const TOKEN_PLACEHOLDER = '<API-TOKEN-FROM-PULSE>'
+
+/** Pulse's installer, run again: it rewrites the unit, puts the token in its file and sets the user. */
+function reinstall(url: string | undefined, leastPrivilege: boolean): string {
+  const u = url ?? PULSE_URL_PLACEHOLDER
+  return `curl -fsSL ${u}/install.sh | bash -s -- --url ${u} --token ${TOKEN_PLACEHOLDER}${leastPrivilege ? ' --least-privilege' : ''}`
+}
+
+const REINSTALL_WHY =
+  `fill in ${TOKEN_PLACEHOLDER} (a new token from Pulse's settings, so the one that was exposed can be revoked)` +
+  " and, when the unit does not name it, the Pulse server's URL; the installer replaces the unit, which pcp-harden never rewrites"
 
 /** Pulse's scripts/install.sh: the unit, state directory, token, service user and sudoers file. */
 export const AGENT_UNIT = 'pulse-agent.service'
@@ -73,7 +90,11 @@ function environment(unit: LoadedUnit): Map<string, {value: string; file: string
 }
 
 /** PULSE-AGENT-004: the service user, and the finding when it is root. */
-function judgeUser(unit: LoadedUnit, fragment: string): {user: string; findings: Finding[]} {
+function judgeUser(
+  unit: LoadedUnit,
+  fragment: string,
+  url: string | undefined,
+): {user: string; findings: Finding[]} {
   const d = findDirective(unit, 'Service', 'User')
   const user = d && d.value !== '' ? d.value : 'root'
   if (user !== 'root' && user !== '0') return {user, findings: []}
@@ -88,6 +109,11 @@ function judgeUser(unit: LoadedUnit, fragment: string): {user: string; findings:
         message:
           "the agent runs as root (the installer's default): a flaw in it, or a command Pulse sends it, acts as root on the host; " +
           "rerun Pulse's install.sh with --least-privilege (user pulse-agent, with --grant-smart / --grant-pct only if needed)",
+        ...withRemedy({
+          kind: 'manual',
+          command: reinstall(url, true),
+          why: `${REINSTALL_WHY}; add --grant-smart or --grant-pct only if the agent must read SMART data or containers`,
+        }),
       },
     ],
   }
@@ -115,6 +141,15 @@ async function judgeTokenFile(host: Host, file: string, user: string): Promise<F
       path: file,
       evidence,
       message: `the agent's API token ${problems.join(' and ')}: who can read it reports to Pulse as this host (and who can write it swaps the agent's credential); chown ${user === 'root' ? 'root:root' : `${user}:${user}`} ${file} && chmod 0600 ${file}`,
+      ...(st.value.type === 'file'
+        ? withRemedy({
+            kind: 'attrs',
+            path: file,
+            owner: user === 'root' ? 'root' : user,
+            group: user === 'root' ? 'root' : user,
+            mode: 0o600,
+          })
+        : {}),
     },
   ]
 }
@@ -127,6 +162,8 @@ async function judgeTokenCopies(
   at: ReturnType<typeof sourceOf> | undefined,
   env: ReturnType<typeof environment>,
   stateDir: string,
+  tokenFile: string,
+  url: string | undefined,
 ): Promise<Finding[]> {
   const findings: Finding[] = []
   const fix = `rerun Pulse's install.sh (it passes --token-file ${stateDir}/token), then rotate the token in Pulse`
@@ -136,6 +173,7 @@ async function judgeTokenCopies(
       path: at.file,
       line: at.line,
       message: `ExecStart passes the API token with --token: every local user reads it in the unit file and in /proc/<pid>/cmdline; ${fix}`,
+      ...withRemedy({kind: 'manual', command: reinstall(url, false), why: REINSTALL_WHY}),
     })
   const inEnv = env.get('PULSE_TOKEN')
   if (inEnv)
@@ -144,6 +182,7 @@ async function judgeTokenCopies(
       path: inEnv.file,
       line: inEnv.line,
       message: `Environment= sets PULSE_TOKEN: the unit file is readable by every local user (and systemctl show prints it); ${fix}`,
+      ...withRemedy({kind: 'manual', command: reinstall(url, false), why: REINSTALL_WHY}),
     })
   const files = findDirective(unit, 'Service', 'EnvironmentFile')?.contributions ?? []
   for (const a of files) {
@@ -160,18 +199,36 @@ async function judgeTokenCopies(
         line: line + 1,
         evidence: `${octal(st.value.mode)} ${await host.ownerOf(st.value)}`,
         message: `PULSE_TOKEN is in an environment file every local user can read (loaded by ${a.file}:${a.line}); chmod 0600 ${file}, or better ${fix}`,
+        // systemd reads it as root before the service starts: 0600 takes nothing from the agent.
+        ...withRemedy({kind: 'attrs', path: file, mode: 0o600}),
       })
   }
   const connection = `${stateDir}/connection.env`
   const text = await host.readText(connection)
   if (text.ok) {
     const line = text.value.split('\n').findIndex((l) => /^\s*(export\s+)?PULSE_TOKEN=\S/.test(l))
+    const loaded = files.some((a) => a.value.replace(/^-/, '').trim() === connection)
+    const lineText = text.value.split('\n')[line] ?? ''
     if (line >= 0)
       findings.push({
         check: 'PULSE-AGENT-003',
         path: connection,
         line: line + 1,
         message: `an old connection file still holds PULSE_TOKEN, a second copy of the secret that current installers keep only in ${stateDir}/token; delete the PULSE_TOKEN line (the installer's uninstall reads PULSE_TOKEN_FILE)`,
+        // Safe only while the agent takes its token from the token file and not from this file.
+        ...(!loaded && (await host.exists(tokenFile))
+          ? withRemedy({
+              kind: 'edit',
+              path: connection,
+              edits: [{op: 'delete', line: line + 1, expect: lineText}],
+            })
+          : withRemedy({
+              kind: 'manual',
+              command: sedDeleteLine(connection, lineText, line + 1),
+              why: loaded
+                ? `the unit loads ${connection}: the agent may take its token from it; rerun Pulse's installer first, which passes --token-file`
+                : `${tokenFile} is missing: this may be the only copy of the token the agent uses`,
+            })),
       })
   }
   return findings
@@ -252,6 +309,11 @@ async function judgeSudoers(host: Host, user: string): Promise<{findings: Findin
           path: file,
           line: e.line,
           message: `grants ${e.users.join(',')} ${extra.join(', ')}: more than the installer's exact commands (smartctl, pct list, pct df *), so whoever takes over the agent (its binary is owned by ${user}) runs that as root; keep only the installer's lines (install.sh --grant-smart / --grant-pct writes ${AGENT_SUDOERS})`,
+          ...withRemedy({
+            kind: 'manual',
+            command: `${sedDeleteLine(file, text.value.split('\n')[e.line - 1] ?? '', e.line)} && visudo -c`,
+            why: "sudoers is the admin's policy, and a broken sudoers file locks sudo: visudo -c checks it at once; the installer rewrites its own lines with --grant-smart / --grant-pct",
+          }),
         })
     }
   }
@@ -260,6 +322,12 @@ async function judgeSudoers(host: Host, user: string): Promise<{findings: Findin
 
 /** The hardening the installer's unit sets (NoNewPrivileges and RestrictSUIDSGID only where it keeps them). */
 function judgeHardening(unit: LoadedUnit, fragment: string, user: string, grants: boolean): Finding[] {
+  const setting: Record<string, string[]> = {
+    UMask: ['UMask=0077'],
+    SystemCallArchitectures: ['SystemCallArchitectures=', 'SystemCallArchitectures=native'],
+  }
+  const linesOf = (key: string) => setting[key] ?? [`${key}=true`]
+  const keys: string[] = []
   const required: [string, (d: EffectiveDirective | undefined) => boolean][] = [
     ['PrivateTmp', (d) => !!d && TRUE.test(d.value)],
     ['ProtectKernelTunables', (d) => !!d && TRUE.test(d.value)],
@@ -283,6 +351,8 @@ function judgeHardening(unit: LoadedUnit, fragment: string, user: string, grants
       continue
     }
     const at = sourceOf(d)
+    // A later drop-in than pcp-harden.conf would win over it: that line is the admin's to remove.
+    if (at.file === fragment || (at.file.split('/').pop() ?? '') < DROP_IN_NAME) keys.push(key)
     findings.push({
       check: 'PULSE-AGENT-006',
       path: at.file,
@@ -297,7 +367,10 @@ function judgeHardening(unit: LoadedUnit, fragment: string, user: string, grants
       path: fragment,
       message: `the effective unit lacks ${missing.join(', ')}, which Pulse's installer sets: rerun install.sh to rewrite the unit, or add them in a drop-in`,
     })
-  return findings
+  // The installer's own values, in a drop-in: they cannot take from the agent what its installer gave it.
+  const plan = dropInPlan(unit, AGENT_UNIT, [...keys, ...missing].flatMap(linesOf))
+  const fixable = (f: Finding) => f.line === undefined || keys.some((k) => f.evidence?.startsWith(`${k}=`))
+  return findings.map((f) => (plan && fixable(f) ? {...f, ...withRemedy(plan)} : f))
 }
 
 const isLoopback = (host: string) =>
@@ -356,11 +429,12 @@ export const analyzeAgent = perHost(async (host: Host): Promise<Outcome<AgentAna
   const env = environment(unit)
   const stateDir = flagValue(words, 'state-dir') ?? AGENT_STATE
   const tokenFile = flagValue(words, 'token-file') ?? `${stateDir}/token`
-  const {user, findings} = judgeUser(unit, fragment)
+  const url = flagValue(words, 'url')
+  const {user, findings} = judgeUser(unit, fragment, url)
   const sudoers = await judgeSudoers(host, user === 'root' ? AGENT_USER : user)
   findings.push(
     ...(await judgeTokenFile(host, tokenFile, user)),
-    ...(await judgeTokenCopies(host, unit, words, at, env, stateDir)),
+    ...(await judgeTokenCopies(host, unit, words, at, env, stateDir, tokenFile, url)),
     ...sudoers.findings,
     ...judgeHardening(unit, fragment, user, sudoers.grants),
     ...judgeSurface(words, at, env, fragment),

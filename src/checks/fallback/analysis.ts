@@ -3,7 +3,10 @@ import path from 'node:path'
 import type {Host} from '../../host/host.js'
 import {type AuthorizedKeysEntry, authorizedKeysEntries} from '../../parsers/authorized-keys.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {sedReplaceLine} from '../fix.js'
 import {fromMatchesEverything} from '../keys/analysis.js'
+import {restrictLine} from '../keys/remedy.js'
+import {withRemedy} from '../remedy.js'
 import {authorizedKeysFiles} from '../legacy/keys-files.js'
 
 /** The marker the node setup script the Pulse server generates puts at the end of its line. */
@@ -69,7 +72,14 @@ async function commandFindings(
     if (mode & 0o020 && gid !== 0) problems.push(`is writable by group ${owner.split(':')[1]}`)
     if (problems.length === 0) continue
     const fix = uid !== 0 ? `chown root:root ${target} && chmod go-w ${target}` : `chmod go-w ${target}`
+    const strip = 0o002 | (gid === 0 ? 0 : 0o020)
     findings.push({
+      ...withRemedy({
+        kind: 'attrs',
+        path: target,
+        ...(uid === 0 ? {} : {owner: 'root', group: 'root'}),
+        mode: mode & 0o7777 & ~(uid === 0 ? strip : 0o022),
+      }),
       check: 'PULSE-SSH-002',
       path: target,
       evidence: `${octal(mode)} ${owner}`,
@@ -79,6 +89,45 @@ async function commandFindings(
     })
   }
   return findings
+}
+
+/** The placeholder of the Pulse server's address: only the admin knows it, and sshd lets no client in with it. */
+export const PULSE_SERVER_PLACEHOLDER = '<ADDRESS-OF-THE-PULSE-SERVER>'
+
+const NEEDS_ADDRESS =
+  `only the admin knows the Pulse server's address: replace ${PULSE_SERVER_PLACEHOLDER} with it before running ` +
+  'the command (left as it is, sshd lets no client in with the key)'
+
+/** PULSE-SSH-001: from= added to Pulse's own line, key byte-identical, with the address left to the admin. */
+function fromRemedy(file: string, entry: AuthorizedKeysEntry) {
+  const line = restrictLine(entry.text, {from: PULSE_SERVER_PLACEHOLDER})
+  return line === undefined
+    ? {}
+    : withRemedy({
+        kind: 'manual',
+        command: sedReplaceLine(file, entry.text, line, entry.line),
+        why: NEEDS_ADDRESS,
+      })
+}
+
+/**
+ * PULSE-SSH-003: the line as the fixed setup script (5.1.15) writes it, around the key found on the
+ * broken line, with from= to fill. Manual: it turns on a login that never worked.
+ */
+async function rewrittenFallbackLine(host: Host, file: string, entry: AuthorizedKeysEntry) {
+  const key = /(?:^|[\s,"])((?:ssh|ecdsa|sk)-[A-Za-z0-9@.-]+ [A-Za-z0-9+/]+={0,3})(?:\s|$)/.exec(
+    entry.text,
+  )?.[1]
+  if (!key) return {}
+  const command = (await host.exists(SENSORS_WRAPPER)) ? SENSORS_WRAPPER : 'sensors -j'
+  const line =
+    `from="${PULSE_SERVER_PLACEHOLDER}",command="${command}",no-port-forwarding,no-X11-forwarding,` +
+    `no-agent-forwarding,no-pty ${key} # pulse-sensors`
+  return withRemedy({
+    kind: 'manual',
+    command: sedReplaceLine(file, entry.text, line, entry.line),
+    why: `${NEEDS_ADDRESS}; the rewritten line lets Pulse read temperatures over SSH again, which the broken one never did`,
+  })
 }
 
 /** The `# pulse-sensors` lines of the SSH fallback in every authorized_keys file under the root. */
@@ -105,6 +154,7 @@ export const analyzeFallback = perHost(async (host: Host): Promise<Outcome<Fallb
           message:
             `sshd ignores this line (${entry.message.replace(/([A-Za-z0-9+/]{12})[A-Za-z0-9+/=]{28,}/g, '$1...')}): Pulse reads no temperatures over SSH through it; ` +
             'rerun the node setup script of Pulse 5.1.15 or later (earlier ones broke on their own quotes), or rewrite the options with plain double quotes',
+          ...(await rewrittenFallbackLine(host, file.path, entry)),
         })
         continue
       }
@@ -117,6 +167,7 @@ export const analyzeFallback = perHost(async (host: Host): Promise<Outcome<Fallb
           message:
             `${from === undefined ? 'no from= restriction' : `from="${from}" matches every address`}: whoever holds the Pulse server's sensors key ` +
             `runs its forced command as ${file.user} from any address; prefix the line with from="<the Pulse server's address>" as Pulse's SECURITY.md asks`,
+          ...fromRemedy(file.path, entry),
         })
       const command = entry.effective.command
       const program = command === undefined ? undefined : await commandFile(host, command)

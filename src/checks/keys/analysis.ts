@@ -12,6 +12,16 @@ import {
 } from '../../parsers/authorized-keys.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 import {keyMaterialKind} from '../../report/redact.js'
+import {
+  FROM_PLACEHOLDER,
+  manualDelete,
+  manualReplace,
+  PROXY_FORCED_COMMAND,
+  replaceLine,
+  restrictLine,
+} from './remedy.js'
+import {withRemedy} from '../remedy.js'
+import {analyzeProxyConfig} from '../proxy/config-analysis.js'
 import {authorizedKeysSettings, expandKeysFile} from './sshd-config.js'
 
 export const PROXY_STATE_DIR = '/var/lib/pulse-sensor-proxy'
@@ -40,6 +50,8 @@ export interface KeysFileContext {
   proxyKeys: ProxyKeys
   /** For expiry-time (default: now). */
   nowMs?: number
+  /** The proxy's source subnets (allowed_source_subnets of its config), for the from= of a remedy. */
+  proxyFrom?: readonly string[]
 }
 
 /** Key data quoted in a parser message, cut short: findings name keys by fingerprint, never by their data. */
@@ -133,6 +145,8 @@ const PERMISSION_BITS = [...PERMISSION_OPTIONS, ['userRc', 'no-user-rc'] as cons
  */
 interface UsedLine {
   line: number
+  /** The line as written (a remedy names the text it expects). Only lines compared keep one. */
+  text: string
   /** The key's `id` (its fingerprint is hashed from it only when PSP-KEYS-006 names it). */
   id: string
   restrictsFrom: boolean
@@ -149,6 +163,7 @@ function usedLine(key: AuthorizedKey): UsedLine {
   })
   return {
     line: key.line,
+    text: key.text,
     id: key.key.id,
     restrictsFrom: restrictsFrom(key),
     command: key.effective.command !== undefined,
@@ -187,8 +202,53 @@ function staleProxyKey(entry: AuthorizedKeysEntry, proxyKeys: ProxyKeys): boolea
   return !proxyKeys.ids.has(entry.key.id)
 }
 
+/**
+ * The remedy of a proxy line's findings: one replacement of the line that adds every restriction
+ * that can be exact (command=, the no-* options, and from= when the proxy's config names its
+ * source subnets), so that each finding carries the same edit; from= that only the admin can
+ * choose is a manual step with a clearly marked placeholder.
+ */
+function proxyLineRemedies(
+  file: string,
+  key: AuthorizedKey,
+  findings: Finding[],
+  add: {needFrom: boolean; from?: readonly string[]; command: boolean; no: string[]},
+): void {
+  const from = add.needFrom && add.from && add.from.length > 0 ? add.from.join(',') : undefined
+  const wanted = {
+    ...(from === undefined ? {} : {from}),
+    ...(add.command ? {command: PROXY_FORCED_COMMAND} : {}),
+    no: add.no,
+  }
+  const exact = restrictLine(key.text, wanted)
+  const [reread] = exact === undefined ? [] : parseAuthorizedKeys(exact).entries
+  const sound = reread?.kind === 'key' && reread.key.id === key.key.id && exact !== key.text
+  const plan = sound ? replaceLine(file, key.line, key.text, exact as string) : undefined
+  for (const f of findings) {
+    if (f.check === 'PSP-KEYS-001' && from === undefined) {
+      const full = restrictLine(key.text, {...wanted, from: FROM_PLACEHOLDER})
+      if (full)
+        Object.assign(
+          f,
+          manualReplace(
+            file,
+            key.line,
+            key.text,
+            full,
+            `from= must list the addresses the proxy connects from, which /etc/pulse-sensor-proxy/config.yaml does not name (allowed_source_subnets): replace ${FROM_PLACEHOLDER} with them before running it (left as it is, sshd lets no client in with the key)`,
+          ),
+        )
+    } else if (plan) Object.assign(f, withRemedy(plan))
+  }
+}
+
 /** The proxy line's restrictions that the Pulse proxy hardening guide asks for (PSP-KEYS-001, 002, 003). */
-function proxyLineFindings(file: string, key: AuthorizedKey, user: string): Finding[] {
+function proxyLineFindings(
+  file: string,
+  key: AuthorizedKey,
+  user: string,
+  proxyFrom?: readonly string[],
+): Finding[] {
   const at = {path: file, line: key.line, evidence: key.key.fingerprint}
   const findings: Finding[] = []
   const from = key.effective.from
@@ -219,7 +279,33 @@ function proxyLineFindings(file: string, key: AuthorizedKey, user: string): Find
       ...at,
       message: `the proxy's key lacks ${allowed.join(', ')}${key.effective.restrict ? ' (restrict is re-enabled by a later option)' : ''}`,
     })
+  if (findings.length > 0)
+    proxyLineRemedies(file, key, findings, {
+      needFrom: from === undefined || fromMatchesEverything(from),
+      ...(proxyFrom ? {from: proxyFrom} : {}),
+      command: key.effective.command === undefined,
+      no: allowed,
+    })
   return findings
+}
+
+/**
+ * A line sshd ignores or refuses is never rewritten by guesswork: the proxy's line is rewritten by
+ * rotate-keys on every node; an admin's line is the admin's to correct (or remove).
+ */
+function ignoredLineRemedy(file: string, entry: AuthorizedKeysEntry, proxy: boolean) {
+  if (proxy)
+    return withRemedy({
+      kind: 'manual',
+      command: 'pcp-harden rotate-keys --dry-run && pcp-harden rotate-keys',
+      why: "rotate-keys writes the proxy's line as sshd reads it on every node and removes the broken one",
+    })
+  return manualDelete(
+    file,
+    entry.line,
+    entry.text,
+    'sshd has never let anyone in through this line: correct its options (comma-separated, no blanks, values double-quoted) if the key should log in, else remove it',
+  )
 }
 
 /** How many shadowed lines a PSP-KEYS-006 message names. */
@@ -297,6 +383,12 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
         check: 'PSP-KEYS-007',
         ...at(),
         message: `a key marked as the proxy's that is none of its current keys (${proxyKeys.files.join(', ')}): a stale key left by an earlier install or rotation`,
+        ...manualDelete(
+          file,
+          entry.line,
+          entry.text,
+          "in a cluster-wide file (Proxmox links root's into /etc/pve/priv) it may be another node's proxy key: remove it once no node's proxy uses it",
+        ),
       })
     if (entry.kind === 'ignored') {
       // A private key or certificate where keys should be (a symlink to ca.key): say what it looks
@@ -308,6 +400,7 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
         message: material
           ? `line ${entry.line} is not a key line: it looks like ${material}; sshd ignores it`
           : `sshd ignores this line (${shortenKeyData(entry.message)}): ${sshdRefusal(entry)}`,
+        ...ignoredLineRemedy(file, entry, proxy),
       })
       continue
     }
@@ -321,6 +414,7 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
         check: 'PSP-KEYS-004',
         ...at(),
         message: `sshd refuses this line (${refused}): ${sshdRefusal(entry)}`,
+        ...ignoredLineRemedy(file, entry, proxy),
       })
       continue
     }
@@ -331,6 +425,7 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
   const compared = new Set([...hashes.linesOfRepeated(), ...proxyLines])
   for (const entry of authorizedKeysEntries(text, (_raw, line) => compared.has(line))) {
     if (entry.kind !== 'key') continue
+    const proxy = belongsToProxy(entry, proxyKeys)
     const at = () => ({path: file, line: entry.line, evidence: entry.key.fingerprint})
     const group = groupOf(entry)
     let catcher = catchers.get(group)
@@ -351,15 +446,42 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
           check: 'PSP-KEYS-005',
           ...at(),
           message: `the same key as line ${earlier.line}, which sshd uses first: this line is never used`,
+          // sshd never reads past the earlier line for this key: removing the proxy's copy changes no login.
+          ...(proxy
+            ? withRemedy({
+                kind: 'edit',
+                path: file,
+                edits: [{op: 'delete', line: entry.line, expect: entry.text}],
+                validate: 'authorized-keys',
+              })
+            : manualDelete(
+                file,
+                entry.line,
+                entry.text,
+                "an admin's line: pcp-harden edits only the proxy's lines",
+              )),
         })
       continue
     }
     if (from === undefined) catcher.all = usedLine(entry)
     else (catcher.byFrom ??= new Map()).set(from, usedLine(entry))
-    if (belongsToProxy(entry, proxyKeys)) findings.push(...proxyLineFindings(file, entry, user))
+    if (proxy) findings.push(...proxyLineFindings(file, entry, user, context.proxyFrom))
   }
 
-  for (const [used, later] of shadowed)
+  for (const [used, later] of shadowed) {
+    // Which of the lines for the key to keep is the admin's choice: the proxy line's own remedies
+    // (that would make it equal to a later line) give way to it.
+    for (const f of findings)
+      if (f.line === used.line && f.remedy?.kind === 'edit')
+        Object.assign(
+          f,
+          manualDelete(
+            file,
+            used.line,
+            used.text,
+            `line ${later[0]?.line} has the same key: remove this line to put that one in force, or restrict this one and remove that`,
+          ),
+        )
     findings.push({
       check: 'PSP-KEYS-006',
       path: file,
@@ -373,7 +495,14 @@ export function keysFileFindings(text: string, file: string, context: KeysFileCo
           .join(', ') +
         (later.length > LISTED_LINES ? ` and ${later.length - LISTED_LINES} more` : '') +
         ': the restrictions written there are not in force',
+      ...manualDelete(
+        file,
+        used.line,
+        used.text,
+        'removing the earlier, weaker line puts the restricted one in force; keep it instead if the key is meant to have its wider rights',
+      ),
     })
+  }
   return findings.sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
 }
 
@@ -454,12 +583,25 @@ async function strictModesFindings(
     const privateGroup = await ownersPrivateGroup(host, st.value)
     if (mode & 0o020 && !privateGroup)
       problems.push(`is writable by group ${group}, which has members other than ${owner.split(':')[0]}`)
+    // Only write bits are taken (and the owner given back to the user): nothing sshd needs to read goes.
+    const safe = (strip: number) => ({
+      ...(st.value.uid !== 0 && st.value.uid !== user.id ? {owner: user.name} : {}),
+      mode: mode & 0o7777 & ~strip,
+    })
     if (problems.length > 0)
       findings.push({
         check: 'PSP-KEYS-008',
         path: target,
         evidence,
         message: `${problems.join(' and ')}: ${consequence}`,
+        ...(kind === 'file' && type !== 'file'
+          ? {}
+          : withRemedy({
+              kind: 'attrs',
+              path: target,
+              // Straight to the recommended mode, so that PSP-KEYS-009 has nothing left to say.
+              ...safe((privateGroup ? 0o002 : 0o022) | (recommended === 0 ? 0 : 0o777 & ~recommended)),
+            })),
       })
     else if (mode & 0o020)
       findings.push({
@@ -467,6 +609,11 @@ async function strictModesFindings(
         path: target,
         evidence,
         message: `mode ${octal(mode)} is group-writable: Debian's sshd accepts it only because group ${group} has no member but its owner; whoever joins the group can add keys`,
+        ...withRemedy({
+          kind: 'attrs',
+          path: target,
+          mode: mode & 0o7777 & ~(0o020 | (0o777 & ~(recommended || 0o777))),
+        }),
       })
     else if ((mode & 0o777 & ~recommended) !== 0 && recommended !== 0)
       findings.push({
@@ -474,6 +621,7 @@ async function strictModesFindings(
         path: target,
         evidence,
         message: `mode ${octal(mode)} is looser than ${octal(recommended)}: others can read ${kind === 'file' ? 'which keys log in and their restrictions' : 'the keys in it'}`,
+        ...withRemedy({kind: 'attrs', path: target, mode: mode & 0o7777 & ~(0o777 & ~recommended)}),
       })
   }
   await judge(file, 'file', 0o600)
@@ -510,6 +658,23 @@ export interface KeysAnalysis {
   files: string[]
 }
 
+/**
+ * The proxy's source subnets as its config.yaml names them (allowed_source_subnets), when every one
+ * is a valid network no wider than PSP-CONF-002 accepts: the from= a remedy may write without asking.
+ */
+async function configuredSourceSubnets(host: Host): Promise<string[] | undefined> {
+  const config = await analyzeProxyConfig(host)
+  if (config.state !== 'judged' || !config.present) return undefined
+  if (config.findings.some((f) => f.check === 'PSP-CONF-002' || f.check === 'PSP-CONF-008')) return undefined
+  const subnets = (config.conf.allowedSourceSubnets?.value ?? [])
+    .map((s) => s.value.trim())
+    .filter((s) => s !== '')
+  if (subnets.length === 0 || subnets.some((s) => /[\s",\\]/.test(s))) return undefined
+  return fromProblem(subnets.join(',')) === undefined && !fromMatchesEverything(subnets.join(','))
+    ? subnets
+    : undefined
+}
+
 /** The authorized_keys of root and every user under the root, judged once per host. */
 export const analyzeKeys = perHost(async (host: Host): Promise<Outcome<KeysAnalysis>> => {
   const settings = await authorizedKeysSettings(host)
@@ -517,6 +682,7 @@ export const analyzeKeys = perHost(async (host: Host): Promise<Outcome<KeysAnaly
   const people = users.filter((u): u is typeof u & {home: string} => !!u.home)
   if (!people.some((u) => u.id === 0)) people.unshift({name: 'root', id: 0, home: '/root', line: 0})
   const proxyKeys = await readProxyKeys(host)
+  const proxyFrom = await configuredSourceSubnets(host)
   const findings: Finding[] = []
   const files: string[] = []
   const reported = new Set<string>()
@@ -544,7 +710,13 @@ export const analyzeKeys = perHost(async (host: Host): Promise<Outcome<KeysAnaly
           findings.push(...undecidedLines(file, text.message))
         continue
       }
-      findings.push(...keysFileFindings(text.value, file, {user: user.name, proxyKeys}))
+      findings.push(
+        ...keysFileFindings(text.value, file, {
+          user: user.name,
+          proxyKeys,
+          ...(proxyFrom ? {proxyFrom} : {}),
+        }),
+      )
     }
   if (files.length === 0)
     return {

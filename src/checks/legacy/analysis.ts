@@ -9,7 +9,10 @@ import {
 import {parseLxcConfig} from '../../parsers/lxc-conf.js'
 import {loadUnit, SYSTEM_UNIT_SEARCH_PATH} from '../../parsers/systemd-unit.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {sedDeleteLine} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 import {hostUnitSource} from '../unit/analysis.js'
+import {MOVED_ASIDE} from '../unit/remedy.js'
 import {authorizedKeysFiles} from './keys-files.js'
 
 export const PROXY_NAME = 'pulse-sensor-proxy'
@@ -86,6 +89,11 @@ async function installedEvidence(host: Host): Promise<string[]> {
 
 const sshKeygenFix = (file: string) => `shred -u ${file} ${file}.pub`
 
+/** decommission retires the proxy on every node of the cluster (over SSH), its --dry-run shows how first. */
+const DECOMMISSION = 'pcp-harden decommission --dry-run && pcp-harden decommission --purge'
+
+const manual = (command: string, why: string) => withRemedy({kind: 'manual', command, why})
+
 /** The private keys left behind, and whether their public keys still log in somewhere. */
 function keyFindings(keys: LeftoverKey[], authorized: Map<string, string[]>): Finding[] {
   return keys.map((key) => {
@@ -98,6 +106,10 @@ function keyFindings(keys: LeftoverKey[], authorized: Map<string, string[]>): Fi
         message:
           `a private key of the removed proxy whose public key still logs in as root (${where.join(', ')}): ` +
           `whoever reads or copies this file has a root login there; remove those lines (pcp-harden decommission), then ${sshKeygenFix(key.path)}`,
+        ...manual(
+          `${DECOMMISSION} && ${sshKeygenFix(key.path)}`,
+          "the key still logs in on the nodes: decommission removes its lines there (over SSH, with the admin's key) before the key itself goes",
+        ),
       }
     return {
       check: 'PULSE-LEGACY-003',
@@ -108,6 +120,10 @@ function keyFindings(keys: LeftoverKey[], authorized: Map<string, string[]>): Fi
           ? 'a private key of the removed proxy with no readable .pub beside it, so whether a node still authorizes it was not checked: '
           : 'a private key of the removed proxy that no authorized_keys file under the root accepts any more: ') +
         `a node that still authorizes it (or a restored backup) gives its holder a root login; ${sshKeygenFix(key.path)}`,
+      ...manual(
+        sshKeygenFix(key.path),
+        "destroying a key cannot be undone: check first that no other node's authorized_keys still has it (pcp-harden decommission --dry-run lists them)",
+      ),
     }
   })
 }
@@ -153,6 +169,10 @@ async function lineFindings(
           `a line of the removed proxy's key (${byKey ? 'a key left in ' + PROXY_STATE : "marked as the proxy's"})` +
           `${entry.kind === 'ignored' ? ', which sshd ignores as written' : `: whoever holds a copy of the key logs in as ${file.user}`}` +
           '; if the proxy still runs on another node, retire it there with pcp-harden decommission, otherwise delete the line',
+        ...manual(
+          sedDeleteLine(file.path, entry.text, entry.line),
+          "the file may be cluster-wide (Proxmox links root's into /etc/pve/priv): if the proxy still runs on another node, retire it there with pcp-harden decommission instead",
+        ),
       })
     }
   return {findings, authorized}
@@ -169,6 +189,10 @@ async function helperFindings(host: Host): Promise<Finding[]> {
         check: 'PULSE-LEGACY-005',
         path: file,
         message: `the proxy's ${name} is still installed: it ${name.includes('selfheal') ? 'keeps trying to restart and reinstall the removed proxy' : 'watches for the removed proxy'}; systemctl disable --now ${name} && rm ${file} && systemctl daemon-reload`,
+        ...manual(
+          `systemctl disable --now ${name} && rm ${file} && systemctl daemon-reload`,
+          'the unit may be running: systemctl stops and disables it before its file goes',
+        ),
       })
     }
   if (await host.exists(CLEANUP_SCRIPT))
@@ -176,6 +200,8 @@ async function helperFindings(host: Host): Promise<Finding[]> {
       check: 'PULSE-LEGACY-005',
       path: CLEANUP_SCRIPT,
       message: `the proxy's cleanup script is still installed: rm ${CLEANUP_SCRIPT}`,
+      // Out of PATH and of its units' reach, kept for whoever wants to read it.
+      ...withRemedy({kind: 'move', path: CLEANUP_SCRIPT, to: MOVED_ASIDE}),
     })
   return findings
 }
@@ -211,14 +237,22 @@ async function lxcFindings(host: Host): Promise<Finding[]> {
         continue
       }
       const {main} = parseLxcConfig(text.value)
+      const vmid = name.replace(/\.conf$/, '')
+      const textLines = text.value.split('\n')
       const lines = [
         ...main.mountpoints
           .filter((mp) => mp.type === 'bind' && mountsSocketDir(mp.volume))
-          .map((mp) => mp.line),
-        ...main.mountEntries.filter((e) => mountsSocketDir(e.source)).map((e) => e.line),
-      ].sort((a, b) => a - b)
-      for (const line of lines)
+          .map((mp) => ({line: mp.line, command: `pct set ${vmid} --delete ${mp.key}`})),
+        ...main.mountEntries
+          .filter((e) => mountsSocketDir(e.source))
+          .map((e) => ({line: e.line, command: sedDeleteLine(file, textLines[e.line - 1] ?? '', e.line)})),
+      ].sort((a, b) => a.line - b.line)
+      for (const {line, command} of lines)
         findings.push({
+          ...manual(
+            command,
+            'the container sees the change at its next start; Proxmox writes /etc/pve through its cluster file system, so the change is made there by hand',
+          ),
           check: 'PULSE-LEGACY-006',
           path: file,
           line,
@@ -237,6 +271,7 @@ async function residueFindings(host: Host): Promise<Finding[]> {
       check: 'PULSE-LEGACY-007',
       path: HTTP_TOKEN,
       message: `the bearer token of the proxy's HTTPS mode is still on disk: nothing accepts it any more, but it is a secret nobody needs; shred -u ${HTTP_TOKEN}`,
+      ...manual(`shred -u ${HTTP_TOKEN}`, 'destroying a secret cannot be undone'),
     })
   const {users, groups} = await host.accounts()
   const user = users.find((u) => u.name === PROXY_NAME)
@@ -246,6 +281,10 @@ async function residueFindings(host: Host): Promise<Finding[]> {
       path: '/etc/passwd',
       line: user.line,
       message: `the proxy's account ${PROXY_NAME} (uid ${user.id}) is still there: files it owns stay owned, and a later account given its uid would own them; userdel ${PROXY_NAME}`,
+      ...manual(
+        `userdel ${PROXY_NAME}`,
+        `files it still owns would belong to the next account given uid ${user.id}: list them first (find / -xdev -uid ${user.id} -ls) and remove or re-own them`,
+      ),
     })
   const group = groups.find((g) => g.name === PROXY_NAME)
   if (group)
@@ -254,6 +293,10 @@ async function residueFindings(host: Host): Promise<Finding[]> {
       path: '/etc/group',
       line: group.line,
       message: `the proxy's group ${PROXY_NAME} (gid ${group.id}) is still there; groupdel ${PROXY_NAME} (after userdel)`,
+      ...manual(
+        `groupdel ${PROXY_NAME}`,
+        "groupdel refuses a group that is still a user's primary group: userdel the account first",
+      ),
     })
   return findings
 }
@@ -275,6 +318,10 @@ export const analyzeLegacy = perHost(async (host: Host): Promise<Outcome<LegacyA
       message:
         `pulse-sensor-proxy is ${enabled ? 'enabled' : 'installed'} here: Pulse deprecated it in 5.0.0 and removed it in 5.1.0, so a flaw found in it ` +
         "now stays open in a service that holds a root SSH key to every node; retire it with pcp-harden decommission, then run Pulse's unified agent (install.sh --least-privilege)",
+      ...manual(
+        DECOMMISSION,
+        "retiring the proxy stops temperature readings until Pulse's unified agent (install.sh --least-privilege) replaces it; decommission works on every node over SSH with the admin's key",
+      ),
     })
     return {state: 'judged', installed, findings}
   }

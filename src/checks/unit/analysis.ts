@@ -10,6 +10,8 @@ import {
   type UnitFileSource,
 } from '../../parsers/systemd-unit.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {withRemedy} from '../remedy.js'
+import {attachUnitRemedies, MOVED_ASIDE, type UnitFinding, userRemedy} from './remedy.js'
 
 export const PROXY_UNIT_NAME = 'pulse-sensor-proxy.service'
 export const PROXY_USER = 'pulse-sensor-proxy'
@@ -228,22 +230,29 @@ const FURTHER: Requirement[] = [
  * One finding for each directive set to a weaker value (at the line in effect), and one for all the
  * directives the unit does not set at all (at the unit file: there is no line to point at).
  */
-function judgeRequirements(unit: LoadedUnit, fragment: string, requirements: Requirement[]): Finding[] {
-  const missing: {check: string; problem: string}[] = []
-  const findings = requirements.flatMap(({check, key, judge}): Finding[] => {
+function judgeRequirements(unit: LoadedUnit, fragment: string, requirements: Requirement[]): UnitFinding[] {
+  const missing: {check: string; key: string; problem: string}[] = []
+  const findings = requirements.flatMap(({check, key, judge}): UnitFinding[] => {
     const d = findDirective(unit, 'Service', key)
     const problem = judge(d)
     if (!problem) return []
     if (!d) {
-      missing.push({check, problem})
+      missing.push({check, key, problem})
       return []
     }
     const at = sourceOf(d)
-    return [{check, path: at.file, line: at.line, message: problem, evidence: `${at.key}=${at.value}`}]
+    return [
+      {check, path: at.file, line: at.line, message: problem, evidence: `${at.key}=${at.value}`, keys: [key]},
+    ]
   })
   const [first] = missing
   if (first)
-    findings.push({check: first.check, path: fragment, message: missing.map((m) => m.problem).join('; ')})
+    findings.push({
+      check: first.check,
+      path: fragment,
+      message: missing.map((m) => m.problem).join('; '),
+      keys: missing.map((m) => m.key),
+    })
   return findings
 }
 
@@ -289,7 +298,8 @@ function judgeUser(unit: LoadedUnit, fragment: string): Finding[] {
 }
 
 /** PSP-UNIT-005: systemd makes /run/pulse-sensor-proxy with RuntimeDirectoryMode at every start. */
-function judgeRuntimeDirectory(unit: LoadedUnit, fragment: string): Finding[] {
+function judgeRuntimeDirectory(unit: LoadedUnit, fragment: string): UnitFinding[] {
+  const keys = ['RuntimeDirectoryMode']
   const check = 'PSP-UNIT-005'
   const mode = findDirective(unit, 'Service', 'RuntimeDirectoryMode')
   if (!mode || mode.value === '')
@@ -300,10 +310,11 @@ function judgeRuntimeDirectory(unit: LoadedUnit, fragment: string): Finding[] {
         ...(mode ? {line: sourceOf(mode).line} : {}),
         message:
           'RuntimeDirectoryMode is not set: systemd recreates /run/pulse-sensor-proxy 0755 at every start; the Pulse proxy hardening guide sets 0775 (lxc-access.conf)',
+        keys,
       },
     ]
   const at = sourceOf(mode)
-  const where = {check, path: at.file, line: at.line, evidence: `RuntimeDirectoryMode=${mode.value}`}
+  const where = {check, path: at.file, line: at.line, evidence: `RuntimeDirectoryMode=${mode.value}`, keys}
   if (!/^0?[0-7]{3,4}$/.test(mode.value))
     return [
       {...where, message: `RuntimeDirectoryMode=${mode.value} is not an octal mode: systemd ignores it`},
@@ -320,7 +331,7 @@ function judgeRuntimeDirectory(unit: LoadedUnit, fragment: string): Finding[] {
 }
 
 /** PSP-UNIT-006: a user namespace maps every peer to nobody, so SO_PEERCRED authenticates no one. */
-function judgePrivateUsers(unit: LoadedUnit): Finding[] {
+function judgePrivateUsers(unit: LoadedUnit): UnitFinding[] {
   const d = findDirective(unit, 'Service', 'PrivateUsers')
   if (!d || !TRUE.test(d.value)) return []
   const at = sourceOf(d)
@@ -331,6 +342,7 @@ function judgePrivateUsers(unit: LoadedUnit): Finding[] {
       line: at.line,
       message: `PrivateUsers=${d.value}: every peer's uid is seen as nobody (65534), so SO_PEERCRED can no longer tell the Pulse container from any other process`,
       evidence: `PrivateUsers=${d.value}`,
+      keys: ['PrivateUsers'],
     },
   ]
 }
@@ -368,6 +380,8 @@ async function judgeDefaults(
         message:
           `no EnvironmentFile= of ${PROXY_UNIT_NAME} loads this file: it is inert` +
           (names.length > 0 ? `, ${names.join(', ')} never reach the proxy` : ''),
+        // Moving an inert file aside changes nothing the proxy sees, and keeps it for the admin to read.
+        ...withRemedy({kind: 'move', path: PROXY_DEFAULTS_FILE, to: MOVED_ASIDE}),
       },
     ],
     defaults,
@@ -396,8 +410,9 @@ export async function analyzeUnit(host: Host, target: UnitTarget): Promise<Outco
     const text = await hostUnitSource(host).read(file.path)
     texts.push({path: file.path, text: text ?? ''})
   }
-  const findings = [
-    ...judgeUser(unit, fragment),
+  const user = judgeUser(unit, fragment)
+  const findings: UnitFinding[] = [
+    ...user,
     ...judgeRequirements(unit, fragment, SANDBOX),
     ...judgeRequirements(unit, fragment, KERNEL_SURFACE),
     ...judgeRequirements(unit, fragment, FURTHER),
@@ -405,6 +420,11 @@ export async function analyzeUnit(host: Host, target: UnitTarget): Promise<Outco
     ...judgePrivateUsers(unit),
   ]
   if (!target.defaultsFile) return {state: 'judged', findings, unit, fragment, texts}
+  // Remedies only for the proxy's unit on its host: a file being linted has no drop-in directory.
+  const lineText = (path: string, line: number) =>
+    texts.find((t) => t.path === path)?.text.split('\n')[line - 1]
+  attachUnitRemedies(unit, target.name, findings, user.length === 0, lineText)
+  for (const f of user) Object.assign(f, withRemedy(userRemedy(target.name)))
   const defaults = await judgeDefaults(host, unit)
   return {
     state: 'judged',

@@ -5,7 +5,7 @@ import {makeScratchDir, removeScratchDir} from '../../exec/scratch.js'
 
 import {type Exposure, securityScore, systemdAnalyzeBinary} from '../../exec/systemd-analyze.js'
 import type {Host} from '../../host/host.js'
-import type {Outcome} from '../family.js'
+import type {Finding, Outcome} from '../family.js'
 import {type UnitAnalysis, unitAnalyzer, type UnitTarget} from './analysis.js'
 
 /**
@@ -48,6 +48,16 @@ async function scoreUnit(
   }
 }
 
+/**
+ * The drop-in that fixes the other PSP-UNIT findings also lowers the score: PSP-UNIT-008 offers it
+ * when the service runs as its own user (as root, the score stays high whatever the drop-in sets).
+ */
+function dropInRemedy(findings: readonly Finding[]): Pick<Finding, 'remedy' | 'fix'> {
+  if (findings.some((f) => f.check === 'PSP-UNIT-001')) return {}
+  const plan = findings.find((f) => f.remedy?.kind === 'create' || f.remedy?.kind === 'edit')
+  return plan ? {remedy: plan.remedy, fix: plan.fix} : {}
+}
+
 /** One scoring of a target's unit on one host: started once, awaited by the check. */
 interface Scoring {
   /** Resolves once systemd-analyze runs (or once it is clear it will not). */
@@ -77,8 +87,11 @@ function score(target: UnitTarget, host: Host): Scoring {
               {
                 check: 'PSP-UNIT-008',
                 path: unit.fragment,
-                message: `systemd-analyze security rates ${target.name} ${scored.score.toFixed(1)} ${scored.rating}: above ${EXPOSURE_THRESHOLD}, the score of the Pulse proxy hardening guide's own directives`,
+                // The score is evidence, not part of the message: a finding keeps its identity
+                // (baselines, the replay of fixes) while another fix improves the score.
+                message: `systemd-analyze security rates ${target.name} above ${EXPOSURE_THRESHOLD}, the score of the Pulse proxy hardening guide's own directives (systemd-analyze security --offline=true ${target.name} lists what costs the most)`,
                 evidence: `${scored.score.toFixed(1)} ${scored.rating}`,
+                ...dropInRemedy(unit.findings),
               },
             ]
           : []

@@ -152,7 +152,14 @@ export const STATES: HostState[] = [
   {
     name: 'the proxy, hardened and still installed',
     entries: [
-      ...ACCOUNTS,
+      // The installer's account (useradd --system --user-group), which owns the proxy's state.
+      ...ACCOUNTS.map((e) =>
+        e.path === '/etc/passwd'
+          ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:997::/nonexistent:/usr/sbin/nologin\n`}
+          : e.path === '/etc/group'
+            ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:\n`}
+            : e,
+      ),
       {path: '/usr/local/bin/pulse-sensor-proxy', mode: '0755', content: '#!/bin/sh\n'},
       {path: '/etc/systemd/system/pulse-sensor-proxy.service', content: PROXY_UNIT},
       {
@@ -160,9 +167,34 @@ export const STATES: HostState[] = [
         type: 'symlink',
         target: '/etc/systemd/system/pulse-sensor-proxy.service',
       },
-      {path: '/var/lib/pulse-sensor-proxy/ssh', type: 'dir', mode: '0700'},
-      {path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519', mode: '0600', content: 'private\n'},
-      {path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519.pub', content: `${PROXY_KEY} pulse-sensor-proxy\n`},
+      {
+        path: '/var/lib/pulse-sensor-proxy',
+        type: 'dir',
+        mode: '0750',
+        owner: 'pulse-sensor-proxy',
+        group: 'pulse-sensor-proxy',
+      },
+      {
+        path: '/var/lib/pulse-sensor-proxy/ssh',
+        type: 'dir',
+        mode: '0700',
+        owner: 'pulse-sensor-proxy',
+        group: 'pulse-sensor-proxy',
+      },
+      {
+        path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519',
+        mode: '0600',
+        owner: 'pulse-sensor-proxy',
+        group: 'pulse-sensor-proxy',
+        content: 'private\n',
+      },
+      {
+        path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519.pub',
+        mode: '0640',
+        owner: 'pulse-sensor-proxy',
+        group: 'pulse-sensor-proxy',
+        content: `${PROXY_KEY} pulse-sensor-proxy\n`,
+      },
       rootKeys(
         ADMIN_LINE,
         `from="192.168.0.0/24",command="sensors -j",${NO_FORWARDING} ${PROXY_KEY} pulse-sensor-proxy`,

@@ -261,7 +261,7 @@ export const BREAKS: PulseBreak[] = [
         path: UNIT,
         message: /^ProtectKernelTunables is not set.*; SystemCallArchitectures is not set/,
       },
-      {check: 'PSP-UNIT-008', path: UNIT, message: /rates pulse-sensor-proxy.service 9.6 UNSAFE: above 4.2/},
+      {check: 'PSP-UNIT-008', path: UNIT, message: /rates pulse-sensor-proxy.service above 4.2/},
     ],
   },
 ]
