@@ -15,9 +15,11 @@ describe('nginx -t: argv and output', () => {
   it('checks the scratch root from a chroot in a mount namespace of its own', () => {
     const [command, args] = nginxTestArgv('/usr/sbin/nginx', '/tmp/s', ['usr', 'dev'])
     expect(command).toBe('unshare')
-    expect(args.slice(0, 6)).toEqual(['--mount', '--propagation', 'private', '--', 'sh', '-c'])
-    expect(args[6]).toContain('exec chroot "$root" "$binary" -t -c /etc/nginx/nginx.conf')
-    expect(args.slice(7)).toEqual(['sh', '/tmp/s', '/usr/sbin/nginx', 'usr', 'dev'])
+    expect(args.slice(0, 7)).toEqual(['--mount', '--net', '--propagation', 'private', '--', 'sh', '-c'])
+    expect(args[7]).toContain(
+      'exec chroot --userspec=65534:65534 "$root" "$binary" -t -c /etc/nginx/nginx.conf',
+    )
+    expect(args.slice(8)).toEqual(['sh', '/tmp/s', '/usr/sbin/nginx', 'usr', 'dev'])
   })
 
   it('keeps the errors with their file and line, not the warnings or the summary', () => {
@@ -155,6 +157,15 @@ describe.runIf(nginxBinary() !== undefined && process.getuid?.() === 0)(
       expect(results).toHaveLength(1)
       expect(results[0]?.status).toBe('pass')
       expect(results[0]?.message).toContain('(nginx -t accepts the syntax)')
+    })
+
+    it("the audited machine's own listen address and port 443: nginx -t binds them in an empty namespace", async () => {
+      const {results} = await web001(
+        SITE('').replace('listen 443 ssl;', 'listen 192.0.2.7:443 ssl;\n    listen [2001:db8::7]:443 ssl;'),
+      )
+      expect(results.map((r) => [r.status, r.message])).toEqual([
+        ['pass', expect.stringContaining('(nginx -t accepts the syntax)')],
+      ])
     })
 
     it("a broken site: nginx's own message, at the host path and line", async () => {
