@@ -186,7 +186,9 @@ async function checkSyntax(
   const test = await nginxTest(host, conf.files, conf.directives, hasMain, nginxBinary())
   if (!test.ran) return {findings: [], located: false, syntax: `syntax unchecked: ${test.why}`}
   const around =
-    test.mainConf === 'default' ? ", with Debian's nginx.conf around the sites (the root has none)" : ''
+    test.mainConf === 'default'
+      ? "; the root has no nginx.conf, so Debian's default one included the sites"
+      : ''
   const located = test.errors.filter((e) => e.file !== undefined)
   const findings: Finding[] = located.map((e) => ({
     check: 'PCP-WEB-001',
@@ -194,7 +196,7 @@ async function checkSyntax(
     line: e.line as number,
     severity: 'medium',
     message:
-      `nginx -t refuses the configuration: ${e.message} (${e.file}:${e.line}); until it is fixed a reload keeps ` +
+      `nginx -t refuses the configuration: ${e.message}; until it is fixed a reload keeps ` +
       'what nginx runs now and a restart or boot leaves the front end down, so the authentication and TLS read ' +
       'here are not what nginx serves',
     evidence: `[${e.level}] ${e.message} in ${e.file}:${e.line}`,
@@ -203,6 +205,6 @@ async function checkSyntax(
   const syntax =
     located.length > 0
       ? 'nginx -t refuses the syntax'
-      : `nginx -t accepts the syntax${around}${stopped ? ` (it then stopped at: ${stopped.message})` : ''}`
+      : `nginx -t accepts the syntax${around}${stopped ? `; it then stopped at: ${stopped.message}` : ''}`
   return {findings, located: located.length > 0, syntax}
 }
