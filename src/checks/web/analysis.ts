@@ -1,5 +1,6 @@
+import {nginxBinary, nginxTest} from '../../exec/nginx.js'
 import type {Host} from '../../host/host.js'
-import {type NginxDirective, readNginxConf, walkNginx} from '../../parsers/nginx-conf.js'
+import {NGINX_CONF, type NginxDirective, readNginxConf, walkNginx} from '../../parsers/nginx-conf.js'
 import {pmproxyReachability} from '../../net/exposure.js'
 import {formatMode} from '../files/modes.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
@@ -77,7 +78,7 @@ async function htpasswdFinding(host: Host, file: NginxDirective): Promise<Findin
 
 /** nginx sites that proxy to pmproxy, judged for authentication, TLS with HSTS and the htpasswd file. */
 export const analyzeWebFrontEnd = perHost(
-  async (host: Host): Promise<Outcome<{locations: PmproxyLocation[]}>> => {
+  async (host: Host): Promise<Outcome<{locations: PmproxyLocation[]; syntax: string}>> => {
     const conf = await readNginxConf(host)
     if (!conf) return {state: 'absent', reason: 'no nginx configuration under /etc/nginx'}
     const upstreams = new Map<string, string[]>()
@@ -159,14 +160,54 @@ export const analyzeWebFrontEnd = perHost(
           `nginx fronts pmproxy, but ${reachable.why}: clients can go around nginx's authentication to port 44322; ` +
           'keep pmproxy on loopback (PMPROXY_LOCAL=1 in /etc/default/pmproxy, or -i 127.0.0.1 in pmproxy.options)',
       })
-    for (const problem of conf.problems)
-      findings.push({
-        check: 'PCP-WEB-001',
-        path: problem.file,
-        line: problem.line,
-        message: `nginx cannot read its configuration as written: ${problem.message}`,
-        undecided: true,
-      })
-    return {state: 'judged', locations, findings}
+    const checked = await checkSyntax(host, conf)
+    findings.push(...checked.findings)
+    // nginx's own message, when it has one, says what our reader's problems would.
+    if (!checked.located)
+      for (const problem of conf.problems)
+        findings.push({
+          check: 'PCP-WEB-001',
+          path: problem.file,
+          line: problem.line,
+          message: `nginx cannot read its configuration as written: ${problem.message}`,
+          undecided: true,
+        })
+    return {state: 'judged', locations, findings, syntax: checked.syntax}
   },
 )
+
+/**
+ * `nginx -t` over the root's configuration, when nginx is installed here: each error it places in
+ * a file and line is a finding in nginx's own words. An error with no place (a certificate it
+ * cannot load, a log it cannot open) comes after the syntax was read, so the syntax is said to pass.
+ */
+async function checkSyntax(
+  host: Host,
+  conf: NonNullable<Awaited<ReturnType<typeof readNginxConf>>>,
+): Promise<{findings: Finding[]; located: boolean; syntax: string}> {
+  const hasMain = await host.exists(NGINX_CONF)
+  const test = await nginxTest(host, conf.files, conf.directives, hasMain, nginxBinary())
+  if (!test.ran) return {findings: [], located: false, syntax: `syntax unchecked: ${test.why}`}
+  const around =
+    test.mainConf === 'default'
+      ? "; the root has no nginx.conf, so Debian's default one included the sites"
+      : ''
+  const located = test.errors.filter((e) => e.file !== undefined)
+  const findings: Finding[] = located.map((e) => ({
+    check: 'PCP-WEB-001',
+    path: e.file as string,
+    line: e.line as number,
+    severity: 'medium',
+    message:
+      `nginx -t refuses the configuration: ${e.message}; until it is fixed a reload keeps ` +
+      'what nginx runs now and a restart or boot leaves the front end down, so the authentication and TLS read ' +
+      'here are not what nginx serves',
+    evidence: `[${e.level}] ${e.message} in ${e.file}:${e.line}`,
+  }))
+  const stopped = test.errors.find((e) => e.file === undefined)
+  const syntax =
+    located.length > 0
+      ? 'nginx -t refuses the syntax'
+      : `nginx -t accepts the syntax${around}${stopped ? `; it then stopped at: ${stopped.message}` : ''}`
+  return {findings, located: located.length > 0, syntax}
+}
