@@ -11,6 +11,7 @@ import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
 import type {Report} from '../engine/model.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
+import {fleetFlags, isFleet} from '../fleet/flags.js'
 import type {Host} from '../host/host.js'
 
 export default class Verify extends BaseCommand<typeof Verify> {
@@ -29,6 +30,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     '<%= config.bin %> verify --baseline last.json --fail-on-new --format nagios',
     '<%= config.bin %> verify --format prometheus',
     '<%= config.bin %> verify --textfile-dir /var/lib/prometheus/node-exporter --format nagios',
+    '<%= config.bin %> verify --nodes pve1,pve2,pve3:2222 --format nagios',
+    '<%= config.bin %> verify --cluster --concurrency 4 --node-timeout 60 --format json',
   ]
 
   static override flags = {
@@ -65,10 +68,12 @@ export default class Verify extends BaseCommand<typeof Verify> {
       description:
         "Also write the metrics (--format prometheus) to DIR/pcp_harden.prom for node_exporter's textfile collector",
     }),
+    ...fleetFlags,
   }
 
   async run(): Promise<void> {
     const {flags} = this
+    if (isFleet(flags)) return this.runFleet()
     // The sample and waiver files need the YAML parser: loaded only when there is one to read.
     const sample = flags.sample ? await import('../engine/sample.js') : undefined
     const host = sample ? await sample.sampleHost() : await this.diskHost()
@@ -102,6 +107,30 @@ export default class Verify extends BaseCommand<typeof Verify> {
       await writeTextfile(flags['textfile-dir'], formatPrometheus(compared, {now}))
     }
     await emitReport(compared, flags, {now})
+  }
+
+  /** verify --nodes / --cluster: the same audit on each node, read over SSH (src/fleet/). */
+  private async runFleet(): Promise<void> {
+    const {flags} = this
+    const [{auditFleet}, {fleetNodes, sshSettings}] = await Promise.all([
+      import('../fleet/audit.js'),
+      import('../fleet/flags.js'),
+    ])
+    const report = await auditFleet({
+      nodes: await fleetNodes(flags, () => this.diskHost()),
+      ssh: sshSettings(flags),
+      concurrency: flags.concurrency,
+      timeoutMs: flags['node-timeout'] * 1000,
+      profiles: flags.profile as Profile[] | undefined,
+      allowEmpty: flags['allow-empty'],
+      only: flags.check,
+      skip: flags.skip,
+      failOn: failOnOf(flags),
+      now: new Date(),
+      tool: {name: this.config.name, version: this.config.version},
+      waivers: (host) => this.loadWaivers(host),
+    })
+    await emitReport(report, flags)
   }
 
   private async compare(report: Report, file: string): Promise<Report> {
