@@ -17,8 +17,8 @@ const STDERR_KEPT = 16 * 1024
  * One program (ssh running a read-only script on a node) spoken to in lines, like rotate-keys'
  * LineSession, but pipelined: every request is written at once and the replies come back in
  * order. An audit asks many things at the same time; waiting for each reply before sending the
- * next costs a round trip each, and more where ssh leaves Nagle's algorithm on (a session
- * without a terminal), about 80 ms a request on loopback. Requests wait for SESSION_READY (until
+ * next costs a round trip each, and more as ssh leaves Nagle's algorithm on for a session without
+ * a terminal (ssh.c marks only a tty or X11 session interactive). Requests wait for SESSION_READY (until
  * then the input may be a login script's). The whole session has one deadline; the first failure
  * (the program ended, the deadline passed, a reply too long) fails every request, then and after:
  * the program is never started again.

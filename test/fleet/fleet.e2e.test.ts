@@ -156,6 +156,34 @@ describe('verify --nodes', () => {
     expect(alone.stderr).toBe('')
   }, 120_000)
 
+  it('prints one nagios line for the fleet and one per node not OK; text groups by node, the fleet status last', async () => {
+    const targets = nodes.map((n) => n.target)
+    const nagios = await cli([
+      'verify',
+      '--nodes',
+      targets.join(','),
+      ...ssh(),
+      '--concurrency',
+      '1',
+      '--format',
+      'nagios',
+    ])
+    const lines = nagios.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^PCP-HARDEN (CRITICAL|WARNING) - 2 nodes: .* \| nodes=2;;;0 /)
+    const notOk = lines.slice(1)
+    expect(notOk.length).toBeGreaterThan(0)
+    for (const line of notOk) expect(line).toMatch(/^\[(CRITICAL|WARNING|UNKNOWN)\] 127\.0\.0\.[23]:\d+: /)
+    const text = await cli(['verify', '--nodes', targets.join(','), ...ssh(), '--format', 'text'])
+    expect(text.stdout.indexOf(`audit of ssh://${targets[0]}`)).toBeGreaterThanOrEqual(0)
+    expect(text.stdout.indexOf(`audit of ssh://${targets[1]}`)).toBeGreaterThan(
+      text.stdout.indexOf(`audit of ssh://${targets[0]}`),
+    )
+    expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^Status: (CRITICAL|WARNING) \(exit [12], the worst node's/,
+    )
+    expect(text.code).toBe(nagios.code)
+  }, 120_000)
+
   it('gives up on a node that never answers after --node-timeout: UNKNOWN, not a hang', async () => {
     const started = Date.now()
     const run = await cli([

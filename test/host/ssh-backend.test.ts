@@ -5,6 +5,7 @@ import path from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {DiskBackend, type FsBackend} from '../../src/host/backend.js'
+import {PipelineSession} from '../../src/host/pipeline-session.js'
 import {
   NodeUnreachable,
   parseMode,
@@ -171,5 +172,40 @@ describe('parseMode and parseMtime', () => {
     expect(() => parseMode('zz')).toThrow('not a file mode')
     expect(parseMtime('1760356800.123000000')).toBe(1760356800 * 1000 + 123000000 / 1e6)
     expect(parseMtime('1760356800')).toBe(1760356800000)
+  })
+})
+
+describe('the session', () => {
+  it("skips a login script's output, a last line without a newline included, before the ready line", async () => {
+    const noisy = new SshBackend(NODE, SSH, {
+      timeoutMs: 10_000,
+      argv: [
+        'sh',
+        '-c',
+        `printf 'Welcome to pve1\\nlast login: never'; exec sh -c "$0" pcp-harden-read ${READ_LIMIT}`,
+        READER_SCRIPT,
+      ],
+    })
+    const [one, two] = await Promise.all([noisy.lstat(root), noisy.readdir(path.join(root, 'etc/pcp'))])
+    expect(one.type).toBe('dir')
+    expect(two).toEqual(['binary', 'dangling', 'dirlink', 'empty', 'link', 'pmcd', 'tls', 'with space'])
+    await noisy.close()
+  })
+
+  it('fails every request once a reply grows past the limit without a line end, and kills the program', async () => {
+    const session = new PipelineSession(
+      [
+        'sh',
+        '-c',
+        `printf '\\npcp-harden-session 1\\n'; read -r x; head -c 5000 /dev/zero | tr '\\0' a; sleep 30`,
+      ],
+      Date.now() + 10_000,
+      1000,
+    )
+    const started = Date.now()
+    await expect(session.request('one')).rejects.toThrow('a reply of more than 1000 bytes without a line end')
+    await expect(session.request('two')).rejects.toThrow('a reply of more than 1000 bytes')
+    await session.close()
+    expect(Date.now() - started).toBeLessThan(5000)
   })
 })
