@@ -43,7 +43,7 @@ _pcp_harden_flags() {
     'tls write') echo '--root --dir --conf --ciphers --ciphersuites --require-client-certs --pmproxy --monitor --user --profile-script --allow-missing --dry-run --help -h' ;;
     'unit lint') echo '--root --format --output -o --fail-on --verbose -v --quiet -q --color --help -h' ;;
     'unit write') echo '--root --binary --user --group --config --allowed-subnets --pcp-harden --audit-timer --textfile-dir --alert-rules --proxy-job --dry-run --help -h' ;;
-    'verify') echo '--root --sample --profile --allow-empty --check --skip --format --output -o --fail-on --verbose -v --quiet -q --color --waivers --baseline --fail-on-new --fix --dry-run --restart --textfile-dir --help -h' ;;
+    'verify') echo '--root --sample --profile --allow-empty --check --skip --format --output -o --fail-on --verbose -v --quiet -q --color --waivers --baseline --fail-on-new --fix --dry-run --restart --textfile-dir --nodes --cluster --concurrency --node-timeout --identity --known-hosts --ssh-option --insecure-accept-new-host-keys --connect-timeout --help -h' ;;
     'version') echo '--help -h' ;;
   esac
 }
@@ -182,6 +182,13 @@ _pcp_harden_values() {
     'verify --waivers') echo FILES ;;
     'verify --baseline') echo FILES ;;
     'verify --textfile-dir') echo FILES ;;
+    'verify --nodes') echo FILES ;;
+    'verify --concurrency') echo FILES ;;
+    'verify --node-timeout') echo FILES ;;
+    'verify --identity') echo FILES ;;
+    'verify --known-hosts') echo FILES ;;
+    'verify --ssh-option') echo FILES ;;
+    'verify --connect-timeout') echo FILES ;;
   esac
 }
 

@@ -11,6 +11,7 @@ import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
 import {EXIT_CODES, type Report} from '../engine/model.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
+import {fleetFlags, isFleet} from '../fleet/flags.js'
 import type {Host} from '../host/host.js'
 
 export default class Verify extends BaseCommand<typeof Verify> {
@@ -32,6 +33,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     '<%= config.bin %> verify --root /mnt/image --fix --dry-run',
     '<%= config.bin %> verify --root /mnt/image --fix --check PCP-PMCD-004',
     '<%= config.bin %> verify --fix --restart',
+    '<%= config.bin %> verify --nodes pve1,pve2,pve3:2222 --format nagios',
+    '<%= config.bin %> verify --cluster --concurrency 4 --node-timeout 60 --format json',
   ]
 
   static override flags = {
@@ -85,6 +88,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
       description:
         "Also write the metrics (--format prometheus) to DIR/pcp_harden.prom for node_exporter's textfile collector",
     }),
+    ...fleetFlags,
   }
 
   async run(): Promise<void> {
@@ -97,6 +101,13 @@ export default class Verify extends BaseCommand<typeof Verify> {
       throw new InputError(
         `--restart: restarts this machine's services, so only with --root / (not ${flags.root})`,
       )
+    if (isFleet(flags)) {
+      if (flags.fix)
+        throw new InputError(
+          '--fix: a fleet audit is read-only (nothing is written on the nodes); fix each node with --root on it',
+        )
+      return this.runFleet()
+    }
     // The sample and waiver files need the YAML parser: loaded only when there is one to read.
     const sample = flags.sample ? await import('../engine/sample.js') : undefined
     const host = sample ? await sample.sampleHost() : await this.diskHost()
@@ -183,6 +194,30 @@ export default class Verify extends BaseCommand<typeof Verify> {
       await writeTextfile(flags['textfile-dir'], formatPrometheus(compared, {now}))
     }
     await emitReport(compared, flags, {now})
+  }
+
+  /** verify --nodes / --cluster: the same audit on each node, read over SSH (src/fleet/). */
+  private async runFleet(): Promise<void> {
+    const {flags} = this
+    const [{auditFleet}, {fleetNodes, sshSettings}] = await Promise.all([
+      import('../fleet/audit.js'),
+      import('../fleet/flags.js'),
+    ])
+    const report = await auditFleet({
+      nodes: await fleetNodes(flags, () => this.diskHost()),
+      ssh: sshSettings(flags),
+      concurrency: flags.concurrency,
+      timeoutMs: flags['node-timeout'] * 1000,
+      profiles: flags.profile as Profile[] | undefined,
+      allowEmpty: flags['allow-empty'],
+      only: flags.check,
+      skip: flags.skip,
+      failOn: failOnOf(flags),
+      now: new Date(),
+      tool: {name: this.config.name, version: this.config.version},
+      waivers: (host) => this.loadWaivers(host),
+    })
+    await emitReport(report, flags)
   }
 
   private async compare(report: Report, file: string): Promise<Report> {

@@ -9,6 +9,8 @@ export const EXIT_CODES: Record<NagiosStatus, number> = {OK: 0, WARNING: 1, CRIT
 
 /** One result of one check, as every report format sees it. */
 export interface ReportResult {
+  /** In a fleet audit (verify --nodes): the node this result is of, as --nodes names it. */
+  host?: string
   check: string
   title: string
   severity: Severity
@@ -89,4 +91,17 @@ export interface Report {
   exposure?: ExposureReport
   /** Present with --baseline. */
   baseline?: BaselineSummary
+  /** A fleet audit (verify --nodes): each node's state, in the order given. */
+  hosts?: FleetHost[]
+}
+
+/** One node of a fleet audit: its state from its own results, and why it has none (unreachable). */
+export interface FleetHost {
+  host: string
+  status: NagiosStatus
+  profiles: Profile[]
+  counts: ReportCounts
+  severities: SeverityCounts
+  /** The node could not be audited: the connection failed, it timed out, or nothing was found. */
+  error?: string
 }

@@ -42,8 +42,10 @@ export async function formatReport(
 ): Promise<string> {
   switch (format) {
     case 'text': {
-      const {formatText} = await import('./text.js')
       const {color = false, verbose, quiet, width} = options
+      if (report.hosts)
+        return (await import('./fleet.js')).formatFleetText(report, {color, verbose, quiet, width})
+      const {formatText} = await import('./text.js')
       return formatText(report, {color, verbose, quiet, width})
     }
     case 'json': {
@@ -51,6 +53,7 @@ export async function formatReport(
       return formatJson(report)
     }
     case 'nagios': {
+      if (report.hosts) return (await import('./fleet.js')).formatFleetNagios(report)
       const {formatNagios} = await import('./nagios.js')
       return formatNagios(report)
     }

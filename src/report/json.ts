@@ -3,6 +3,7 @@ import {identities} from '../engine/identity.js'
 import {
   type BaselineSummary,
   EXIT_CODES,
+  type FleetHost,
   type NagiosStatus,
   type Report,
   type ReportCounts,
@@ -25,6 +26,7 @@ export interface JsonReport {
   results: JsonResult[]
   exposure?: ExposureReport
   baseline?: BaselineSummary
+  hosts?: FleetHost[]
 }
 
 /** A result in the machine format: the report's own result and its identity, fields in the documented order. */
@@ -32,7 +34,7 @@ export type JsonResult = ReportResult & {identity: string}
 
 export function formatJson(report: Report): string {
   const {counts, status} = report.summary
-  const ids = identities(report.results)
+  const ids = hostIdentities(report.results)
   const json: JsonReport = {
     tool: {name: report.tool.name, version: report.tool.version},
     root: report.root,
@@ -53,6 +55,7 @@ export function formatJson(report: Report): string {
       severities: {...report.summary.severities},
     },
     results: report.results.map((r, i) => ({
+      ...(r.host === undefined ? {} : {host: r.host}),
       check: r.check,
       title: r.title,
       severity: r.severity,
@@ -69,8 +72,32 @@ export function formatJson(report: Report): string {
     })),
     ...(report.exposure === undefined ? {} : {exposure: report.exposure}),
     ...(report.baseline === undefined ? {} : {baseline: baselineOf(report.baseline)}),
+    ...(report.hosts === undefined ? {} : {hosts: report.hosts.map(hostOf)}),
   }
   return escapeJson(JSON.stringify(json, null, 2)) + '\n'
+}
+
+/** Identities as each host's own report gives them: a finding on two nodes is the same finding twice. */
+function hostIdentities(results: readonly ReportResult[]): string[] {
+  const byHost = new Map<string | undefined, number[]>()
+  results.forEach((r, i) => byHost.set(r.host, [...(byHost.get(r.host) ?? []), i]))
+  const ids: string[] = new Array(results.length)
+  for (const indexes of byHost.values()) {
+    const own = identities(indexes.map((i) => results[i]!))
+    indexes.forEach((i, k) => (ids[i] = own[k]!))
+  }
+  return ids
+}
+
+function hostOf(h: FleetHost): FleetHost {
+  return {
+    host: h.host,
+    status: h.status,
+    profiles: [...h.profiles],
+    counts: {...h.counts},
+    severities: {...h.severities},
+    ...(h.error === undefined ? {} : {error: h.error}),
+  }
 }
 
 function waiver({reason, expires, source}: NonNullable<JsonResult['waived']>): JsonResult['waived'] {

@@ -1,4 +1,5 @@
 import type {Report, ReportResult} from '../engine/model.js'
+import {splitByHost} from './hosts.js'
 import {ignoredBecause, isIgnored} from './index.js'
 
 type Outcome =
@@ -20,10 +21,36 @@ interface TestCase {
  * check could not decide, and is skipped when the check does not apply or the failure is waived.
  */
 export function formatJunit(report: Report): string {
+  // A fleet audit: one testsuite per node, named by its `hostname` (the JUnit XML attribute).
+  const suites = report.hosts ? splitByHost(report).map((h) => suite(h.report, h.host.host)) : [suite(report)]
+  const sum = (key: keyof Suite['totals']) => suites.reduce((n, s) => n + s.totals[key], 0)
+  const totals = `tests="${sum('tests')}" failures="${sum('failures')}" errors="${sum('errors')}" skipped="${sum('skipped')}"`
+  const lines = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${attr(report.tool.name)}" ${totals}>`,
+    ...suites.flatMap((s) => s.lines),
+    '</testsuites>',
+  ]
+  return lines.join('\n') + '\n'
+}
+
+interface Suite {
+  totals: {tests: number; failures: number; errors: number; skipped: number}
+  lines: string[]
+}
+
+function suite(report: Report, host?: string): Suite {
   const cases = testCases(report)
   const count = (kind: Outcome['kind']) => cases.filter((c) => c.outcome.kind === kind).length
-  const totals = `tests="${cases.length}" failures="${count('failure')}" errors="${count('error')}" skipped="${count('skipped')}"`
+  const counts = {
+    tests: cases.length,
+    failures: count('failure'),
+    errors: count('error'),
+    skipped: count('skipped'),
+  }
+  const totals = `tests="${counts.tests}" failures="${counts.failures}" errors="${counts.errors}" skipped="${counts.skipped}"`
   const properties: [string, string][] = [
+    ...(host === undefined ? [] : ([['host', host]] as [string, string][])),
     ['root', report.root],
     ['profiles', report.profiles.join(',')],
     ['fail-on', report.failOn],
@@ -40,19 +67,20 @@ export function formatJunit(report: Report): string {
   const resolved = (report.baseline?.resolved ?? []).map(
     (f) => `resolved since the baseline: ${f.check}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`,
   )
-  const lines = [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="${attr(report.tool.name)}" ${totals}>`,
-    `  <testsuite name="${attr(report.tool.name)}" ${totals}>`,
-    '    <properties>',
-    ...properties.map(([name, value]) => `      <property name="${attr(name)}" value="${attr(value)}"/>`),
-    '    </properties>',
-    ...cases.flatMap((c) => testCase(c, report)),
-    ...(resolved.length > 0 ? [`    <system-out>${text(resolved.join('\n'))}</system-out>`] : []),
-    '  </testsuite>',
-    '</testsuites>',
-  ]
-  return lines.join('\n') + '\n'
+  const name = host === undefined ? report.tool.name : `${report.tool.name} ${host}`
+  const hostname = host === undefined ? '' : ` hostname="${attr(host)}"`
+  return {
+    totals: counts,
+    lines: [
+      `  <testsuite name="${attr(name)}"${hostname} ${totals}>`,
+      '    <properties>',
+      ...properties.map(([key, value]) => `      <property name="${attr(key)}" value="${attr(value)}"/>`),
+      '    </properties>',
+      ...cases.flatMap((c) => testCase(c, report)),
+      ...(resolved.length > 0 ? [`    <system-out>${text(resolved.join('\n'))}</system-out>`] : []),
+      '  </testsuite>',
+    ],
+  }
 }
 
 function testCases(report: Report): TestCase[] {

@@ -43,7 +43,7 @@ export function formatNagios(report: Report): string {
   return [head, ...details, ...unreadable].join('\n') + '\n'
 }
 
-function headline({summary: {status, counts, severities}}: Report): string {
+export function headline({summary: {status, counts, severities}}: Report): string {
   const failures = severityCounts(severities)
   const unknown = `${plural(counts.unknown, 'check')} could not run`
   switch (status) {
@@ -74,7 +74,7 @@ function where(result: ReportResult): string {
  * One line of plugin output: no control characters (a newline would start a new line), and no
  * `|`, which starts the performance data on any line of plugin output.
  */
-function clean(text: string): string {
+export function clean(text: string): string {
   return escapeControl(text).replaceAll('|', '¦')
 }
 

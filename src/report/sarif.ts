@@ -3,6 +3,7 @@ import {createHash} from 'node:crypto'
 import type {CheckMeta, Severity} from '../checks/types.js'
 import type {Report, ReportResult, ResolvedFinding} from '../engine/model.js'
 import {escapeJson} from './escape.js'
+import {splitByHost} from './hosts.js'
 
 export interface SarifOptions {
   /** `tool.driver.informationUri`: where users learn about the tool. */
@@ -59,6 +60,16 @@ const FINGERPRINT = 'pcpHarden/v1'
  * one result per failure or error; waived failures are kept as externally suppressed results.
  */
 export function formatSarif(report: Report, options: SarifOptions = {}): string {
+  // A fleet audit: one run per node, as SARIF has one run per analysis of one target.
+  const runs = report.hosts
+    ? splitByHost(report).map((h) => sarifRun(h.report, options, h.host.host))
+    : [sarifRun(report, options)]
+  const sarif = {$schema: 'https://json.schemastore.org/sarif-2.1.0.json', version: '2.1.0', runs}
+  return escapeJson(JSON.stringify(sarif, null, 2)) + '\n'
+}
+
+/** One run: the rules that ran, the failures and errors; in a fleet audit, of one node (`host`). */
+function sarifRun(report: Report, options: SarifOptions, host?: string) {
   const checks = [...report.checks]
   const known = new Set(checks.map((c) => c.id))
   for (const r of report.results) {
@@ -68,42 +79,43 @@ export function formatSarif(report: Report, options: SarifOptions = {}): string 
     }
   }
   const ruleIndex = new Map(checks.map((c, i) => [c.id, i]))
-  const sarif = {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [
-      {
-        tool: {
-          driver: {
-            name: report.tool.name,
-            version: report.tool.version,
-            semanticVersion: report.tool.version,
-            informationUri: options.toolUri ?? DEFAULT_TOOL_URI,
-            rules: checks.map(rule),
-          },
-        },
-        originalUriBaseIds: {
-          [ROOT]: {
-            uri: 'file:///',
-            description: {text: `The root directory of the audited host (audited as ${report.root}).`},
-          },
-        },
-        results: [
-          ...report.results
-            .filter((r) => r.status === 'fail' || r.status === 'error')
-            .map((r) => result(r, ruleIndex.get(r.check)!, report.baseline !== undefined)),
-          ...(report.baseline?.resolved ?? []).map((f) => absent(f, ruleIndex.get(f.check))),
-        ],
-        properties: {
-          root: report.root,
-          profiles: report.profiles,
-          failOn: report.failOn,
-          status: report.summary.status,
-        },
+  return {
+    tool: {
+      driver: {
+        name: report.tool.name,
+        version: report.tool.version,
+        semanticVersion: report.tool.version,
+        informationUri: options.toolUri ?? DEFAULT_TOOL_URI,
+        rules: checks.map(rule),
       },
+    },
+    ...(host === undefined ? {} : {automationDetails: {id: `${report.tool.name}/${host}/`}}),
+    originalUriBaseIds: {
+      [ROOT]: {
+        uri: 'file:///',
+        description: {text: `The root directory of the audited host (audited as ${report.root}).`},
+      },
+    },
+    results: [
+      ...report.results
+        .filter((r) => r.status === 'fail' || r.status === 'error')
+        .map((r) =>
+          result(
+            host === undefined ? r : {...r, host},
+            ruleIndex.get(r.check)!,
+            report.baseline !== undefined,
+          ),
+        ),
+      ...(report.baseline?.resolved ?? []).map((f) => absent(f, ruleIndex.get(f.check))),
     ],
+    properties: {
+      ...(host === undefined ? {} : {host}),
+      root: report.root,
+      profiles: report.profiles,
+      failOn: report.failOn,
+      status: report.summary.status,
+    },
   }
-  return escapeJson(JSON.stringify(sarif, null, 2)) + '\n'
 }
 
 function rule(check: CheckMeta) {
@@ -169,6 +181,7 @@ function result(r: ReportResult, ruleIndex: number, withBaseline: boolean) {
         }
       : {}),
     properties: {
+      ...(r.host === undefined ? {} : {host: r.host}),
       status: r.status,
       severity: r.severity,
       ...(r.evidence === undefined ? {} : {evidence: r.evidence}),
@@ -204,10 +217,10 @@ function pathToUri(path: string): string {
   return relative === '' ? HOST_URI : relative.split('/').map(encodeURIComponent).join('/')
 }
 
-/** Stable across runs for the same finding: the check, the path and the message. */
+/** Stable across runs for the same finding: the check, the path and the message (and the node, in a fleet). */
 function fingerprint(r: ReportResult): string {
   return createHash('sha256')
-    .update(`${r.check}\0${r.path ?? ''}\0${r.message}`)
+    .update(`${r.host === undefined ? '' : `${r.host}\0`}${r.check}\0${r.path ?? ''}\0${r.message}`)
     .digest('hex')
 }
 

@@ -68,6 +68,11 @@ export interface SshNodeOptions {
   config?: readonly string[]
   /** Where the node's files go (default: a new temp directory, removed by stop()). */
   dir?: string
+  /**
+   * More directories of this test bind-mounted in the node's mount namespace, after its /root:
+   * `target` (an existing directory on this machine, e.g. /etc/pcp) shows `source` on that node only.
+   */
+  mounts?: readonly {source: string; target: string}[]
 }
 
 /** Start a real sshd node; resolved once it answers with its SSH banner. Always stopped by stop(). */
@@ -116,11 +121,13 @@ export async function startSshNode(options: SshNodeOptions = {}): Promise<SshNod
       'private',
       'sh',
       '-c',
-      'mount --bind "$1" /root && exec "$2" -D -e -f "$3"',
+      'sshd=$1 conf=$2; shift 2; while [ $# -gt 0 ]; do mount --bind "$1" "$2" || exit 1; shift 2; done; exec "$sshd" -D -e -f "$conf"',
       'sshd-node',
-      root,
       SSHD,
       config,
+      root,
+      '/root',
+      ...(options.mounts ?? []).flatMap((m) => [m.source, m.target]),
     ],
     {stdio: ['ignore', 'ignore', 'pipe'], detached: true},
   )
