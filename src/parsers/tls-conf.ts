@@ -35,7 +35,7 @@ export interface TlsConf {
   values: Partial<Record<TlsKey, string>>
   settings: TlsSetting[]
   /** Lines PCP ignores (unknown key, no separator, no value), with why. */
-  ignored: {line: number; text: string; why: string}[]
+  ignored: {line: number; text: string; why: string; dropped?: TlsSetting}[]
   /** Why a file that is there cannot be read (a directory, a FIFO, a symlink loop, denied, too large). */
   error?: string
 }
@@ -72,7 +72,8 @@ export function parseTlsConf(text: string, path = TLS_CONF_PATH): TlsConf {
       if (isSpace(c) && keyEnd < 0) keyEnd = i
     }
     const written = raw.slice(keyStart, keyEnd < 0 ? i : keyEnd)
-    const ignore = (why: string) => conf.ignored.push({line: index + 1, text: raw, why})
+    const ignore = (why: string, dropped?: TlsSetting) =>
+      conf.ignored.push({line: index + 1, text: raw, why, ...(dropped ? {dropped} : {})})
     if (!separated)
       return ignore(
         raw[i] === '#' ? 'a "#" before the separator comments the line out' : 'no "=" or ":" after the key',
@@ -84,7 +85,8 @@ export function parseTlsConf(text: string, path = TLS_CONF_PATH): TlsConf {
     while (end < raw.length && raw[end] !== '#' && !isSpace(raw[end])) end++
     const value = raw.slice(i, end)
     if (value === '') return ignore(`no value for ${key}`)
-    if (end === raw.length && !terminated) return ignore(`the last line has no newline: PCP drops ${key}`)
+    if (end === raw.length && !terminated)
+      return ignore(`the last line has no newline: PCP drops ${key}`, {key, written, value, line: index + 1})
     conf.settings.push({key, written, value, line: index + 1})
     conf.values[key] = value
   })

@@ -171,7 +171,18 @@ export async function tlsConfTargets(host: Host, options: {users: boolean}): Pro
  * Every file a tls.conf on the host uses: the certificates, keys and CA files of the collector's
  * and users' files, and the files of a tls-ca-cert-dir (each is a CA the daemons load).
  */
-export async function namedTlsFiles(host: Host): Promise<Set<string>> {
+export async function namedTlsFiles(host: Host, options: {dropped?: boolean} = {}): Promise<Set<string>> {
+  const named = new Set<string>()
+  if (options.dropped) {
+    // A setting libpcp drops for want of a final newline (PCP-TLS-004) still says which file is meant.
+    const collector = await readTlsConf(host)
+    for (const i of collector.ignored) if (i.dropped?.key.endsWith('-file')) named.add(i.dropped.value)
+  }
+  for (const file of await usedTlsFiles(host)) named.add(file)
+  return named
+}
+
+async function usedTlsFiles(host: Host): Promise<Set<string>> {
   const named = new Set<string>()
   for (const target of await tlsConfTargets(host, {users: true})) {
     for (const file of [target.path, target.keyPath, target.caFile]) if (file) named.add(file)

@@ -42,7 +42,8 @@ export const check: Check = {
         },
       ]
     const {namedTlsFiles} = await import('../../pki/check.js')
-    const named = await namedTlsFiles(host)
+    // A file named on a last line libpcp drops is not a leftover: adding the newline (PCP-TLS-004) puts it in use.
+    const named = await namedTlsFiles(host, {dropped: true})
     const results: CheckResult[] = []
     for (const m of material) {
       if (named.has(m.path)) continue
