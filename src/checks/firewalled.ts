@@ -1,5 +1,6 @@
 import type {Host} from '../host/host.js'
 import {analyzeExposure, describeFirewall, type ServiceExposure} from '../net/exposure.js'
+import {formatPrefix, lastOf, parsePrefix, type Prefix} from '../net/ip.js'
 import type {Check, CheckResult} from './types.js'
 
 /** The service port a check speaks of, as the exposure model names it. */
@@ -26,11 +27,39 @@ export function firewallBearing(
   return {kind, note, ...evidence}
 }
 
-/** A failure about remote clients, judged again with what the firewall lets through. */
-export function applyFirewall(result: CheckResult, exposure: ServiceExposure | undefined): CheckResult {
+const overlaps = (a: Prefix, b: Prefix) => a.family === b.family && a.base <= lastOf(b) && b.base <= lastOf(a)
+
+/** Whether the firewall lets no host of these networks reach the port (so a finding about them is moot). */
+function shutFor(exposure: ServiceExposure, clients: Prefix[]): boolean {
+  const scope = exposure.reachable.scope
+  if (scope === 'anywhere') return false
+  const open = [...exposure.reachable.networks, ...exposure.reachable.undecided].flatMap((n) => {
+    const p = parsePrefix(n)
+    return p ? [p] : []
+  })
+  return !clients.some((c) => open.some((o) => overlaps(c, o)))
+}
+
+/**
+ * A failure about remote clients, judged again with what the firewall lets through; `clients`,
+ * when known, are the networks this failure speaks of (an access rule's hosts).
+ */
+export function applyFirewall(
+  result: CheckResult,
+  exposure: ServiceExposure | undefined,
+  clients?: Prefix[],
+): CheckResult {
   if (result.status !== 'fail') return result
   const bearing = firewallBearing(exposure)
   if (!bearing) return result
+  if (bearing.kind === 'narrowed' && clients && clients.length > 0 && exposure && shutFor(exposure, clients))
+    return {
+      status: 'pass',
+      ...(result.path === undefined ? {} : {path: result.path}),
+      ...(result.line === undefined ? {} : {line: result.line}),
+      message: `${result.message}, but ${describeFirewall(exposure)}, none of ${clients.map(formatPrefix).join(', ')}`,
+      ...(bearing.evidence ? {evidence: bearing.evidence} : {}),
+    }
   const evidence = [result.evidence, bearing.evidence].filter(Boolean).join('; ')
   const withEvidence = evidence === '' ? {} : {evidence}
   if (bearing.kind === 'shut')
@@ -46,8 +75,15 @@ export function applyFirewall(result: CheckResult, exposure: ServiceExposure | u
   return {...result, message: `${result.message}; ${bearing.note}`, ...withEvidence}
 }
 
-/** A check whose failures speak of remote clients of a service port: the firewall has its say. */
-export function firewalled(port: Port, check: Check): Check {
+/**
+ * A check whose failures speak of remote clients of a service port: the firewall has its say.
+ * `clients` names the networks one failure speaks of, when the check knows them.
+ */
+export function firewalled(
+  port: Port,
+  check: Check,
+  clients?: (host: Host, result: CheckResult) => Promise<Prefix[] | undefined>,
+): Check {
   return {
     ...check,
     async run(host: Host) {
@@ -55,7 +91,11 @@ export function firewalled(port: Port, check: Check): Check {
       if (!results.some((r) => r.status === 'fail')) return results
       const services = (await analyzeExposure(host)).services.filter((s) => s.service === port.service)
       const exposure = services.find((s) => port.port === undefined || s.port === port.port)
-      return results.map((r) => applyFirewall(r, exposure))
+      return Promise.all(
+        results.map(async (r) =>
+          applyFirewall(r, exposure, clients && r.status === 'fail' ? await clients(host, r) : undefined),
+        ),
+      )
     },
   }
 }

@@ -159,3 +159,23 @@ describe('checks that speak of remote clients ask the firewall', () => {
     })
   }
 })
+
+describe('PCP-ACCESS-006 judges each rule with the networks the firewall lets in', () => {
+  it('a rule for hosts the firewall keeps out passes; one for hosts it lets in stays, at low severity', async () => {
+    const results = await run('PCP-ACCESS-006', [
+      options('-A\n'),
+      {
+        path: '/etc/pcp/pmcd/pmcd.conf',
+        content:
+          'pmcd 2 dso pmcd_init /var/lib/pcp/pmdas/pmcd/pmda_pmcd.so\n[access]\ndisallow ".*" : all;\ndisallow ":*" : all;\nallow 10.1.2.* : fetch;\nallow 192.168.5.* : fetch;\nallow "local:*" : all;\n',
+      },
+      ...FIREWALLS['partly open'],
+    ])
+    const byLine = new Map(results.map((r) => [r.line, r]))
+    expect(byLine.get(5)).toMatchObject({status: 'fail', severity: 'low'})
+    expect(byLine.get(6)).toMatchObject({status: 'pass'})
+    expect(byLine.get(6)?.message).toMatch(
+      /but the pve-firewall firewall lets only 10\.1\.2\.0\/24 reach port 44321, none of 192\.168\.5\.0\/24$/,
+    )
+  })
+})

@@ -29,6 +29,8 @@ interface Case {
   policy: 'DROP' | 'REJECT' | 'ACCEPT'
   /** No lab port is let in. */
   closed?: true
+  /** rules.v4 and rules.v6 (netfilter-persistent): INPUT rules that come before pve-firewall's hook. */
+  persistent?: Record<4 | 6, string[]>
   /** host.fw enable: 0: PVEFW-INPUT stays empty. */
   hostOff?: boolean
 }
@@ -141,6 +143,7 @@ function generated(c: Case, family: 4 | 6, iface: string): string {
     '*filter',
     ':INPUT ACCEPT [0:0]',
     ...chains.map((name) => `:${name} - [0:0]`),
+    ...(c.persistent?.[family] ?? []),
     '-A INPUT -j PVEFW-INPUT',
     ...(c.hostOff
       ? []
@@ -345,6 +348,31 @@ IN ACCEPT -source 10.0.0.0/8 -p 6 -dport 9191
     policy: 'REJECT',
   },
   {
+    name: 'with rules.v4 and rules.v6: their INPUT rules decide first, pve-firewall gets what falls through',
+    cluster: `[OPTIONS]
+enable: 1
+
+[ALIASES]
+local_network 172.31.0.0/16
+
+[RULES]
+IN ACCEPT -p tcp -dport 9127
+`,
+    persistent: {
+      4: [
+        '-A INPUT -s 10.0.0.0/8 -p tcp --dport 9127 -j DROP',
+        '-A INPUT -s 192.168.0.0/16 -p tcp --dport 44321 -j ACCEPT',
+      ],
+      6: ['-A INPUT -s fd00::/16 -p tcp --dport 44321 -j ACCEPT'],
+    },
+    rules: {
+      4: ['-A PVEFW-HOST-IN -p tcp --dport 9127 -j RETURN'],
+      6: ['-A PVEFW-HOST-IN -p tcp --dport 9127 -j RETURN'],
+    },
+    ipsets: [...EMPTY_MANAGEMENT, 'add PVEFW-0-management-v4 172.31.0.0/16'],
+    policy: 'DROP',
+  },
+  {
     name: "host.fw enable: 0: the node's input is not filtered",
     cluster: '[OPTIONS]\nenable: 1\n[RULES]\nIN DROP -p tcp -dport 44321\n',
     host: '[OPTIONS]\nenable: 0\n',
@@ -361,6 +389,15 @@ async function readCase(c: Case, iface: string) {
     {path: '/etc/systemd/system/multi-user.target.wants/pve-firewall.service', content: ''},
     {path: '/etc/pve/firewall/cluster.fw', content: c.cluster.replaceAll('IFACE', iface)},
     ...(c.host === undefined ? [] : [{path: '/etc/pve/nodes/pve1/host.fw', content: c.host}]),
+    ...(c.persistent
+      ? [
+          {path: '/etc/systemd/system/multi-user.target.wants/netfilter-persistent.service', content: ''},
+          ...([4, 6] as const).map((family) => ({
+            path: `/etc/iptables/rules.v${family}`,
+            content: ['*filter', ':INPUT ACCEPT [0:0]', ...c.persistent![family], 'COMMIT', ''].join('\n'),
+          })),
+        ]
+      : []),
   ]
   const entries = files.map((f) => ({...f, type: 'file' as const, mode: 0o640, owner: 'root', group: 'root'}))
   return readFirewall(new Host(new MemoryBackend({entries}, 'pve-lab')))

@@ -318,6 +318,21 @@ describe('exposure on a Proxmox VE node', () => {
     expect(pmcd?.reachable.networks).toEqual(['10.3.0.0/16'])
   })
 
+  it('with rules.v4 whose INPUT policy is DROP: what pve-firewall accepts returns to that policy', async () => {
+    const {pmcd} = await node(
+      '[OPTIONS]\nenable: 1\npolicy_in: ACCEPT\n',
+      undefined,
+      {path: '/etc/systemd/system/multi-user.target.wants/netfilter-persistent.service', content: ''},
+      {
+        path: '/etc/iptables/rules.v4',
+        content:
+          '*filter\n:INPUT DROP [0:0]\n-A INPUT -s 10.3.0.0/16 -p tcp --dport 44321 -j ACCEPT\nCOMMIT\n',
+      },
+      {path: '/etc/iptables/rules.v6', content: '*filter\n:INPUT DROP [0:0]\nCOMMIT\n'},
+    )
+    expect(pmcd?.reachable.networks).toEqual(['10.3.0.0/16'])
+  })
+
   it('with an nftables.conf: a table of its own, so both must accept', async () => {
     const {pmcd} = await node(
       '[OPTIONS]\nenable: 1\n[RULES]\nIN ACCEPT -p tcp -dport 44321 -source 10.0.0.0/8\n',

@@ -1,5 +1,19 @@
 import {firewalled} from '../firewalled.js'
-import {accessCheck} from './analysis.js'
+import type {Host} from '../../host/host.js'
+import {parsePrefix, type Prefix} from '../../net/ip.js'
+import type {CheckResult} from '../types.js'
+import {accessCheck, analyzeAccess} from './analysis.js'
+
+/** The networks of the access rule a finding points at (`10.1.2.*` is 10.1.2.0/24). */
+async function ruleNetworks(host: Host, result: CheckResult): Promise<Prefix[] | undefined> {
+  const analysis = await analyzeAccess(host)
+  if (!analysis || 'error' in analysis) return undefined
+  const rule = analysis.lint.policy?.rules.find((r) =>
+    r.sources.some((s) => s.line === result.line && (s.file ?? analysis.lint.file) === result.path),
+  )
+  const prefix = rule ? parsePrefix(rule.key.replace(/^ipv[46]:/, '')) : undefined
+  return prefix ? [prefix] : undefined
+}
 
 const judged = accessCheck({
   id: 'PCP-ACCESS-006',
@@ -16,4 +30,4 @@ const judged = accessCheck({
 })
 
 /** Its failures speak of remote clients: the firewall decides whether they can connect at all. */
-export const check = firewalled({service: 'pmcd'}, judged)
+export const check = firewalled({service: 'pmcd'}, judged, ruleNetworks)
