@@ -199,9 +199,10 @@ export default class Verify extends BaseCommand<typeof Verify> {
   /** verify --nodes / --cluster: the same audit on each node, read over SSH (src/fleet/). */
   private async runFleet(): Promise<void> {
     const {flags} = this
-    const [{auditFleet}, {fleetNodes, sshSettings}] = await Promise.all([
+    const [{auditFleet}, {fleetNodes}, {sshSettings}] = await Promise.all([
       import('../fleet/audit.js'),
-      import('../fleet/flags.js'),
+      import('../fleet/nodes.js'),
+      import('../cli/node-flags.js'),
     ])
     const report = await auditFleet({
       nodes: await fleetNodes(flags, () => this.diskHost()),

@@ -1,10 +1,6 @@
 import {Flags} from '@oclif/core'
 
-import {concurrencyFlag, sshFlags, sshSettings} from '../cli/node-flags.js'
-import {InputError} from '../engine/errors.js'
-import type {Host} from '../host/host.js'
-import type {Node} from '../rotate/exec.js'
-import {clusterNodes, parseNodeList} from '../rotate/nodes.js'
+import {concurrencyFlag, sshFlags} from '../cli/node-flags.js'
 import {REMOTE_PROGRAMS} from '../host/ssh-backend.js'
 
 const NOT_WITH_NODES = ['sample', 'baseline', 'textfile-dir']
@@ -54,13 +50,3 @@ export interface FleetFlagValues {
 /** Whether the flags ask for a fleet audit. */
 export const isFleet = (flags: Pick<FleetFlagValues, 'nodes' | 'cluster'>) =>
   flags.nodes !== undefined || flags.cluster
-
-/** The nodes to audit: --nodes as given, or the cluster's members under the local root. */
-export async function fleetNodes(flags: FleetFlagValues, local: () => Promise<Host>): Promise<Node[]> {
-  if (flags.nodes) return parseNodeList(flags.nodes)
-  const {nodes} = await clusterNodes(await local())
-  if (nodes.length === 0) throw new InputError('--cluster: the cluster has no members')
-  return nodes
-}
-
-export {sshSettings}

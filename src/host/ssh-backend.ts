@@ -25,7 +25,9 @@ export const REMOTE_PROGRAMS = ['sh', 'find', 'stat', 'readlink', 'head', 'base6
  *   `not MODE` (st_mode in hex) for anything else;
  * failures: `err CODE MESSAGE`, CODE an errno name taken from the C locale's message.
  * The type of a file is decided before it is opened (by the shell's test builtins): a FIFO is
- * never opened and a device never read. Most requests fork one pipeline, none a subshell more.
+ * never opened and a device never read. Each reply is one write (printf of a captured reply): a
+ * reply in small pieces may wait for the client's delayed ACK of the first (Nagle's algorithm
+ * stays on in a session without a terminal).
  */
 export const READER_SCRIPT = `export LC_ALL=C
 limit=$1
@@ -47,9 +49,8 @@ while IFS= read -r line; do
   case $op in
   dir)
     if [ -d "$p" ] && [ -r "$p" ] && [ -x "$p" ]; then
-      printf 'ok '
-      find -H "$p" -mindepth 1 -maxdepth 1 -printf '%f\\0%y %m %U %G %s %T@\\0%l\\0' | base64 -w0
-      echo
+      out=$(find -H "$p" -mindepth 1 -maxdepth 1 -printf '%f\\0%y %m %U %G %s %T@\\0%l\\0' | base64 -w0)
+      printf 'ok %s\\n' "$out"
     elif ! out=$(stat -L -c %f -- "$p" 2>&1); then err "$out"
     elif [ ! -d "$p" ]; then err 'Not a directory'
     else err 'Permission denied'; fi ;;
@@ -62,9 +63,8 @@ while IFS= read -r line; do
     else err "$out"; fi ;;
   read)
     if [ -f "$p" ] && [ ! -L "$p" ] && [ -r "$p" ]; then
-      printf 'ok '
-      head -c "$((limit + 1))" -- "$p" | base64 -w0
-      echo
+      out=$(head -c "$((limit + 1))" -- "$p" | base64 -w0)
+      printf 'ok %s\\n' "$out"
     elif out=$(stat -c %f -- "$p" 2>&1); then
       if [ -f "$p" ] && [ ! -L "$p" ]; then err 'Permission denied'; else echo "not $out"; fi
     else err "$out"; fi ;;
