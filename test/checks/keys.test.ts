@@ -86,6 +86,18 @@ describe('authorized_keys findings of a file', () => {
     ])
   })
 
+  it('tell two keys apart whose lines hash alike (the two-pass comparison is exact)', () => {
+    // Two ed25519 keys whose ids have the same 32-bit FNV-1a hash, found by a birthday search.
+    const one = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILSPORy8aOJ0O+zHkraAJ9UWsw6DeA3dGrtMaP8O18nv'
+    const two = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAP+D8aEOf67jGNo2TYYeqMfs2QhMjv1yrpmOJfmCv+n'
+    expect(found(`${one} a\n${two} b`)).toEqual([])
+    expect(found(`${one} a\n${two} b\n${one} c\n${two} d`)).toEqual(['PSP-KEYS-005:3', 'PSP-KEYS-005:4'])
+    expect(found(`${one} a\nno-pty ${two} b\n${two} c\nno-pty ${one} d`)).toEqual([
+      'PSP-KEYS-006:1',
+      'PSP-KEYS-005:3',
+    ])
+  })
+
   it('know a later line for the same key is used when an earlier from= does not match the client', () => {
     const restricted = `from="10.0.0.1",command="sensors -j",restrict ${PROXY_KEY} pulse-sensor-proxy`
     const elsewhere = `from="10.0.0.2",command="sensors -j",restrict ${PROXY_KEY} pulse-sensor-proxy`

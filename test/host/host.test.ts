@@ -114,6 +114,39 @@ describe.each(['disk', 'memory'] as const)('Host over the %s backend', (kind) =>
   })
 })
 
+describe('Host text reads', () => {
+  /** A backend over the memory one that counts its file reads. */
+  function counting(files: Record<string, string>) {
+    const backend = new MemoryBackend(
+      parseTreeSpec(
+        `entries:\n${Object.entries(files)
+          .map(([p, content]) => `  - {path: ${p}, content: ${JSON.stringify(content)}}`)
+          .join('\n')}\n`,
+        'counting',
+      ),
+      'counting',
+    )
+    const reads: string[] = []
+    const readFile = backend.readFile.bind(backend)
+    backend.readFile = async (p: string) => {
+      reads.push(p)
+      return readFile(p)
+    }
+    return {host: new Host(backend), reads}
+  }
+
+  it('keep a text of 1 MiB or more once read (several checks read one large authorized_keys), not a small one', async () => {
+    const large = `${'x'.repeat(1023)}\n`.repeat(1024)
+    const {host, reads} = counting({'/root/.ssh/authorized_keys': large, '/etc/small': 'small\n'})
+    for (let i = 0; i < 3; i++) {
+      expect(await host.readText('/root/.ssh/authorized_keys')).toEqual({ok: true, value: large})
+      expect(await host.readText('/etc/small')).toEqual({ok: true, value: 'small\n'})
+    }
+    expect(reads.filter((p) => p === '/root/.ssh/authorized_keys')).toHaveLength(1)
+    expect(reads.filter((p) => p === '/etc/small')).toHaveLength(3)
+  })
+})
+
 describe('tree specs', () => {
   it('refuse an mtime that is neither a date nor days ago', () => {
     for (const mtime of ['yesterday', '100d', '-3w', '2025-13-45'])
