@@ -8,7 +8,7 @@ import type {ReportResult} from '../../src/engine/model.js'
 import {parseGroup} from '../../src/host/accounts.js'
 import {applyFix, planFix} from '../../src/fix/plan.js'
 import type {TreeSpec} from '../../src/host/tree.js'
-import {seedTreeWith} from '../checks/seed-tree.js'
+import {seedTreeWith, seedTreeWithout} from '../checks/seed-tree.js'
 import {cli} from '../cli/run-cli.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
 import {auditTree, failures, key, sampleTree, TREES} from './trees.js'
@@ -113,6 +113,26 @@ describe('verify --fix on each test tree, then verify', () => {
       expect(await readFile(path.join(root, 'root/pcp-ca/old-server.key'))).toEqual(content)
       // An existing keep directory is left as it is (the guide's CA directory, under root's 0700 home).
       expect((await lstat(path.join(root, 'root/pcp-ca'))).mode & 0o7777).toBe(keepDir)
+    })
+  })
+
+  it('PMPROXY_LOCAL=1 goes into a new /etc/default/pmproxy (0644 root:root) when there is none', async () => {
+    await withTree(seedTreeWithout('/etc/default/pmproxy'), async (root) => {
+      const before = await failures(root)
+      const exposed = before.find((r) => r.check === 'PCP-PMPROXY-001')
+      expect(exposed?.remedy).toMatchObject({
+        kind: 'create',
+        path: '/etc/default/pmproxy',
+        content: 'PMPROXY_LOCAL=1\n',
+      })
+      await applyFix(root, await planFix(root, [exposed!]))
+      const file = path.join(root, 'etc/default/pmproxy')
+      expect(await readFile(file, 'utf8')).toBe('PMPROXY_LOCAL=1\n')
+      const st = await lstat(file)
+      expect({mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}).toEqual({mode: 0o644, uid: 0, gid: 0})
+      const after = (await failures(root)).map(key)
+      expect(after).not.toContain(key(exposed!))
+      expect(after.filter((k) => !before.map(key).includes(k))).toEqual([])
     })
   })
 
