@@ -177,6 +177,28 @@ describe('what the fixer refuses', () => {
     })
   })
 
+  it('leaves waived failures alone and lists manual remedies and fix-less failures as not automatic', async () => {
+    await withTree(sampleTree(), async (root) => {
+      const waived = {
+        ...failing('TEST-WAIVED', {kind: 'attrs', path: '/etc/pcp/tls.conf', mode: 0o600}),
+        waived: {reason: 'accepted', expires: '2099-01-01', source: '/etc/pcp-harden/waivers.yaml:1'},
+      }
+      const manual = failing('TEST-MANUAL', {
+        kind: 'manual',
+        command: 'gpasswd --delete x adm',
+        why: 'not ours',
+      })
+      const bare = {...failing('TEST-BARE', {kind: 'attrs', path: '/etc/pcp/tls.conf'}), remedy: undefined}
+      const outcome = await planFix(root, [waived, manual, bare])
+      expect(outcome.plan).toEqual([])
+      expect(outcome.planned).toEqual([])
+      expect(outcome.manual).toEqual([
+        {check: 'TEST-MANUAL', message: 'a test finding', command: 'gpasswd --delete x adm', why: 'not ours'},
+        {check: 'TEST-BARE', path: '/etc/pcp/tls.conf', message: 'a test finding', why: 'a test remediation'},
+      ])
+    })
+  })
+
   it('a change pmcd -v rejects is not written, and says why; the rest is', async () => {
     await withTree(seedTreeWith(), async (root) => {
       const conf = await readFile(path.join(root, 'etc/pcp/pmcd/pmcd.conf'), 'utf8')
