@@ -390,6 +390,8 @@ export async function planFix(root: string, results: readonly ReportResult[]): P
   for (const target of targets.values()) {
     const built = await buildTarget(root, host, target)
     skipped.push(...built.skipped)
+    // Every remedy of this path was skipped: nothing of it goes into the plan.
+    if (built.accepted.length === 0) continue
     const entries = [...(built.file ? [built.file] : []), ...(built.dir ? [built.dir] : []), ...built.dirs]
     // Planned alone first: a symlink or an odd file refuses this target, not the whole plan.
     try {

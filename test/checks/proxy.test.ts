@@ -276,3 +276,57 @@ describe('address helpers', () => {
     expect(parseSubnet('pve1')).toBeUndefined()
   })
 })
+
+describe('the remedies verify --fix applies to the proxy findings', () => {
+  it('PSP-CONF-001: the metrics_address line back to loopback, where it is written on one line', async () => {
+    const [fail] = notPassing(
+      await broken({
+        with: [config('  allowed_source_subnets: [10.1.0.0/16]\n  metrics_address: "0.0.0.0:9127" # lan\n')],
+      }),
+    )
+    expect(fail).toMatchObject({
+      check: 'PSP-CONF-001',
+      line: 2,
+      remedy: {
+        kind: 'edit',
+        path: CONFIG,
+        edits: [
+          {
+            op: 'replace',
+            line: 2,
+            expect: '  metrics_address: "0.0.0.0:9127" # lan',
+            text: '  metrics_address: "127.0.0.1:9127"',
+          },
+        ],
+        restart: ['pulse-sensor-proxy.service'],
+      },
+    })
+    // A block scalar continued below its key: no line edit could replace the whole value.
+    const [block] = notPassing(
+      await broken({
+        with: [config('allowed_source_subnets: [10.1.0.0/16]\nmetrics_address: >-\n  0.0.0.0:9127\n')],
+      }),
+    )
+    expect(block?.check).toBe('PSP-CONF-001')
+    expect(block?.remedy).toBeUndefined()
+    expect(block?.fix).toBeUndefined()
+  })
+
+  it('PSP-ACCOUNT-004: leaving a group is manual, with the exact gpasswd command', async () => {
+    const group = parseTreeSpec(SEED_TREE, 'seed').entries.find((e) => e.path === '/etc/group')?.content ?? ''
+    const results = await broken({
+      with: [{path: '/etc/group', content: group.replace('adm:x:4:', `adm:x:4:${P}`)}],
+    })
+    expect(notPassing(results)).toEqual([
+      expect.objectContaining({
+        check: 'PSP-ACCOUNT-004',
+        fix: `gpasswd --delete ${P} adm`,
+        remedy: {
+          kind: 'manual',
+          command: `gpasswd --delete ${P} adm`,
+          why: 'gpasswd keeps /etc/group and /etc/gshadow in step; pcp-harden edits neither account file',
+        },
+      }),
+    ])
+  })
+})

@@ -8,7 +8,7 @@ import type {ReportResult} from '../../src/engine/model.js'
 import {parseGroup} from '../../src/host/accounts.js'
 import {applyFix, planFix} from '../../src/fix/plan.js'
 import type {TreeSpec} from '../../src/host/tree.js'
-import {seedTreeWith} from '../checks/seed-tree.js'
+import {seedTreeWith, seedTreeWithout} from '../checks/seed-tree.js'
 import {cli} from '../cli/run-cli.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
 import {auditTree, failures, key, sampleTree, TREES} from './trees.js'
@@ -116,6 +116,26 @@ describe('verify --fix on each test tree, then verify', () => {
     })
   })
 
+  it('PMPROXY_LOCAL=1 goes into a new /etc/default/pmproxy (0644 root:root) when there is none', async () => {
+    await withTree(seedTreeWithout('/etc/default/pmproxy'), async (root) => {
+      const before = await failures(root)
+      const exposed = before.find((r) => r.check === 'PCP-PMPROXY-001')
+      expect(exposed?.remedy).toMatchObject({
+        kind: 'create',
+        path: '/etc/default/pmproxy',
+        content: 'PMPROXY_LOCAL=1\n',
+      })
+      await applyFix(root, await planFix(root, [exposed!]))
+      const file = path.join(root, 'etc/default/pmproxy')
+      expect(await readFile(file, 'utf8')).toBe('PMPROXY_LOCAL=1\n')
+      const st = await lstat(file)
+      expect({mode: st.mode & 0o7777, uid: st.uid, gid: st.gid}).toEqual({mode: 0o644, uid: 0, gid: 0})
+      const after = (await failures(root)).map(key)
+      expect(after).not.toContain(key(exposed!))
+      expect(after.filter((k) => !before.map(key).includes(k))).toEqual([])
+    })
+  })
+
   it("owners come from the audited root's passwd and group, not this machine's", async () => {
     await withTree(sampleTree(), async (root) => {
       const treePcp = parseGroup(await readFile(path.join(root, 'etc/group'), 'utf8')).find(
@@ -154,6 +174,28 @@ describe('what the fixer refuses', () => {
       expect(await readFile(path.join(root, 'etc/default/pmcd'), 'utf8')).toBe(
         '# edited meanwhile\nPMCD_LOCAL="yes"\n',
       )
+    })
+  })
+
+  it('leaves waived failures alone and lists manual remedies and fix-less failures as not automatic', async () => {
+    await withTree(sampleTree(), async (root) => {
+      const waived = {
+        ...failing('TEST-WAIVED', {kind: 'attrs', path: '/etc/pcp/tls.conf', mode: 0o600}),
+        waived: {reason: 'accepted', expires: '2099-01-01', source: '/etc/pcp-harden/waivers.yaml:1'},
+      }
+      const manual = failing('TEST-MANUAL', {
+        kind: 'manual',
+        command: 'gpasswd --delete x adm',
+        why: 'not ours',
+      })
+      const bare = {...failing('TEST-BARE', {kind: 'attrs', path: '/etc/pcp/tls.conf'}), remedy: undefined}
+      const outcome = await planFix(root, [waived, manual, bare])
+      expect(outcome.plan).toEqual([])
+      expect(outcome.planned).toEqual([])
+      expect(outcome.manual).toEqual([
+        {check: 'TEST-MANUAL', message: 'a test finding', command: 'gpasswd --delete x adm', why: 'not ours'},
+        {check: 'TEST-BARE', path: '/etc/pcp/tls.conf', message: 'a test finding', why: 'a test remediation'},
+      ])
     })
   })
 

@@ -331,6 +331,16 @@ describe('applyPlan', () => {
     expect(tempFiles(path.join(root, 'etc/pcp'))).toEqual([])
   })
 
+  it('keeps no copy when told (a key whose mode alone changes: a copy would be one key more)', async () => {
+    const root = makeRoot()
+    put(root, '/etc/pcp/tls/key.pem', 'KEY', 0o644)
+    await writeFiles(root, [
+      {path: '/etc/pcp/tls/key.pem', content: 'KEY', mode: 0o600, backup: false, ...mine},
+    ])
+    expect(stateOf(root, '/etc/pcp/tls/key.pem')).toMatchObject({content: 'KEY', mode: 0o600})
+    expect(readdirSync(path.join(root, 'etc/pcp/tls'))).toEqual(['key.pem'])
+  })
+
   it('backs up a file hard-linked elsewhere by copying it: the other name keeps its mode', async () => {
     const root = makeRoot()
     put(root, '/etc/pcp/tls/key.pem', 'OLD KEY', 0o644)
