@@ -117,6 +117,7 @@ function parseRuleWords(
 ): {rule: Omit<Rule, 'action'> & {action?: Action; target?: string}; error?: string} {
   const rule: Omit<Rule, 'action'> & {action?: Action; target?: string} = {...base, family}
   const undecided: string[] = []
+  const recent: {check?: string; negate?: boolean; hitcount?: number} = {}
   let negate = false
   let i = 0
   const value = (): string | undefined => {
@@ -192,6 +193,9 @@ function parseRuleWords(
         const v = value()
         if (v === undefined) return fail(`${w} needs a module name`)
         takeNegate()
+        // ip6t_rt matches only a packet that carries a routing header (ufw's before6.rules drops
+        // type 0 ones); a connection's SYN carries none, whatever the rt options say.
+        if (v === 'rt') rule.never = true
         break
       }
       case '--dport':
@@ -305,19 +309,31 @@ function parseRuleWords(
       case '--src-type':
       case '--limit':
       case '--limit-burst':
-      case '--name':
-      case '--hashlimit':
-      case '--seconds':
-      case '--hitcount':
-      case '--mask': {
+      case '--hashlimit': {
         takeNegate()
         if (value() === undefined) return fail(`${w} needs a value`)
         undecided.push(`it uses ${w}, which depends on the traffic at run time`)
         break
       }
+      case '--name':
+      case '--seconds':
+      case '--mask':
+      case '--hitcount': {
+        takeNegate()
+        const v = value()
+        if (v === undefined) return fail(`${w} needs a value`)
+        if (w === '--hitcount') recent.hitcount = Number(v)
+        break
+      }
       case '--set':
+        // Adds the source to the list and matches: no condition on this connection.
+        takeNegate()
+        break
       case '--update':
       case '--rcheck':
+        recent.check = w
+        recent.negate = takeNegate()
+        break
       case '--remove':
         takeNegate()
         undecided.push(`it uses the recent match (${w}), which depends on earlier traffic`)
@@ -348,6 +364,13 @@ function parseRuleWords(
     i++
   }
   if (negate) return fail('"!" at the end of the rule')
+  if (recent.check) {
+    // Verdicts are for a client's first new connection: its source is in the list once at most
+    // (ufw limit's --set just before), so a --hitcount of 2 or more is not reached yet. Later
+    // connections within --seconds are rate-limited, not refused to the network as a whole.
+    if (!recent.negate && (recent.hitcount ?? 0) >= 2) rule.never = true
+    else undecided.push(`it uses the recent match (${recent.check}), which depends on earlier traffic`)
+  }
   if (undecided.length > 0) rule.undecided = undecided[0]
   return {rule}
 }

@@ -113,7 +113,7 @@ async function readIptables(
 function shellVars(text: string): Map<string, string> {
   const out = new Map<string, string>()
   for (const line of text.split('\n')) {
-    const m = /^\s*([A-Z_]+)=("?)([^"#]*)\2\s*(?:#.*)?$/.exec(line)
+    const m = /^\s*([A-Z_][A-Z0-9_]*)=("?)([^"#]*)\2\s*(?:#.*)?$/.exec(line)
     if (m) out.set(m[1] as string, (m[3] as string).trim())
   }
   return out
@@ -182,6 +182,24 @@ async function readUfw(
   )
   const files = ['/etc/ufw/ufw.conf', `/etc/ufw/before${six}.rules`, `/etc/ufw/user${six}.rules`]
   return {...iptablesRuleSet([{file: files[0] as string, family, tables, problems: []}], 'ufw'), files}
+}
+
+/**
+ * IPV6 other than yes in /etc/default/ufw: ufw-init does not load user6.rules but closes IPv6 to
+ * all but loopback ("IPv6 support disabled but available in the kernel, so default DROP").
+ */
+function ufwWithoutIpv6(): RuleSet {
+  const tables = new Map<string, Map<string, Chain>>()
+  parseIptablesSave(
+    '*filter\n:INPUT DROP [0:0]\n-A INPUT -i lo -j ACCEPT\nCOMMIT\n',
+    '/lib/ufw/ufw-init-functions',
+    6,
+    tables,
+  )
+  return {
+    ...iptablesRuleSet([{file: '/etc/default/ufw', family: 6, tables, problems: []}], 'ufw'),
+    files: ['/etc/default/ufw'],
+  }
 }
 
 /** Merge the engines' rule sets: a connection must pass every base chain of every one. */
@@ -358,15 +376,19 @@ export async function readFirewall(host: Host): Promise<Firewall> {
     })
   }
   const ufwConf = await host.readText('/etc/ufw/ufw.conf')
-  if (ufwConf.ok && shellVars(ufwConf.value).get('ENABLED')?.toLowerCase() === 'yes') {
+  // ufw-init compares ENABLED with "yes" and "YES" only.
+  const enabled = ufwConf.ok ? shellVars(ufwConf.value).get('ENABLED') : undefined
+  if (enabled === 'yes' || enabled === 'YES') {
     const defaults = await host.readText('/etc/default/ufw')
     const policy = (
       (defaults.ok ? shellVars(defaults.value).get('DEFAULT_INPUT_POLICY') : undefined) ?? 'DROP'
     ).toUpperCase()
-    const ipv6 = defaults.ok ? shellVars(defaults.value).get('IPV6')?.toLowerCase() !== 'no' : true
+    const v6 = defaults.ok ? shellVars(defaults.value).get('IPV6') : undefined
     engines.push({engine: 'ufw', why: `/etc/ufw/ufw.conf: ENABLED=yes (DEFAULT_INPUT_POLICY ${policy})`})
     perFamily[4].push(await readUfw(host, 4, policy, problems))
-    if (ipv6) perFamily[6].push(await readUfw(host, 6, policy, problems))
+    perFamily[6].push(
+      v6 === 'yes' || v6 === 'YES' ? await readUfw(host, 6, policy, problems) : ufwWithoutIpv6(),
+    )
   }
   const pve = await readPve(host, problems, engines)
   if (pve)

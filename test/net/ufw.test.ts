@@ -55,11 +55,17 @@ const DENY_ALL = [
   '-A ufw-user-input -p udp --dport 44321 -j DROP',
 ]
 
-async function pmcdWith(user: string[], policy = 'DROP', enabled = 'yes') {
+async function pmcdWith(
+  user: string[],
+  policy = 'DROP',
+  enabled = 'yes',
+  ipv6 = 'yes',
+  user6: string[] = [],
+) {
   const spec = seedTreeWith(
     {path: '/etc/pcp/pmcd/pmcd.options', content: '-A\n-Q\n'},
     {path: '/etc/ufw/ufw.conf', content: `# /etc/ufw/ufw.conf\nENABLED=${enabled}\nLOGLEVEL=low\n`},
-    {path: '/etc/default/ufw', content: `IPV6=yes\nDEFAULT_INPUT_POLICY="${policy}"\n`},
+    {path: '/etc/default/ufw', content: `IPV6=${ipv6}\nDEFAULT_INPUT_POLICY="${policy}"\n`},
     {path: '/etc/ufw/before.rules', content: BEFORE_RULES},
     {
       path: '/etc/ufw/before6.rules',
@@ -68,7 +74,7 @@ async function pmcdWith(user: string[], policy = 'DROP', enabled = 'yes') {
     {path: '/etc/ufw/after.rules', content: '*filter\n:ufw-after-input - [0:0]\nCOMMIT\n'},
     {path: '/etc/ufw/after6.rules', content: '*filter\n:ufw6-after-input - [0:0]\nCOMMIT\n'},
     {path: '/etc/ufw/user.rules', content: userRules(user)},
-    {path: '/etc/ufw/user6.rules', content: userRules([]).replaceAll('ufw-', 'ufw6-')},
+    {path: '/etc/ufw/user6.rules', content: userRules(user6).replaceAll('ufw-', 'ufw6-')},
   )
   const exposure = await analyzeExposure(new Host(new MemoryBackend(spec, 'ufw')))
   return {exposure, pmcd: exposure.services.find((s) => s.service === 'pmcd')}
@@ -105,5 +111,56 @@ describe('ufw: the guide\'s "ufw allow from 10.0.0.0/8 to any port 44321" then "
     expect(exposure.firewall.engines).toEqual([])
     expect(pmcd?.firewall).toBe('none')
     expect(pmcd?.reachable.scope).toBe('anywhere')
+  })
+})
+
+/** `ufw limit 44321/tcp` as ufw 0.36 writes it (from the real ufw). */
+const LIMIT = [
+  '### tuple ### limit tcp 44321 0.0.0.0/0 any 0.0.0.0/0 in',
+  '-A ufw-user-input -p tcp --dport 44321 -m conntrack --ctstate NEW -m recent --set',
+  '-A ufw-user-input -p tcp --dport 44321 -m conntrack --ctstate NEW -m recent --update --seconds 30 --hitcount 6 -j ufw-user-limit',
+  '-A ufw-user-input -p tcp --dport 44321 -j ufw-user-limit-accept',
+  '-A ufw-user-limit -j REJECT',
+  '-A ufw-user-limit-accept -j ACCEPT',
+]
+
+describe('ufw as ufw-init loads it (the cases the differential test found)', () => {
+  it('IPV6=no: ufw-init closes IPv6 to all but loopback instead of loading user6.rules', async () => {
+    const {exposure, pmcd} = await pmcdWith(ALLOW_MONITORING, 'DROP', 'yes', 'no', [
+      '-A ufw-user-input -p tcp --dport 44321 -j ACCEPT',
+    ])
+    expect(exposure.firewall.sets[6]?.engine).toBe('ufw')
+    expect(pmcd?.reachable.networks).toEqual(['10.0.0.0/8'])
+  })
+
+  it('IPV6=yes is read (the name has a digit): user6.rules decides for IPv6', async () => {
+    const {pmcd} = await pmcdWith(ALLOW_MONITORING, 'DROP', 'yes', 'yes', [
+      '-A ufw-user-input -p tcp --dport 44321 -s fd00::/8 -j ACCEPT',
+    ])
+    expect(pmcd?.reachable.networks).toEqual(['10.0.0.0/8', 'fd00::/8'])
+  })
+
+  it('ENABLED=Yes: ufw-init starts only for "yes" or "YES"', async () => {
+    const {exposure} = await pmcdWith(DENY_ALL, 'DROP', 'Yes')
+    expect(exposure.firewall.engines).toEqual([])
+  })
+
+  it('ufw limit: a first connection passes (the 6th within 30 s is refused), so the port is reachable', async () => {
+    const {pmcd} = await pmcdWith(LIMIT)
+    // Every IPv4 address but 127.0.0.0/8 (user6.rules has no rule: IPv6 stays closed).
+    expect(pmcd?.reachable).toMatchObject({
+      scope: 'these networks',
+      networks: [
+        '0.0.0.0/2',
+        '64.0.0.0/3',
+        '96.0.0.0/4',
+        '112.0.0.0/5',
+        '120.0.0.0/6',
+        '124.0.0.0/7',
+        '126.0.0.0/8',
+        '128.0.0.0/1',
+      ],
+      undecided: [],
+    })
   })
 })

@@ -1,0 +1,282 @@
+import {execFileSync} from 'node:child_process'
+import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {DiskBackend} from '../../src/host/backend.js'
+import {Host} from '../../src/host/host.js'
+import {MemoryBackend} from '../../src/host/tree.js'
+import {analyzeExposure} from '../../src/net/exposure.js'
+import {evaluate} from '../../src/net/firewall.js'
+import {parseAddress} from '../../src/net/ip.js'
+import {readFirewall} from '../../src/net/read-firewall.js'
+import {seedTreeWith} from '../checks/seed-tree.js'
+import {createLab, LAB_PORTS, LAB_SOURCES, type Lab} from '../helpers/fw-lab.js'
+import {genUfwCase, type UfwCase, withBefore} from './generate-ufw.js'
+
+/**
+ * The real ufw (Debian's package) judges generated configurations: in the lab's server namespace,
+ * inside a mount namespace of its own where /etc/ufw, /etc/default/ufw and /lib/ufw are the case's
+ * tree, the `ufw` commands of the case write user.rules and user6.rules, then ufw.service's
+ * `/lib/ufw/ufw-init start` loads them (or nothing, with ENABLED=no); SYNs from the client namespace say what passed. Our reader reads the same tree.
+ */
+const CASES = 200
+const LABS = 3
+/** The package's pristine rule files (what the installer puts in /etc/ufw), and its scripts. */
+const UFW_SHARE = '/usr/share/ufw/iptables'
+const UFW_LIB = '/lib/ufw'
+
+function ufwInstalled(): boolean {
+  try {
+    execFileSync('ufw', ['--version'], {stdio: 'ignore'})
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** /etc/default/ufw as Debian ships it, less the sysctl file (a test changes no host setting). */
+function defaultUfw(ipv6: boolean, policy: UfwCase['policy']): string {
+  return [
+    '# /etc/default/ufw',
+    `IPV6=${ipv6 ? 'yes' : 'no'}`,
+    // As `ufw default deny|allow|reject incoming` writes it.
+    `DEFAULT_INPUT_POLICY="${{deny: 'DROP', allow: 'ACCEPT', reject: 'REJECT'}[policy]}"`,
+    'DEFAULT_OUTPUT_POLICY="ACCEPT"',
+    'DEFAULT_FORWARD_POLICY="DROP"',
+    'DEFAULT_APPLICATION_POLICY="SKIP"',
+    'MANAGE_BUILTINS=no',
+    'IPT_SYSCTL=',
+    'IPT_MODULES=""',
+    '',
+  ].join('\n')
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`
+
+/** A case's tree: the package's files, the case's before.rules lines and defaults; ufw writes the rest. */
+function makeTree(c: Pick<UfwCase, 'ipv6' | 'before' | 'policy'>): string {
+  const root = mkdtempSync(path.join(tmpdir(), 'pcph-ufw-'))
+  mkdirSync(path.join(root, 'etc/ufw/applications.d'), {recursive: true})
+  mkdirSync(path.join(root, 'etc/default'), {recursive: true})
+  for (const name of ['before', 'after', 'user'])
+    for (const six of ['', '6']) {
+      const text = readFileSync(path.join(UFW_SHARE, `${name}${six}.rules`), 'utf8')
+      const extra = name === 'before' ? c.before[six === '6' ? 6 : 4] : []
+      writeFileSync(path.join(root, `etc/ufw/${name}${six}.rules`), withBefore(text, extra), {mode: 0o640})
+    }
+  writeFileSync(path.join(root, 'etc/ufw/ufw.conf'), 'ENABLED=no\nLOGLEVEL=low\n', {mode: 0o644})
+  writeFileSync(path.join(root, 'etc/default/ufw'), defaultUfw(c.ipv6, c.policy), {mode: 0o644})
+  cpSync(UFW_LIB, path.join(root, 'lib/ufw'), {recursive: true})
+  return root
+}
+
+/**
+ * Runs the real ufw over the tree in the server namespace, from a clean ruleset: the case's `ufw`
+ * commands write user.rules and user6.rules (ENABLED=no: they change files only), then ufw.conf
+ * gets the case's ENABLED and ufw.service's `/lib/ufw/ufw-init start` loads what boot would load.
+ * Returns what ufw said.
+ */
+async function loadWithUfw(
+  lab: Lab,
+  root: string,
+  c: Pick<UfwCase, 'enabled' | 'commands'>,
+  load = '/lib/ufw/ufw-init start',
+): Promise<string> {
+  // One mount namespace per command: each call stays well inside the lab agent's time bound.
+  const inTree = (command: string) =>
+    lab.inServer([
+      'unshare',
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      [
+        'set -e',
+        `mount --bind ${quote(`${root}/etc/ufw`)} /etc/ufw`,
+        `mount --bind ${quote(`${root}/etc/default/ufw`)} /etc/default/ufw`,
+        `mount --bind ${quote(`${root}/lib/ufw`)} /lib/ufw`,
+        command,
+      ].join('\n'),
+    ])
+  await lab.inServer(['nft', '-f', '-'], `flush ruleset\n${lab.observer}`)
+  const said: string[] = []
+  // A command ufw refuses (an IPv6 source with IPV6=no) writes nothing, as for a user: it is noted.
+  for (const argv of c.commands)
+    said.push(
+      await inTree(
+        `ufw ${argv.map(quote).join(' ')} 2>&1 || echo ${quote(`(refused: ufw ${argv.join(' ')})`)}`,
+      ),
+    )
+  writeFileSync(path.join(root, 'etc/ufw/ufw.conf'), `ENABLED=${c.enabled ? 'yes' : 'no'}\nLOGLEVEL=low\n`)
+  said.push(await inTree(load))
+  return said.join('')
+}
+
+/** Our verdict for every (source, port) the lab probes, from the tree as our reader reads it. */
+async function predict(
+  root: string,
+  iface: string,
+): Promise<{verdicts: Map<string, boolean | 'undecided'>; problems: string[]}> {
+  const fw = await readFirewall(new Host(new DiskBackend(root)))
+  const verdicts = new Map<string, boolean | 'undecided'>()
+  for (const family of [4, 6] as const) {
+    const set = fw.sets[family]
+    for (const source of LAB_SOURCES[family]) {
+      const address = parseAddress(source)
+      if (!address) throw new Error(source)
+      for (const port of LAB_PORTS) {
+        const v = set ? evaluate(set, {family, source: address.value, port, iface}) : {verdict: 'accept'}
+        verdicts.set(`${source} ${port}`, v.verdict === 'undecided' ? 'undecided' : v.verdict === 'accept')
+      }
+    }
+  }
+  return {verdicts, problems: fw.problems.map((p) => `${p.file}:${p.line} ${p.message}`)}
+}
+
+function describeCase(c: UfwCase, root: string, said: string): string {
+  const file = (name: string) => readFileSync(path.join(root, name), 'utf8')
+  return [
+    `seed ${c.seed}: ENABLED=${c.enabled ? 'yes' : 'no'} IPV6=${c.ipv6 ? 'yes' : 'no'} (ufw default ${c.policy} incoming)`,
+    ...c.commands.map((argv) => `  ufw ${argv.join(' ')}`),
+    `before.rules +${JSON.stringify(c.before)}`,
+    `ufw said:\n${said}`,
+    `--- /etc/default/ufw\n${file('etc/default/ufw')}`,
+    `--- /etc/ufw/user.rules\n${file('etc/ufw/user.rules')}`,
+    `--- /etc/ufw/user6.rules\n${file('etc/ufw/user6.rules')}`,
+  ].join('\n')
+}
+
+describe.runIf(ufwInstalled())(
+  'our ufw reader matches the real ufw (generated configurations in network namespaces)',
+  () => {
+    const labs: Lab[] = []
+    beforeAll(async () => {
+      const made = await Promise.allSettled(Array.from({length: LABS}, () => createLab()))
+      for (const m of made) if (m.status === 'fulfilled') labs.push(m.value)
+      const failed = made.find((m) => m.status === 'rejected')
+      if (failed) throw failed.reason
+    }, 90_000)
+    afterAll(async () => {
+      await Promise.all(labs.map((lab) => lab.remove()))
+    }, 30_000)
+
+    it(`${CASES} configurations written and loaded by ufw`, async () => {
+      const mismatches: string[] = []
+      let compared = 0
+      let cases = 0
+      let next = 0
+      await Promise.all(
+        labs.map(async (lab) => {
+          for (let seed = next++; seed < CASES; seed = next++) {
+            const c = genUfwCase(seed, lab.serverIface)
+            const root = makeTree(c)
+            try {
+              const said = await loadWithUfw(lab, root, c)
+              const real = await lab.probe()
+              const {verdicts, problems} = await predict(root, lab.serverIface)
+              cases++
+              if (problems.length > 0)
+                mismatches.push(`problems: ${problems.join('; ')}\n${describeCase(c, root, said)}`)
+              for (const [key, ours] of verdicts) {
+                compared++
+                if (ours !== real.get(key))
+                  mismatches.push(
+                    `${key}: real ${String(real.get(key))}, ours ${String(ours)}\n${describeCase(c, root, said)}`,
+                  )
+              }
+            } finally {
+              rmSync(root, {recursive: true, force: true})
+            }
+          }
+        }),
+      )
+      console.log(
+        `ufw differential: ${cases} configurations, ${compared} (source, port) verdicts compared, ${mismatches.length} disagreements`,
+      )
+      if (mismatches.length > 0) console.log(`first disagreement:\n${mismatches[0]}`)
+      expect(mismatches.slice(0, 1)).toEqual([])
+      expect(cases).toBe(CASES)
+      expect(compared).toBe(CASES * LAB_PORTS.length * (LAB_SOURCES[4].length + LAB_SOURCES[6].length))
+    }, 1_800_000)
+  },
+)
+
+describe.runIf(ufwInstalled())("a general guide's ufw advice, typed into the real ufw", () => {
+  // A lab of its own: the differential test's labs may still be busy when this runs.
+  let lab: Lab
+  beforeAll(async () => {
+    lab = await createLab()
+  }, 90_000)
+  afterAll(async () => {
+    await lab.remove()
+  }, 30_000)
+
+  /**
+   * A general guide's advice, typed into the real ufw: "ufw allow from 10.0.0.0/8 to any port
+   * 44321" then "ufw deny 44321". ufw appends each rule, and the first that matches wins: the
+   * allow comes first, so 10.0.0.0/8 reaches pmcd and no one else does (IPv6 included: the deny
+   * is written to user6.rules too). Typed the other way round, the deny shadows the allow.
+   */
+  it.each([
+    ["the guide's order: allow 10.0.0.0/8, then deny", false],
+    ['the other order: deny, then allow 10.0.0.0/8', true],
+  ])(
+    '%s',
+    async (_name, denyFirst) => {
+      const allow = ['allow', 'from', '10.0.0.0/8', 'to', 'any', 'port', '44321']
+      const deny = ['deny', '44321']
+      const c = {ipv6: true, policy: 'deny' as const, before: {4: [], 6: []}}
+      const root = makeTree(c)
+      try {
+        const said = await loadWithUfw(
+          lab,
+          root,
+          {enabled: false, commands: denyFirst ? [deny, allow] : [allow, deny]},
+          'ufw --force enable',
+        )
+        expect(said).toContain('Firewall is active and enabled on system startup')
+        const real = await lab.probe()
+        const passed = [...real].filter(([, ok]) => ok).map(([key]) => key)
+        expect(passed).toEqual(
+          denyFirst ? [] : LAB_SOURCES[4].filter((a) => a.startsWith('10.')).map((a) => `${a} 44321`),
+        )
+        const {verdicts} = await predict(root, lab.serverIface)
+        expect(verdicts).toEqual(real)
+        // The exposure model over the files ufw wrote: pmcd (on every interface) reaches only what ufw lets in.
+        const read = (name: string) => readFileSync(path.join(root, name), 'utf8')
+        const spec = seedTreeWith(
+          {path: '/etc/pcp/pmcd/pmcd.options', content: '-A\n-Q\n'},
+          ...[
+            'etc/ufw/ufw.conf',
+            'etc/default/ufw',
+            ...['before', 'after', 'user'].flatMap((n) => [`etc/ufw/${n}.rules`, `etc/ufw/${n}6.rules`]),
+          ].map((name) => ({path: `/${name}`, content: read(name)})),
+        )
+        const exposure = await analyzeExposure(new Host(new MemoryBackend(spec, 'ufw')))
+        const pmcd = exposure.services.find((s) => s.service === 'pmcd')
+        if (denyFirst) expect(pmcd?.reachable.scope).toBe('loopback only')
+        else {
+          expect(pmcd?.reachable).toEqual({
+            op: 'connect',
+            scope: 'these networks',
+            networks: ['10.0.0.0/8'],
+            undecided: [],
+          })
+          const userRules = read('etc/ufw/user.rules').split('\n')
+          const line = userRules.indexOf('-A ufw-user-input -p tcp --dport 44321 -s 10.0.0.0/8 -j ACCEPT') + 1
+          expect(line).toBeGreaterThan(0)
+          expect(pmcd?.rules[0]).toBe(
+            `/etc/ufw/user.rules:${line} -A ufw-user-input -p tcp --dport 44321 -s 10.0.0.0/8 -j ACCEPT`,
+          )
+        }
+      } finally {
+        rmSync(root, {recursive: true, force: true})
+      }
+    },
+    120_000,
+  )
+})
