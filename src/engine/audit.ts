@@ -6,7 +6,7 @@ import type {Host} from '../host/host.js'
 import {InputError} from './errors.js'
 import type {Report, ReportResult} from './model.js'
 import {summarize} from './status.js'
-import {EXPIRED_WAIVER, isExpired, type Waiver, waiverMatcher} from './waivers.js'
+import {EXPIRED_WAIVER, expiredWaiverRemedy, isExpired, type Waiver, waiverMatcher} from './waivers.js'
 
 export interface AuditOptions {
   /** Shown in the report: the root as given, or `sample:` for the bundled host. */
@@ -144,6 +144,7 @@ export async function runAudit(host: Host, options: AuditOptions): Promise<Repor
       line: w.line,
       message: `the waiver for ${w.check}${w.path ? ` on ${w.path}` : ''} expired on ${w.expires} and no longer applies ("${w.reason}")`,
       remediation: EXPIRED_WAIVER.remediation,
+      ...expiredWaiverRemedy(w),
     })
   }
 

@@ -1,5 +1,7 @@
 import picomatch from 'picomatch'
 
+import {shellQuote} from '../checks/fix.js'
+import {type FixPlan, withRemedy} from '../checks/remedy.js'
 import type {CheckMeta} from '../checks/types.js'
 
 /** An accepted risk: results of `check` (an id or a glob) on paths matching `path` are not counted. */
@@ -54,4 +56,19 @@ export function waiverMatcher(waiver: Waiver): (check: string, path: string | un
   const pathMatch = waiver.path === undefined ? undefined : picomatch(waiver.path, {dot: true})
   return (check, path) =>
     checkMatch(check.toUpperCase()) && (pathMatch === undefined || (path !== undefined && pathMatch(path)))
+}
+
+/**
+ * An expired waiver's remedy is the admin's: deleting it changes no verdict (it already applies to
+ * nothing), but fixing the finding or renewing the waiver is a decision about a risk someone
+ * accepted, and the waiver's reason is the record of it. So: open the file at its line.
+ */
+export function expiredWaiverRemedy(waiver: Waiver): {remedy: FixPlan; fix: string} {
+  return withRemedy({
+    kind: 'manual',
+    command: `\${EDITOR:-vi} +${waiver.line} ${shellQuote(waiver.file)}`,
+    why:
+      `fix the ${waiver.check} finding and delete the waiver, or move its "expires" date after a new review: ` +
+      'either is a decision about an accepted risk, which pcp-harden does not make',
+  })
 }

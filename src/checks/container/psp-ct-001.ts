@@ -1,5 +1,5 @@
 import type {Check} from '../types.js'
-import {offlineImage, offlineSkip, UID_MAP} from './view.js'
+import {CONTAINER_ID_PLACEHOLDER, offlineImage, offlineSkip, onTheHost, UID_MAP} from './view.js'
 
 interface IdRange {
   line: number
@@ -59,6 +59,15 @@ export const check: Check = {
           ? 'the identity map (0 0 4294967295): a privileged container, its root is host root'
           : `container uid ${r.inside} is host root (${r.inside} ${r.outside} ${r.count})`,
       evidence,
+      ...(r.inside === 0 && r.count === 4294967295
+        ? onTheHost(
+            `vzdump ${CONTAINER_ID_PLACEHOLDER} --mode stop --storage <BACKUP-STORAGE> && pct restore ${CONTAINER_ID_PLACEHOLDER} <THE-BACKUP-ARCHIVE> --unprivileged 1 --force`,
+            'PVE converts a privileged container only through a backup and a restore with --unprivileged 1, which shifts the ownership of its files',
+          )
+        : onTheHost(
+            `grep -n '^lxc.idmap' /etc/pve/lxc/${CONTAINER_ID_PLACEHOLDER}.conf`,
+            'the lxc.idmap line that maps a container uid to host uid 0 must go, and the map must still cover every id the container uses: only the admin can write the replacement',
+          )),
     }))
   },
 }

@@ -1,5 +1,5 @@
 import type {Check} from '../types.js'
-import {APPARMOR_ATTRS, offlineImage, offlineSkip} from './view.js'
+import {APPARMOR_ATTRS, CONTAINER_ID_PLACEHOLDER, offlineImage, offlineSkip, onTheHost} from './view.js'
 
 /** An AppArmor label as the kernel shows it: `lxc-100_</var/lib/lxc> (enforce)` or `unconfined`. */
 export function parseAppArmorLabel(text: string): {profile: string; mode?: string} {
@@ -54,6 +54,10 @@ export const check: Check = {
             path: attr,
             message: 'unconfined: AppArmor does not confine the container',
             evidence,
+            ...onTheHost(
+              `sed -i '1,/^\\[/{/^lxc\\.apparmor\\.profile[[:space:]]*[:=][[:space:]]*unconfined[[:space:]]*$/d;/^lxc\\.aa_profile[[:space:]]*[:=][[:space:]]*unconfined[[:space:]]*$/d;}' /etc/pve/lxc/${CONTAINER_ID_PLACEHOLDER}.conf && pct reboot ${CONTAINER_ID_PLACEHOLDER}`,
+              'PVE then confines the container with its generated profile; what needed it unconfined (Docker, nesting) may need "features: nesting=1,keyctl=1" instead. Snapshot sections keep their line',
+            ),
           },
         ]
       if (mode === 'complain')

@@ -1,5 +1,5 @@
 import type {Check} from '../types.js'
-import {CONTAINER_SOCKET, offlineImage, offlineSkip} from './view.js'
+import {CONTAINER_ID_PLACEHOLDER, CONTAINER_SOCKET, offlineImage, offlineSkip, onTheHost} from './view.js'
 
 const DIR = '/mnt/pulse-proxy'
 
@@ -33,6 +33,10 @@ export const check: Check = {
           status: 'fail',
           path: DIR,
           message: `${DIR} is a ${dir.value.type}, not the mounted directory: the host mounts a file, which goes stale when the proxy restarts`,
+          ...onTheHost(
+            `grep -n 'pulse-sensor-proxy' /etc/pve/lxc/${CONTAINER_ID_PLACEHOLDER}.conf`,
+            'replace the line that mounts the socket file by "lxc.mount.entry: /run/pulse-sensor-proxy mnt/pulse-proxy none bind,create=dir 0 0" (pcp-harden lxc lint gives the exact sed), then pct reboot the container',
+          ),
         },
       ]
     const st = await host.stat(CONTAINER_SOCKET, {follow: true})
@@ -45,6 +49,12 @@ export const check: Check = {
           message: dir.ok
             ? `no socket in ${DIR}: the socket directory is not mounted here, or the proxy is not running`
             : `${DIR} does not exist: the host does not mount the proxy socket directory into this container`,
+          ...(dir.ok
+            ? {}
+            : onTheHost(
+                `echo 'lxc.mount.entry: /run/pulse-sensor-proxy mnt/pulse-proxy none bind,create=dir 0 0' >> /etc/pve/lxc/${CONTAINER_ID_PLACEHOLDER}.conf && pct reboot ${CONTAINER_ID_PLACEHOLDER}`,
+                "the host mounts its proxy socket directory here at the container's next start",
+              )),
         },
       ]
     if (st.value.type !== 'socket')

@@ -1,3 +1,4 @@
+import {type FixPlan, withRemedy} from '../remedy.js'
 import type {Host} from '../../host/host.js'
 import type {CheckResult} from '../types.js'
 
@@ -23,4 +24,19 @@ export function offlineSkip(what: string): CheckResult[] {
         'cannot be seen; run pcp-harden verify inside the running container',
     },
   ]
+}
+
+/** The placeholder of this container's id on its Proxmox host: the container cannot know it. */
+export const CONTAINER_ID_PLACEHOLDER = '<ID-OF-THIS-CONTAINER>'
+
+/**
+ * A container's fix is made on its Proxmox host, in its config, with its id: always manual, with the
+ * exact host command and the id to fill in (`pct list` on the host names it).
+ */
+export function onTheHost(command: string, why: string): {remedy: FixPlan; fix: string} {
+  return withRemedy({
+    kind: 'manual',
+    command,
+    why: `run on the Proxmox host, with this container's id (pct list shows it) in place of ${CONTAINER_ID_PLACEHOLDER}: ${why}`,
+  })
 }

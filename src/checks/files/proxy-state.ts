@@ -2,6 +2,8 @@ import path from 'node:path'
 
 import type {Host} from '../../host/host.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {shellQuote} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 import {PROXY_STATE_DIR, PROXY_USER} from './rules.js'
 
 /** The journal `pcp-harden rotate-keys` keeps while a rotation runs. */
@@ -85,6 +87,13 @@ async function stagedKeyFindings(host: Host, now: number): Promise<{rotating: bo
         check: 'PSP-FILE-007',
         path: key.path,
         message: `the previous private key is still kept (${ageInDays(key.mtimeMs, now)} day(s) old) with no rotation in progress: once the new key works on every node it is no longer rollback material but a second key the nodes may still trust`,
+        ...withRemedy({
+          kind: 'manual',
+          command: `shred -u ${shellQuote(key.path)}`,
+          why:
+            'it is the only way back (pcp-harden rotate-keys --rollback) until the new key works on every node: check that first ' +
+            "(pcp-harden rotate-keys --dry-run), then destroy it; rotate-keys removes the old key's lines from the nodes",
+        }),
       })
   return {rotating: false, findings}
 }

@@ -4,6 +4,8 @@ import {KIND_NAMES} from '../../host/backend.js'
 import type {Host} from '../../host/host.js'
 import {type LxcConfig, type LxcSection, parseLxcConfig} from '../../parsers/lxc-conf.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {sedDeleteLine, sedReplaceLine} from '../fix.js'
+import {withRemedy} from '../remedy.js'
 
 /** `/etc/pve/lxc` is pmxcfs's symlink to this node's `nodes/<node>/lxc`; every node's configs are under nodes/. */
 export const LXC_DIR = '/etc/pve/lxc'
@@ -63,12 +65,30 @@ export interface LxcAnalysis {
 /** A finding of one section, before it is placed in the live or the snapshot report. */
 interface SectionFinding {
   check: (typeof SECTION_CHECKS)[number]
+  /** The manual remedy, for the container's id, file and lines. */
+  remedy?: (at: LxcPlace) => {command: string; why: string}
   /** What the finding is about, to tell whether a snapshot repeats the live config or differs from it. */
   subject: string
   line?: number
   message: string
   evidence?: string
 }
+
+/** Where a section finding is: the container's id, its config file, and the file's lines. */
+interface LxcPlace {
+  vmid: string
+  file: string
+  lines: string[]
+}
+
+/** The exact line of the file, as sed must match it. */
+const lineAt = (at: LxcPlace, line: number) => at.lines[line - 1] ?? ''
+
+/** A restart applies a container config; PVE users edit raw lxc.* keys in the file itself. */
+const AT_NEXT_START = (vmid: string) => `the container sees it at its next start (pct reboot ${vmid})`
+
+/** The proxy's socket directory mounted as the Pulse proxy hardening guide writes it. */
+const DIRECTORY_MOUNT = `lxc.mount.entry: ${PROXY_SOCKET_DIR} mnt/pulse-proxy none bind,create=dir 0 0`
 
 /** `/var/run` is a symlink to `/run` on every systemd host; trailing slashes change nothing. */
 function normalizeHostPath(p: string): string {
@@ -117,6 +137,13 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
           : 'privileged container (no "unprivileged: 1", and PVE\'s default is privileged)') +
         ': root in the container is root on the host, and so is a process that escapes it',
       ...(unprivileged ? {evidence: `unprivileged: ${unprivileged.value}`} : {}),
+      remedy: ({vmid}) => ({
+        command: `vzdump ${vmid} --mode stop --storage <BACKUP-STORAGE> && pct restore ${vmid} <THE-BACKUP-ARCHIVE> --unprivileged 1 --force`,
+        why:
+          'PVE converts a container only through a backup and a restore with --unprivileged 1, which shifts the ' +
+          'ownership of its files; setting "unprivileged: 1" alone leaves them owned by ids the container can no ' +
+          'longer use. Choose the storage and archive; services that need real root (NFS mounts, some devices) may stop working',
+      }),
     })
 
   const apparmor = section.raw
@@ -129,6 +156,12 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
       line: apparmor.line,
       message: `${apparmor.key}: unconfined turns AppArmor off for the container (PVE's generated profile confines it)`,
       evidence: `${apparmor.key}${apparmor.separator === '=' ? ' =' : ':'} ${apparmor.value}`,
+      remedy: (at) => ({
+        command: sedDeleteLine(at.file, lineAt(at, apparmor.line), apparmor.line),
+        why:
+          `${AT_NEXT_START(at.vmid)}; a container set unconfined usually needed it (Docker, nesting): give it ` +
+          '"features: nesting=1,keyctl=1" (pct set --features) instead, and check that it still starts',
+      }),
     })
 
   const reset = section.raw.filter((r) => r.key === 'lxc.cap.drop' && r.value === '').at(-1)
@@ -142,6 +175,10 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
         'an empty lxc.cap.drop clears the capabilities PVE drops: the container keeps ' +
         `${kept.join(', ')}${section.capDrop.length > 0 ? ` (it drops only ${section.capDrop.join(', ')})` : ''}`,
       evidence: 'lxc.cap.drop:',
+      remedy: (at) => ({
+        command: sedDeleteLine(at.file, lineAt(at, reset.line), reset.line),
+        why: `${AT_NEXT_START(at.vmid)}; whatever needed those capabilities in the container stops working`,
+      }),
     })
 
   for (const rule of section.deviceRules) {
@@ -164,6 +201,10 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
           ? ' (a cgroup v1 key: it applies when the host runs cgroup v1, use lxc.cgroup2.* and a narrower rule)'
           : ''),
       evidence: `${rule.key}: ${rule.rule}`,
+      remedy: (at) => ({
+        command: sedDeleteLine(at.file, lineAt(at, rule.line), rule.line),
+        why: `${AT_NEXT_START(at.vmid)}; allow the one device the container needs instead (lxc.cgroup2.devices.allow: c MAJOR:MINOR rwm), which only the admin knows`,
+      }),
     })
   }
 
@@ -182,6 +223,18 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
         `lxc.mount.auto ${mounts.join(' ')} mounts the host's kernel interfaces writable in the container ` +
         '(/proc/sys, /sys: kernel parameters, firmware, cgroups)',
       evidence: `lxc.mount.auto: ${entry.value}`,
+      remedy: (at) => {
+        const text = lineAt(at, entry.line)
+        return {
+          command: sedReplaceLine(
+            at.file,
+            text,
+            text.replace(/(^|[\s:=])(proc|sys|cgroup|cgroup-full):rw(?=\s|$)/g, '$1$2:mixed'),
+            entry.line,
+          ),
+          why: `${AT_NEXT_START(at.vmid)}; :mixed is LXC's default for an unprivileged container: writable where the container's own entries are, read-only for the host's`,
+        }
+      },
     })
   }
 
@@ -196,6 +249,12 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
         `${map.key}: ${map.type} ${map.containerId} ${map.hostId} ${map.count} maps container ${who} ${map.containerId} ` +
         `to the host's ${map.type === 'u' ? 'root user' : 'root group'}: an unprivileged container with a way back to host root`,
       evidence: `${map.key}: ${map.type} ${map.containerId} ${map.hostId} ${map.count}`,
+      remedy: (at) => ({
+        command: sedDeleteLine(at.file, lineAt(at, map.line), map.line),
+        why:
+          `${AT_NEXT_START(at.vmid)}; the id map must then still cover every id the container uses (PVE's default maps 0-65535 to 100000-165535): ` +
+          'write the replacement map before it starts, or files stay owned by ids it cannot use',
+      }),
     })
   }
 
@@ -210,6 +269,10 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
           `${m.form} mounts ${m.source}, not the directory ${PROXY_SOCKET_DIR}: the proxy recreates its socket on every ` +
           'restart and the container keeps the old one, so Pulse loses the proxy until the container restarts',
         evidence: `${m.form}: ${m.source} -> ${m.target}`,
+        remedy: (at) => ({
+          command: sedReplaceLine(at.file, lineAt(at, m.line), DIRECTORY_MOUNT, m.line),
+          why: `${AT_NEXT_START(at.vmid)}; Pulse in the container then finds the socket in /mnt/pulse-proxy, so point its proxy socket setting there if it named another path`,
+        }),
       })
   const directories = mounts.filter((m) => m.directory)
   for (const m of directories.slice(1)) {
@@ -224,6 +287,13 @@ function judgeSection(section: LxcSection, full: boolean): SectionFinding[] {
           ? '): two writers of the same mount (PVE for mpN, LXC for lxc.mount.entry), the later hides the earlier'
           : `, on ${first.target}): a leftover of an older install that gives the container a second way in`),
       evidence: `${m.form}: ${m.source} -> ${m.target}`,
+      remedy: (at) => ({
+        command:
+          m.form === 'lxc.mount.entry'
+            ? sedDeleteLine(at.file, lineAt(at, m.line), m.line)
+            : `pct set ${at.vmid} --delete ${m.form}`,
+        why: `${AT_NEXT_START(at.vmid)}; the first mount (line ${first.line}) stays`,
+      }),
     })
   }
   return findings
@@ -261,6 +331,17 @@ function snapshotBlocks(file: string, config: LxcConfig, context: LxcContext): F
           ? `; lxc.mount.entry: ${PROXY_SOCKET_DIR} mnt/pulse-proxy none bind,create=dir 0 0 mounts the same without blocking them`
           : ''),
       evidence: `${mp.key}: ${config.main.settings[mp.key]?.value ?? mp.volume}`,
+      ...withRemedy({
+        kind: 'manual',
+        command: proxyMounts(config.main).some((m) => m.line === mp.line && m.directory)
+          ? `pct set ${id} --delete ${mp.key} && echo '${DIRECTORY_MOUNT}' >> ${file}`
+          : `pct set ${id} --delete ${mp.key}`,
+        why: `the container loses the mount at its next start${
+          proxyMounts(config.main).some((m) => m.line === mp.line && m.directory)
+            ? ' and gets the same directory through lxc.mount.entry, which snapshots allow'
+            : ': keep it and give up snapshots, or move what it shares onto a volume'
+        }`,
+      }),
     }))
 }
 
@@ -293,12 +374,19 @@ function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[
   const config = parseLxcConfig(file.text)
   const name = containerName(file.path, config)
   const live = judgeSection(config.main, true)
+  const at: LxcPlace = {
+    vmid: path.posix.basename(file.path).replace(/\.conf$/, ''),
+    file: file.path,
+    lines: file.text.split('\n'),
+  }
   const place = (f: SectionFinding, prefix: string): Finding => ({
     check: f.check,
     path: file.path,
     ...(f.line === undefined ? {} : {line: f.line}),
     message: `container ${name}${prefix}: ${f.message}`,
     ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
+    // Changing a container's config can stop it from starting: never automatic.
+    ...(f.remedy ? withRemedy({kind: 'manual', ...f.remedy(at)}) : {}),
   })
   const findings: Finding[] = live.map((f) => place(f, ''))
   if (config.pending)
@@ -319,6 +407,11 @@ function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[
           `container ${name} [snapshot ${snapshot.name}]: a rollback to this snapshot brings back what the live ` +
           `config no longer has (${f.check}): ${f.message}`,
         ...(f.evidence === undefined ? {} : {evidence: f.evidence}),
+        ...withRemedy({
+          kind: 'manual',
+          command: `pct delsnapshot ${at.vmid} ${snapshot.name}`,
+          why: 'PVE never edits a snapshot: deleting it is the only way, and only if nobody needs to roll back to it',
+        }),
       })
     }
   findings.push(...snapshotBlocks(file.path, config, context), ...unreadLines(file, config, name))
@@ -339,6 +432,11 @@ function noMountFinding(context: LxcContext, configs: number, mounted: boolean):
         `the proxy is installed here (${context.proxyEvidence}) but none of the ${configs} container ` +
         `configs mounts ${PROXY_SOCKET_DIR}: Pulse in a container here cannot reach it (and may keep SSH keys ` +
         'inside the container, which the proxy exists to avoid)',
+      ...withRemedy({
+        kind: 'manual',
+        command: `echo '${DIRECTORY_MOUNT}' >> ${LXC_DIR}/<PULSE-CONTAINER-ID>.conf`,
+        why: 'only the admin knows which container runs Pulse: put its id in, then restart it (pct reboot)',
+      }),
     },
   ]
 }
