@@ -290,6 +290,16 @@ describe("monitor settings: /etc is the admin's, a home is its user's", () => {
     )
   })
 
+  it("~/.pcp/tls.conf that no PCP_TLSCONF_PATH names: the export goes to the user's ~/.profile (manual)", async () => {
+    const spec = seedTreeWith({path: '/home/alice/.profile', owner: 'alice', content: '# no PCP settings\n'})
+    const result = await failureOf(spec, 'PCP-MON-003')
+    expect(result.remedy?.kind).toBe('manual')
+    expect(result.fix).toBe(
+      `{ [ ! -s /home/alice/.profile ] || [ -z "$(tail -c1 /home/alice/.profile)" ] || echo; ` +
+        `printf '%s' 'export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"\n'; } >> /home/alice/.profile`,
+    )
+  })
+
   it('an NSS-era variable in /etc/profile.d is deleted', async () => {
     const spec = seedTreeWith({
       path: '/etc/profile.d/pcp-tls.sh',

@@ -338,6 +338,21 @@ async function monitorRemedy(host: Host, finding: Finding): Promise<FixPlan | un
         ? {kind: 'manual', command: remedyCommand({kind: 'edit', path: finding.path, edits: [edit]}), why}
         : undefined
     }
+    case 'PCP-MON-003': {
+      // Exported from ~/.profile, which a login shell reads only when there is no ~/.bash_profile or ~/.bash_login.
+      const home = finding.path.endsWith('/.pcp/tls.conf')
+        ? finding.path.slice(0, -'/.pcp/tls.conf'.length)
+        : ''
+      if (home === '' || !finding.message.includes('PCP_TLSCONF_PATH is not set')) return undefined
+      if ((await host.exists(`${home}/.bash_profile`)) || (await host.exists(`${home}/.bash_login`)))
+        return undefined
+      const edit: LineEdit = {op: 'append', text: 'export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"'}
+      return {
+        kind: 'manual',
+        command: remedyCommand({kind: 'edit', path: `${home}/.profile`, edits: [edit]}),
+        why: USERS_FILE,
+      }
+    }
     case 'PCP-MON-004': {
       // The line does nothing in PCP 6: removing it changes nothing, when it holds nothing else.
       if (raw === undefined || !/^\s*(export\s+)?PCP_[A-Z_]+=\S*\s*$/.test(raw)) return undefined
