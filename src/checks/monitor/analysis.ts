@@ -346,6 +346,11 @@ async function monitorRemedy(host: Host, finding: Finding): Promise<FixPlan | un
       if (home === '' || !finding.message.includes('PCP_TLSCONF_PATH is not set')) return undefined
       if ((await host.exists(`${home}/.bash_profile`)) || (await host.exists(`${home}/.bash_login`)))
         return undefined
+      // Only a file that verifies the collector (PCP-MON-002 would judge it next): else fix that first.
+      const conf = await readTls(host, finding.path)
+      const verifies = VERIFYING.includes(conf?.values['tls-verify-clients'] ?? '')
+      if (!verifies || !(conf?.values['tls-ca-cert-file'] || conf?.values['tls-ca-cert-dir']))
+        return undefined
       const edit: LineEdit = {op: 'append', text: 'export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"'}
       return {
         kind: 'manual',
