@@ -2,6 +2,7 @@ import {isIP} from 'node:net'
 
 import {analyzePmcd} from '../checks/pmcd/analysis.js'
 import {analyzePmproxy} from '../checks/pmproxy/analysis.js'
+import {withRemedy} from '../checks/remedy.js'
 import type {Finding} from '../checks/family.js'
 import type {Host} from '../host/host.js'
 import {atoi} from '../parsers/pmcd-env.js'
@@ -10,6 +11,17 @@ import {parsePmproxyOptions, PMPROXY_OPTIONS} from '../parsers/pmproxy-options.j
 import {processesNamed, type RunningProcess} from './processes.js'
 import type {ProcSource} from './proc.js'
 import {readListeners, socketOwners, type TcpListener} from './sockets.js'
+
+/**
+ * A restart puts a daemon's files in force: manual, since it drops every client connection and a
+ * daemon whose files it cannot start with (PCP-PMCD-001) does not come back.
+ */
+const restart = (unit: 'pmcd' | 'pmproxy') =>
+  withRemedy({
+    kind: 'manual',
+    command: `systemctl restart ${unit}`,
+    why: `the restart drops every ${unit} client, and ${unit} must start with its files: fix their other findings first`,
+  })
 
 /** The options that decide who may connect and how: compared between the files and the running daemon. */
 const PMCD_WATCHED = ['Q', 'S', 'i', 'p', 's', 'U', 'A', 'c']
@@ -133,6 +145,7 @@ export async function analyzeRunningHost(host: Host, proc: ProcSource): Promise<
         path: pmcd.options.path,
         message: `${message}: the change is not in force until pmcd restarts (systemctl restart pmcd)`,
         evidence: describe(process),
+        ...restart('pmcd'),
       })
     const port = running.findLast((o) => o.letter === 'p')?.value
     const configured = pmcd.listeners.map((l) => l.address)
@@ -186,6 +199,7 @@ export async function analyzeRunningHost(host: Host, proc: ProcSource): Promise<
         path: PMPROXY_OPTIONS,
         message: `${message}: the change is not in force until pmproxy restarts (systemctl restart pmproxy)`,
         evidence: describe(process),
+        ...restart('pmproxy'),
       })
     const ports = running.filter((o) => o.letter === 'p').map((o) => Number(o.value))
     for (const listener of daemon.listeners) {

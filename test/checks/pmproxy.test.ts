@@ -232,7 +232,17 @@ describe('PCP-PMPROXY checks', () => {
     expect(result).toMatchObject({
       status: 'fail',
       line: 26,
-      message: 'pmproxy never reads pcp.enabled: it protects nothing, the PCP protocol proxy stays on',
+      message:
+        'pmproxy never reads pcp.enabled: it protects nothing, the PCP protocol proxy stays on; keep pmproxy on ' +
+        'loopback (PMPROXY_LOCAL=1) or behind a front end that authenticates instead',
+      // The line does nothing: removing it is automatic, and pmproxy reads its configuration at start.
+      remedy: {
+        kind: 'edit',
+        path: PMPROXY_CONF,
+        edits: [{op: 'delete', line: 26, expect: 'pcp.enabled = false'}],
+        restart: ['pmproxy.service'],
+      },
+      fix: "sed -i '26{\\|^pcp\\.enabled = false$|d;}' /etc/pcp/pmproxy/pmproxy.conf",
     })
   })
 })

@@ -47,4 +47,29 @@ export const REMEDY_BREAKS: [string, [Change, ...Change[]], [string, string][]][
       ['PCP-ACCESS-003', 'manual'],
     ],
   ],
+  [
+    "the guide's PCD_HOST in pmcd.conf and PCD_PORT in /etc/default/pmcd",
+    [
+      {
+        path: PMCD_CONF,
+        content:
+          'pmcd 2 dso pmcd_init /var/lib/pcp/pmdas/pmcd/pmda_pmcd.so\nPCD_HOST=10.1.2.5\n[access]\n' +
+          `${CLOSED}\nallow 10.1.2.* : fetch, maximum 20 connections;\nallow "local:*" : all;\n`,
+      },
+      {path: '/etc/default/pmcd', content: '# PMCD_LOCAL=1\nPCD_PORT=44321\n'},
+    ],
+    // Each line does nothing PCP knows: deleted, pmcd.conf's deletion checked by pmcd -v. pmcd -v rejects
+    // the agents-table line ("expected domain number"): PCP-ACCESS-001, which the deletion fixes too.
+    [
+      ['PCP-ACCESS-001', 'none'],
+      ['PCP-PMCD-008', 'edit'],
+      ['PCP-PMCD-008', 'edit'],
+    ],
+  ],
+  [
+    '-i 0.0.0.0',
+    [{path: '/etc/pcp/pmcd/pmcd.options', content: '-A\n-Q\n-i 0.0.0.0\n'}],
+    // Which address to serve remote monitors on is the admin's: loopback only, for them to run.
+    [['PCP-PMCD-003', 'manual']],
+  ],
 ]

@@ -33,31 +33,36 @@ const replayable = (r: ReportResult) =>
   r.fix !== undefined && !r.waived && !needsTheCli(r) && !needsTheHost(r) && !onMachine(r.remedy)
 
 describe('every fix verify prints, applied to the tree it came from', () => {
-  it.each(TREES)('%s: each fix removes its finding and adds none', async (_name, spec) => {
-    const baseline = await buildTree(await spec())
-    try {
-      const before = await failures(baseline)
-      const fixable = before.filter(replayable)
-      const beforeKeys = new Set(before.map(key))
-      for (const finding of fixable) {
-        // Each fix on a fresh copy of the tree, so that one fix is judged alone.
-        const copy = `${baseline}-fix`
-        await cp('cp', ['-a', baseline, copy])
-        try {
-          const run = await runFixInTree(copy, finding.fix!)
-          expect(run, `${key(finding)}\n  fix: ${finding.fix}`).toMatchObject({code: 0, stderr: ''})
-          const after = (await failures(copy)).map(key)
-          expect(after, `the fix did not remove it: ${finding.fix}`).not.toContain(key(finding))
-          const added = after.filter((k) => !beforeKeys.has(k))
-          expect(added, `the fix added a failure: ${finding.fix}`).toEqual([])
-        } finally {
-          await removeTree(copy)
+  it.each(TREES)(
+    '%s: each fix removes its finding and adds none',
+    async (_name, spec) => {
+      const baseline = await buildTree(await spec())
+      try {
+        const before = await failures(baseline)
+        const fixable = before.filter(replayable)
+        const beforeKeys = new Set(before.map(key))
+        for (const finding of fixable) {
+          // Each fix on a fresh copy of the tree, so that one fix is judged alone.
+          const copy = `${baseline}-fix`
+          await cp('cp', ['-a', baseline, copy])
+          try {
+            const run = await runFixInTree(copy, finding.fix!)
+            expect(run, `${key(finding)}\n  fix: ${finding.fix}`).toMatchObject({code: 0, stderr: ''})
+            const after = (await failures(copy)).map(key)
+            expect(after, `the fix did not remove it: ${finding.fix}`).not.toContain(key(finding))
+            const added = after.filter((k) => !beforeKeys.has(k))
+            expect(added, `the fix added a failure: ${finding.fix}`).toEqual([])
+          } finally {
+            await removeTree(copy)
+          }
         }
+      } finally {
+        await removeTree(baseline)
       }
-    } finally {
-      await removeTree(baseline)
-    }
-  })
+      // Each fix is replayed on its own copy of the tree: the sample host has about twenty.
+    },
+    180_000,
+  )
 
   it('the sample host has fixes to replay (the replay is not vacuous)', async () => {
     const root = await buildTree(await TREES[0]![1]())

@@ -9,6 +9,7 @@ import {type AccessFinding, accessFindings} from '../../pcp/access-findings.js'
 import type {AccessContext} from '../../pcp/access.js'
 import {type AccessLint, lintPmcdConf, PMCD_CONF, PMCD_CONF_ACCESS} from '../../pcp/lint.js'
 import {clientClasses, decide} from '../../pcp/policy.js'
+import {applyLineEdits} from '../line-edits.js'
 import {RESTART_PMCD} from '../pmcd/remedies.js'
 import {type FixPlan, type LineEdit, remedyCommand} from '../remedy.js'
 
@@ -26,27 +27,6 @@ const keyOf = (f: AccessFinding) => `${f.check} ${f.file}: ${f.message}`
 /** A one-line statement: `allow HOSTS : OPS;`, with what is around the op list kept as written. */
 const STATEMENT = /^(\s*(?:allow|disallow)\s+(?:"[^"]*"|[^:;#"])+?\s*:\s*)([^;#]+?)(\s*;\s*(?:#.*)?)$/
 
-/** Apply line edits to a text in memory, as remedyCommand's sed commands do on the host. */
-function applyEdits(text: string, edits: readonly LineEdit[]): string | undefined {
-  const lines = text.split('\n')
-  const ordered = [...edits].sort(
-    (a, b) => (b.op === 'append' ? Infinity : b.line) - (a.op === 'append' ? Infinity : a.line),
-  )
-  for (const edit of ordered) {
-    if (edit.op === 'append') {
-      const body = edit.text.endsWith('\n') ? edit.text : `${edit.text}\n`
-      const joined = lines.join('\n')
-      const head = joined === '' || joined.endsWith('\n') ? joined : `${joined}\n`
-      lines.splice(0, lines.length, ...`${head}${body}`.split('\n'))
-      continue
-    }
-    if (lines[edit.line - 1] !== edit.expect) return undefined
-    if (edit.op === 'delete') lines.splice(edit.line - 1, 1)
-    else lines.splice(edit.line - 1, 1, ...edit.text.split('\n'))
-  }
-  return lines.join('\n')
-}
-
 /** What `edits` of `file` would leave: pmcd's verdict and our findings, or undefined when pmcd would reject it. */
 async function relint(
   texts: AccessTexts,
@@ -54,9 +34,9 @@ async function relint(
   file: string,
   edits: readonly LineEdit[],
 ): Promise<{lint: AccessLint; findings: AccessFinding[]} | undefined> {
-  const conf = file === PMCD_CONF ? applyEdits(texts.conf, edits) : texts.conf
+  const conf = file === PMCD_CONF ? applyLineEdits(texts.conf, edits) : texts.conf
   const extra =
-    file === PMCD_CONF_ACCESS && texts.extra !== undefined ? applyEdits(texts.extra, edits) : texts.extra
+    file === PMCD_CONF_ACCESS && texts.extra !== undefined ? applyLineEdits(texts.extra, edits) : texts.extra
   if (conf === undefined || (texts.extra !== undefined && extra === undefined)) return undefined
   const lint = await lintPmcdConf(
     conf,

@@ -338,6 +338,26 @@ async function monitorRemedy(host: Host, finding: Finding): Promise<FixPlan | un
         ? {kind: 'manual', command: remedyCommand({kind: 'edit', path: finding.path, edits: [edit]}), why}
         : undefined
     }
+    case 'PCP-MON-003': {
+      // Exported from ~/.profile, which a login shell reads only when there is no ~/.bash_profile or ~/.bash_login.
+      const home = finding.path.endsWith('/.pcp/tls.conf')
+        ? finding.path.slice(0, -'/.pcp/tls.conf'.length)
+        : ''
+      if (home === '' || !finding.message.includes('PCP_TLSCONF_PATH is not set')) return undefined
+      if ((await host.exists(`${home}/.bash_profile`)) || (await host.exists(`${home}/.bash_login`)))
+        return undefined
+      // Only a file that verifies the collector (PCP-MON-002 would judge it next): else fix that first.
+      const conf = await readTls(host, finding.path)
+      const verifies = VERIFYING.includes(conf?.values['tls-verify-clients'] ?? '')
+      if (!verifies || !(conf?.values['tls-ca-cert-file'] || conf?.values['tls-ca-cert-dir']))
+        return undefined
+      const edit: LineEdit = {op: 'append', text: 'export PCP_TLSCONF_PATH="$HOME/.pcp/tls.conf"'}
+      return {
+        kind: 'manual',
+        command: remedyCommand({kind: 'edit', path: `${home}/.profile`, edits: [edit]}),
+        why: USERS_FILE,
+      }
+    }
     case 'PCP-MON-004': {
       // The line does nothing in PCP 6: removing it changes nothing, when it holds nothing else.
       if (raw === undefined || !/^\s*(export\s+)?PCP_[A-Z_]+=\S*\s*$/.test(raw)) return undefined

@@ -78,7 +78,7 @@ async function hostName(host: Host): Promise<string> {
 }
 
 /** The commands that put certificates in place and enforce them (cert init, then tls write with -Q). */
-export async function certCommands(host: Host): Promise<string> {
+async function certCommands(host: Host): Promise<string> {
   const name = await hostName(host)
   const san = name.startsWith('"') ? name : shellQuote(name)
   return `pcp-harden cert init --san ${san} && pcp-harden tls write --require-client-certs`

@@ -1,6 +1,7 @@
 import type {Host} from '../../host/host.js'
 import {parseTlsConf, TLS_CONF_PATH, type TlsConf, type TlsKey} from '../../parsers/tls-conf.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
+import {applyLineEdits} from '../line-edits.js'
 import {type FixPlan, type LineEdit, withRemedy} from '../remedy.js'
 
 /** Names from hardening guides, older PCP and other programs that tls.conf does not know, with PCP's own. */
@@ -305,16 +306,6 @@ function tlsEdit(finding: Finding, lines: readonly string[], conf: TlsConf): Lin
   }
 }
 
-/** A text with one edit applied, as the fix command would leave it. */
-function applied(text: string, edit: LineEdit): string | undefined {
-  if (edit.op === 'append') return `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${edit.text}\n`
-  const lines = text.split('\n')
-  if (lines[edit.line - 1] !== edit.expect) return undefined
-  if (edit.op === 'delete') lines.splice(edit.line - 1, 1)
-  else lines.splice(edit.line - 1, 1, ...edit.text.split('\n'))
-  return lines.join('\n')
-}
-
 const keyOf = (f: Finding) => `${f.check} ${f.path}: ${f.message}`
 
 /**
@@ -331,7 +322,7 @@ async function tlsRemedy(
 ): Promise<FixPlan | undefined> {
   if (finding.undecided) return undefined
   const edit = tlsEdit(finding, text.split('\n'), conf)
-  const after = edit === undefined ? undefined : applied(text, edit)
+  const after = edit === undefined ? undefined : applyLineEdits(text, [edit])
   if (edit === undefined || after === undefined) return undefined
   const before = new Set(findings.map(keyOf))
   const now = (await judgeTls(host, after)).map(keyOf)
