@@ -157,7 +157,12 @@ describe('zsh completion, run in zsh', () => {
   })
 
   it("a command's flags, of a one-word command and of a topic's command", async () => {
-    expect(await zshComplete('pcp-harden verify --f')).toEqual(['--fail-on', '--fail-on-new', '--format'])
+    expect(await zshComplete('pcp-harden verify --f')).toEqual([
+      '--fail-on',
+      '--fail-on-new',
+      '--fix',
+      '--format',
+    ])
     expect(await zshComplete('pcp-harden access lint --')).toEqual([
       '--explain',
       '--format',

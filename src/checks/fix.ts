@@ -21,17 +21,25 @@ function literalReplacement(text: string): string {
   return text.replace(/[\\&|]/g, (c) => `\\${c}`).replaceAll('\n', '\\n')
 }
 
+/**
+ * `sed -i` for `file`. An authorized_keys file is edited through its link: on Proxmox VE root's is a
+ * symlink into /etc/pve/priv, shared by the cluster, which a plain `sed -i` would replace with a copy.
+ */
+function sedInPlace(file: string): string {
+  return /(^|\/)authorized_keys2?$/.test(file) ? 'sed --follow-symlinks -i' : 'sed -i'
+}
+
 /** Delete the lines that are exactly `text` (optionally only line `line`). */
 export function sedDeleteLine(file: string, text: string, line?: number): string {
   const address = `\\|^${literalBre(text)}$|`
   const script = line === undefined ? `${address}d` : `${line}{${address}d;}`
-  return `sed -i ${shellQuote(script)} ${shellQuote(file)}`
+  return `${sedInPlace(file)} ${shellQuote(script)} ${shellQuote(file)}`
 }
 
 /** Replace the lines that are exactly `text` by `replacement` (optionally only line `line`). */
 export function sedReplaceLine(file: string, text: string, replacement: string, line?: number): string {
   const script = `${line ?? ''}s|^${literalBre(text)}$|${literalReplacement(replacement)}|`
-  return `sed -i ${shellQuote(script)} ${shellQuote(file)}`
+  return `${sedInPlace(file)} ${shellQuote(script)} ${shellQuote(file)}`
 }
 
 /** Set a path's owner, group and mode. */
@@ -47,5 +55,5 @@ export function chownChmod(path: string, owner: string, group: string, mode: str
 export function sedSetKeyLine(file: string, line: number, key: string, replacement: string): string {
   const guard = `\\|^[[:space:]]*${literalBre(key)}[[:space:]]*[:=]|`
   const script = `${line}{${guard}s|^\\([[:space:]]*\\).*$|\\1${literalReplacement(replacement)}|;}`
-  return `sed -i ${shellQuote(script)} ${shellQuote(file)}`
+  return `${sedInPlace(file)} ${shellQuote(script)} ${shellQuote(file)}`
 }

@@ -113,7 +113,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const host = sample ? await sample.sampleHost() : await this.diskHost()
     const audited = await this.audit(host, sample?.SAMPLE_LABEL)
     if (!flags.fix) return this.emit(audited.report, audited.now)
-    if (!(await this.fix(host, audited.report))) return
+    if (!(await this.fix(host, audited.report))) {
+      // A dry run: a machine format still gets the audit's report on its stream (the plan went to stderr).
+      if (flags.format !== 'text') await this.emit(audited.report, audited.now)
+      return
+    }
     // A new host view: the first one caches what the files were before the fix.
     const again = await this.audit(await this.diskHost(), undefined)
     await this.emit(again.report, again.now)

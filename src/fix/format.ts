@@ -31,15 +31,20 @@ export function formatFix(outcome: FixOutcome, accounts: AccountDb, options: {dr
     for (const m of outcome.manual) {
       out.push(`  ${where(m)}: ${m.message}`)
       out.push(m.command ? `    ${m.command}  (${m.why})` : `    ${m.why}`)
+      if (m.command && m.restart && m.restart.length > 0) out.push(`    then: ${restartCommand(m.restart)}`)
     }
   }
-  if (outcome.restart.length > 0) {
-    const units = outcome.restart.filter((u) => u !== 'daemon-reload')
-    const reload = outcome.restart.includes('daemon-reload') ? 'systemctl daemon-reload && ' : ''
+  if (outcome.restart.length > 0)
     out.push(
       '',
-      `Restart after ${options.dryRun ? 'applying' : 'this fix'}: ${reload}systemctl restart ${units.join(' ')}`,
+      `Restart after ${options.dryRun ? 'applying' : 'this fix'}: ${restartCommand(outcome.restart)}`,
     )
-  }
   return `${out.join('\n')}\n`
+}
+
+/** systemctl's commands for a remedy's restarts: daemon-reload first when a unit changed. */
+function restartCommand(restart: readonly string[]): string {
+  const units = restart.filter((u) => u !== 'daemon-reload')
+  const reload = restart.includes('daemon-reload') ? 'systemctl daemon-reload' : ''
+  return [reload, units.length > 0 ? `systemctl restart ${units.join(' ')}` : ''].filter(Boolean).join(' && ')
 }

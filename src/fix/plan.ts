@@ -50,6 +50,8 @@ export interface SkippedRemedy extends PlannedRemedy {
 export interface ManualRemedy extends FixItem {
   command?: string
   why: string
+  /** What to restart once the command has run (the remedy's own restarts). */
+  restart?: string[]
 }
 
 /** A file copied to its new place by the plan, whose old name is removed once the copy is written. */
@@ -193,7 +195,9 @@ async function buildTarget(root: string, host: Host, target: Target): Promise<Bu
   const editItems: Item[] = []
   const attrs: {item: Item; mode?: number; uid?: number; gid?: number}[] = []
   const mover = target.items.find((i) => i.remedy.kind === 'move')
-  for (const item of target.items) {
+  // The mover last, so that every other remedy of the path is reported skipped before it returns.
+  const ordered = mover ? [...target.items.filter((i) => i !== mover), mover] : target.items
+  for (const item of ordered) {
     const {remedy} = item
     if (mover && item !== mover) {
       skip(item, `${mover.check} moves this file away`)
@@ -363,6 +367,7 @@ export async function planFix(root: string, results: readonly ReportResult[]): P
             : r.fix === undefined
               ? r.remediation
               : 'this check gives no automatic remedy',
+        ...(remedy?.restart && remedy.restart.length > 0 ? {restart: remedy.restart} : {}),
       })
       continue
     }

@@ -176,7 +176,10 @@ export async function namedTlsFiles(host: Host, options: {dropped?: boolean} = {
   if (options.dropped) {
     // A setting libpcp drops for want of a final newline (PCP-TLS-004) still says which file is meant.
     const collector = await readTlsConf(host)
+    // So is the rest of the pair it belonged to (a key whose certificate line was dropped).
     for (const i of collector.ignored) if (i.dropped?.key.endsWith('-file')) named.add(i.dropped.value)
+    if (collector.ignored.some((i) => i.dropped))
+      for (const setting of collector.settings) if (setting.key.endsWith('-file')) named.add(setting.value)
   }
   for (const file of await usedTlsFiles(host)) named.add(file)
   return named

@@ -337,10 +337,13 @@ describe('verify --fix through the CLI', () => {
       expect(run.stdout).toContain('    sed -i \'2s|^PMCD_LOCAL="1"$|PMCD_LOCAL=1|\' /etc/default/pmcd')
       expect(run.stdout).toContain('-PMCD_LOCAL="1"\n+PMCD_LOCAL=1')
       expect(run.stdout).toContain(
-        'update /etc/pcp/pmproxy/pmproxy.conf (mode 0644 -> 0640, owner root:root -> root:pcp)',
+        'update /etc/pcp/pmproxy/pmproxy.conf (content, mode 0644 -> 0640, owner root:root -> root:pcp)',
       )
       expect(run.stdout).toMatch(/\nNot automatic \(\d+\):\n/)
-      expect(run.stdout).toContain('Restart after applying: systemctl restart pmcd.service')
+      // The unit drop-in is new, so systemd reloads before the services restart.
+      expect(run.stdout).toMatch(
+        /\nRestart after applying: systemctl daemon-reload && systemctl restart (\S+ )*pmcd\.service( |\n)/,
+      )
       expect(await listing(root)).toEqual(before)
     })
   })

@@ -10,7 +10,7 @@ import {
   SYSTEM_UNIT_SEARCH_PATH,
 } from '../../parsers/systemd-unit.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
-import {sedDeleteLine} from '../fix.js'
+import {sedDeleteLine, shellQuote} from '../fix.js'
 import {withRemedy} from '../remedy.js'
 import {hostUnitSource, sourceOf} from '../unit/analysis.js'
 import {DROP_IN_NAME, dropInPlan} from '../unit/remedy.js'
@@ -311,8 +311,14 @@ async function judgeSudoers(host: Host, user: string): Promise<{findings: Findin
           message: `grants ${e.users.join(',')} ${extra.join(', ')}: more than the installer's exact commands (smartctl, pct list, pct df *), so whoever takes over the agent (its binary is owned by ${user}) runs that as root; keep only the installer's lines (install.sh --grant-smart / --grant-pct writes ${AGENT_SUDOERS})`,
           ...withRemedy({
             kind: 'manual',
-            command: `${sedDeleteLine(file, text.value.split('\n')[e.line - 1] ?? '', e.line)} && visudo -c`,
-            why: "sudoers is the admin's policy, and a broken sudoers file locks sudo: visudo -c checks it at once; the installer rewrites its own lines with --grant-smart / --grant-pct",
+            // Edited as a copy whose name sudo skips (it has a dot), checked by visudo, then renamed into place.
+            command: [
+              `cp -p ${shellQuote(file)} ${shellQuote(`${file}.pcp-harden`)}`,
+              sedDeleteLine(`${file}.pcp-harden`, text.value.split('\n')[e.line - 1] ?? '', e.line),
+              `visudo -cf ${shellQuote(`${file}.pcp-harden`)}`,
+              `mv ${shellQuote(`${file}.pcp-harden`)} ${shellQuote(file)}`,
+            ].join(' && '),
+            why: "sudoers is the admin's policy, and a broken sudoers file locks sudo: the line is removed in a copy sudo does not read, which visudo -cf checks before it replaces the file; the installer rewrites its own lines with --grant-smart / --grant-pct",
           }),
         })
     }

@@ -7,7 +7,7 @@
 import type {Host} from '../../host/host.js'
 import type {Finding} from '../family.js'
 import {ASIDE_DIR} from '../pmcd/remedies.js'
-import {type FixPlan, withRemedy} from '../remedy.js'
+import {type FixPlan, remedyCommand, withRemedy} from '../remedy.js'
 
 /** pmproxy reads its configuration when it starts. */
 const RESTART_PMPROXY = ['pmproxy.service']
@@ -21,8 +21,7 @@ const INERT = [
 
 async function remedyOf(host: Host, finding: Finding): Promise<FixPlan | undefined> {
   if (finding.check === 'PCP-PMPROXY-003') {
-    const name = finding.path.slice(finding.path.lastIndexOf('/') + 1)
-    const move = `install -d -m 0700 ${ASIDE_DIR} && mv -n ${finding.path} ${ASIDE_DIR}/${name}`
+    const move = remedyCommand({kind: 'move', path: finding.path, to: ASIDE_DIR})
     return {
       kind: 'manual',
       command: move,
