@@ -345,6 +345,12 @@ describe('verify --fix through the CLI', () => {
         /\nRestart after applying: systemctl daemon-reload && systemctl restart (\S+ )*pmcd\.service( |\n)/,
       )
       expect(await listing(root)).toEqual(before)
+      // A machine format gets the audit's report on standard output, the plan on standard error.
+      const json = await cli(['verify', '--root', root, '--fix', '--dry-run', '--format', 'json'])
+      expect(json.code).toBe(2)
+      expect(json.stderr).toMatch(/^Fix: \d+ automatic remedies \(dry run: nothing is changed\):/)
+      expect(JSON.parse(json.stdout).summary.status).toBe('CRITICAL')
+      expect(await listing(root)).toEqual(before)
     })
   })
 
