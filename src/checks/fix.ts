@@ -5,6 +5,7 @@
  */
 
 import {shellQuote as quoteWord} from '../exec/shell-quote.js'
+import {secretStart} from '../report/redact.js'
 
 /** One shell word: bare when it is plainly safe, else single-quoted. */
 export function shellQuote(word: string): string {
@@ -29,16 +30,39 @@ function sedInPlace(file: string): string {
   return /(^|\/)authorized_keys2?$/.test(file) ? 'sed --follow-symlinks -i' : 'sed -i'
 }
 
+/**
+ * The sed address of a line that reads exactly `text`; a secret in it (a token's value, key
+ * material) is never quoted: the line is matched by what comes before the secret.
+ */
+function lineAddress(text: string): string {
+  const secret = secretStart(text)
+  if (secret === undefined) return `\\|^${literalBre(text)}$|`
+  // Nothing before it: a line of key material, matched by its shape (base64 and PEM armour only).
+  if (secret === 0) return '\\|^[-A-Za-z0-9+/= ]*$|'
+  return `\\|^${literalBre(text.slice(0, secret))}|`
+}
+
 /** Delete the lines that are exactly `text` (optionally only line `line`). */
 export function sedDeleteLine(file: string, text: string, line?: number): string {
-  const address = `\\|^${literalBre(text)}$|`
+  const address = lineAddress(text)
   const script = line === undefined ? `${address}d` : `${line}{${address}d;}`
   return `${sedInPlace(file)} ${shellQuote(script)} ${shellQuote(file)}`
 }
 
+/**
+ * Delete line `line` by its number alone: for a line whose text must not be shown (key material).
+ * Numbers are those of the file as audited; several such deletions run from the last line up.
+ */
+export function sedDeleteLineNumber(file: string, line: number): string {
+  return `${sedInPlace(file)} ${shellQuote(`${line}d`)} ${shellQuote(file)}`
+}
+
 /** Replace the lines that are exactly `text` by `replacement` (optionally only line `line`). */
 export function sedReplaceLine(file: string, text: string, replacement: string, line?: number): string {
-  const script = `${line ?? ''}s|^${literalBre(text)}$|${literalReplacement(replacement)}|`
+  const secret = secretStart(text)
+  // A line holding a secret is replaced whole, found by what comes before the secret.
+  const pattern = secret === undefined ? `^${literalBre(text)}$` : `^${literalBre(text.slice(0, secret))}.*$`
+  const script = `${line ?? ''}s|${pattern}|${literalReplacement(replacement)}|`
   return `${sedInPlace(file)} ${shellQuote(script)} ${shellQuote(file)}`
 }
 

@@ -17,6 +17,26 @@ const keyLike = (run: string) => /[0-9+]/.test(run) && /[A-Z]/.test(run) && /[a-
 const SECRET_SETTING =
   /((?:^|[\s,;{"'])[A-Za-z0-9_.-]*(?:password|passwd|passphrase|secret|token)[A-Za-z0-9_.-]*["']?[ \t]*[=:][ \t]*)("[^"\n]*"|'[^'\n]*'|[^\s,;'"]+)/gi
 
+/**
+ * Where the first secret in a line begins (the value of a password, token, ... setting, or key
+ * material), or undefined when the line holds none: what a command may quote of the line is
+ * what comes before it.
+ */
+export function secretStart(text: string): number | undefined {
+  const starts: number[] = []
+  const setting = new RegExp(SECRET_SETTING.source, 'i').exec(text)
+  if (setting) starts.push(setting.index + (setting[1] as string).length)
+  const pem = /-----(?:BEGIN|END) /.exec(text)
+  if (pem) starts.push(pem.index)
+  // An SSH public key's blob (AAAA..., as in authorized_keys) is public, not a secret.
+  for (const m of text.matchAll(new RegExp(BASE64_RUN.source, 'g')))
+    if (keyLike(m[0]) && !m[0].startsWith('AAAA')) {
+      starts.push(m.index)
+      break
+    }
+  return starts.length === 0 ? undefined : Math.min(...starts)
+}
+
 /** What a PEM block's label says it holds: "a PEM private key", "a PEM certificate". */
 export function pemKind(label: string): string {
   if (label.includes('PRIVATE KEY')) return 'a PEM private key'

@@ -24,6 +24,20 @@ async function applied(content: string, fix: (file: string) => string): Promise<
 }
 
 describe('fix commands', () => {
+  it('never quote a secret of the line they edit, and still edit only that line', async () => {
+    const token = "PULSE_TOKEN='c0ffee5ecretvalue'"
+    const del = (file: string) => sedDeleteLine(file, token, 2)
+    expect(del('/f')).not.toContain('c0ffee5ecretvalue')
+    expect(await applied(`a=1\n${token}\nPULSE_URL=x\n`, del)).toBe('a=1\nPULSE_URL=x\n')
+    const rep = (file: string) => sedReplaceLine(file, token, 'PULSE_TOKEN_FILE=/etc/t', 2)
+    expect(rep('/f')).not.toContain('c0ffee5ecretvalue')
+    expect(await applied(`a=1\n${token}\n`, rep)).toBe('a=1\nPULSE_TOKEN_FILE=/etc/t\n')
+    const pem = 'MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAMJv7rYq2y3k'
+    const line = (file: string) => sedDeleteLine(file, pem, 3)
+    expect(line('/f')).not.toContain('MIICdgIB')
+    expect(await applied(`a\nb\n${pem}\nc\n`, line)).toBe('a\nb\nc\n')
+  })
+
   it('quotes only what needs it', () => {
     expect(shellQuote('/etc/pcp/tls/server.key')).toBe('/etc/pcp/tls/server.key')
     expect(shellQuote("a b'c")).toBe(`'a b'\\''c'`)

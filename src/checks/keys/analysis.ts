@@ -20,6 +20,7 @@ import {
   replaceLine,
   restrictLine,
 } from './remedy.js'
+import {sedDeleteLineNumber} from '../fix.js'
 import {withRemedy} from '../remedy.js'
 import {analyzeProxyConfig} from '../proxy/config-analysis.js'
 import {authorizedKeysSettings, expandKeysFile} from './sshd-config.js'
@@ -299,6 +300,13 @@ function ignoredLineRemedy(file: string, entry: AuthorizedKeysEntry, proxy: bool
       kind: 'manual',
       command: 'pcp-harden rotate-keys --dry-run && pcp-harden rotate-keys',
       why: "rotate-keys writes the proxy's line as sshd reads it on every node and removes the broken one",
+    })
+  // Key material is never quoted, not even in a command: the line goes by its number.
+  if (keyMaterialKind(entry.text))
+    return withRemedy({
+      kind: 'manual',
+      command: sedDeleteLineNumber(file, entry.line),
+      why: `line ${entry.line} as audited holds key material, which is not shown: check it is still line ${entry.line} (several such lines: remove from the last one up), and replace the key if anyone else could read it`,
     })
   return manualDelete(
     file,
