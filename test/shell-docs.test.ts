@@ -32,24 +32,27 @@ COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _pcp_harden; printf '%s\\n' "\${COMPR
   return stdout.split('\n').filter((line) => line !== '')
 }
 
+/** The topics and commands a first word completes to, in the manifest's order. */
+const FIRST_WORDS = [
+  'access',
+  'cert',
+  'checks',
+  'decommission',
+  'help',
+  'keys',
+  'logs',
+  'lxc',
+  'probe',
+  'rotate-keys',
+  'tls',
+  'unit',
+  'verify',
+  'version',
+]
+
 describe('bash completion, run in bash', () => {
   it('the first word: topics and commands', async () => {
-    expect(await complete('pcp-harden', '')).toEqual([
-      'access',
-      'cert',
-      'checks',
-      'decommission',
-      'help',
-      'keys',
-      'logs',
-      'lxc',
-      'probe',
-      'rotate-keys',
-      'tls',
-      'unit',
-      'verify',
-      'version',
-    ])
+    expect(await complete('pcp-harden', '')).toEqual(FIRST_WORDS)
     expect(await complete('pcp-harden', 've')).toEqual(['verify', 'version'])
   })
 
@@ -131,24 +134,7 @@ describe('zsh completion, run in zsh', () => {
   }
 
   it('the first word: topics and commands', async () => {
-    expect(await zshComplete('pcp-harden ')).toEqual(
-      [
-        'access',
-        'cert',
-        'checks',
-        'decommission',
-        'help',
-        'keys',
-        'logs',
-        'lxc',
-        'probe',
-        'rotate-keys',
-        'tls',
-        'unit',
-        'verify',
-        'version',
-      ].sort(),
-    )
+    expect(await zshComplete('pcp-harden ')).toEqual([...FIRST_WORDS].sort())
     expect(await zshComplete('pcp-harden ve')).toEqual(['verify', 'version'])
   })
 
