@@ -130,8 +130,8 @@ function testCase({check, name, outcome}: TestCase, report: Report): string[] {
         ...outcome.results.map((r) => details(r, report)),
         ...(outcome.kind === 'failure'
           ? outcome.results.some((r) => r.fix !== undefined)
-            ? outcome.results.map((r) => `fix: ${r.fix ?? r.remediation}`)
-            : [`fix: ${first.remediation}`]
+            ? outcome.results.map((r) => (r.fix === undefined ? `to do: ${r.remediation}` : `fix: ${r.fix}`))
+            : [`to do: ${first.remediation}`]
           : []),
       ].join('\n\n')
       return [

@@ -161,7 +161,8 @@ function problem(r: ReportResult, report: Report, c: ChalkInstance, verbose: boo
     const until = expires === undefined ? '' : `until ${clean(expires)}, `
     lines.push(DETAIL + c.gray(`waived: ${clean(reason)} (${until}${clean(source)})`))
   } else if (r.status === 'fail') {
-    lines.push(...block('fix: ', r.fix ?? r.remediation, c))
+    // `fix:` is only ever an exact command; a remediation that needs the admin's choice says so.
+    lines.push(...(r.fix === undefined ? block('to do: ', r.remediation, c) : block('fix: ', r.fix, c)))
   }
   return lines
 }

@@ -56,9 +56,9 @@ describe('formatText', () => {
       /^ {2}\[HIGH\] {5}PSP-CONF-002 \/etc\/pulse-sensor-proxy\/config\.yaml:7: allowed_source_subnets has "0\.0\.0\.0\/0" & 'any' <unrestricted> \| /,
     )
     expect(lines.slice(i + 1, i + 4)).toEqual([
-      "             fix: Limit the subnets to the Pulse container's address:",
-      '                  allowed_source_subnets:',
-      '                    - 10.0.0.5/32',
+      "             to do: Limit the subnets to the Pulse container's address:",
+      '                    allowed_source_subnets:',
+      '                      - 10.0.0.5/32',
     ])
     expect(lines[lineWith('PSP-FILE-001')]).toBe(
       '  [CRITICAL] PSP-FILE-001 /var/lib/pulse-sensor-proxy/ssh/id_ed25519: ' +
