@@ -58,14 +58,15 @@ export class PipelineSession {
     const child = this.#child
     if (!child || !this.#closed) return
     child.stdin.end()
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const timer = setTimeout(() => killGroup(child), timeoutMs)
     await this.#closed
     clearTimeout(timer)
   }
 
   #open(): Child {
     const [file, ...args] = this.argv
-    const child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe']})
+    // Its own process group, so that a kill reaches whatever it started that holds its output open.
+    const child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe'], detached: true})
     this.#child = child
     child.stdin.on('error', () => undefined)
     child.stdout.on('data', (chunk: Buffer) => this.#onStdout(chunk))
@@ -129,7 +130,16 @@ export class PipelineSession {
     for (const waiter of this.#waiters.splice(0)) waiter.reject(this.#failed)
     this.#partial = []
     const child = this.#child
-    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    if (child) killGroup(child)
+  }
+}
+
+/** SIGKILL a session's program and everything in its process group (still there or not). */
+function killGroup(child: Child): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    // The group is gone already.
   }
 }
 
