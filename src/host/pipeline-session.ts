@@ -1,7 +1,7 @@
 import {type ChildProcessByStdio, spawn} from 'node:child_process'
 import {type Readable, type Writable} from 'node:stream'
 
-import {REPLY_MAX, SESSION_READY, SessionError} from '../rotate/session.js'
+import {lastLine, REPLY_MAX, SESSION_READY, SessionError, STDERR_KEPT, whenEnded} from '../rotate/session.js'
 
 type Child = ChildProcessByStdio<Writable, Readable, Readable>
 
@@ -9,9 +9,6 @@ interface Waiter {
   resolve(line: string): void
   reject(error: SessionError): void
 }
-
-/** How much of the program's standard error is kept for the message of a failure. */
-const STDERR_KEPT = 16 * 1024
 
 /**
  * One program (ssh running a read-only script on a node) spoken to in lines, like rotate-keys'
@@ -85,14 +82,9 @@ export class PipelineSession {
         ),
       Math.max(0, this.deadline - Date.now()),
     )
-    this.#closed = new Promise<void>((resolve) => {
-      const ended = (why: string) => {
-        clearTimeout(this.#timer)
-        this.#fail(new SessionError(lastLine(this.#stderr) ?? why))
-        resolve()
-      }
-      child.once('error', (error) => ended(error.message))
-      child.once('close', (code, signal) => ended(code === null ? `killed by ${signal}` : `exit ${code}`))
+    this.#closed = whenEnded(child, (why) => {
+      clearTimeout(this.#timer)
+      this.#fail(new SessionError(lastLine(this.#stderr) ?? why))
     })
     return child
   }
@@ -141,9 +133,4 @@ function killGroup(child: Child): void {
   } catch {
     // The group is gone already.
   }
-}
-
-/** The last non-empty line of a program's standard error. */
-function lastLine(text: string): string | undefined {
-  return text.trim().split('\n').filter(Boolean).at(-1)?.trim()
 }

@@ -18,7 +18,7 @@ export class SessionError extends Error {
 }
 
 /** How much of the program's standard error is kept for the message of a failure. */
-const STDERR_KEPT = 16 * 1024
+export const STDERR_KEPT = 16 * 1024
 
 /** The longest reply line taken by default (a 10,000-line authorized_keys is under 2 MiB in base64). */
 export const REPLY_MAX = 64 * 1024 * 1024
@@ -132,16 +132,11 @@ export class LineSession {
     child.stderr.on('data', (chunk: Buffer) => {
       if (this.#child === child) this.#stderr = (this.#stderr + chunk.toString('utf8')).slice(-STDERR_KEPT)
     })
-    this.#closed = new Promise<void>((resolve) => {
-      const ended = (why: string) => {
-        if (this.#child === child) {
-          this.#child = undefined
-          this.#fail(new SessionError(lastLine(this.#stderr) ?? why))
-        }
-        resolve()
+    this.#closed = whenEnded(child, (why) => {
+      if (this.#child === child) {
+        this.#child = undefined
+        this.#fail(new SessionError(lastLine(this.#stderr) ?? why))
       }
-      child.once('error', (error) => ended(error.message))
-      child.once('close', (code, signal) => ended(code === null ? `killed by ${signal}` : `exit ${code}`))
     })
     return child
   }
@@ -200,6 +195,24 @@ export class LineSession {
 }
 
 /** The last non-empty line of a program's standard error. */
-function lastLine(text: string): string | undefined {
+export function lastLine(text: string): string | undefined {
   return text.trim().split('\n').filter(Boolean).at(-1)?.trim()
+}
+
+/**
+ * Resolves once a session's program has ended, after `ended` is told why in words: its spawn
+ * error, the signal that killed it, or its exit status.
+ */
+export function whenEnded(
+  child: ChildProcessByStdio<Writable, Readable, Readable>,
+  ended: (why: string) => void,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const end = (why: string) => {
+      ended(why)
+      resolve()
+    }
+    child.once('error', (error) => end(error.message))
+    child.once('close', (code, signal) => end(code === null ? `killed by ${signal}` : `exit ${code}`))
+  })
 }
