@@ -245,3 +245,24 @@ export async function sshTo(
   })
   return {exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr)}
 }
+
+/** A test file's sshd on 127.0.0.1 with the proxy's and an admin's keys, made in `dir`. */
+export interface KeysNode {
+  dir: string
+  node: SshNode
+  proxy: SshKey
+  admin: SshKey
+}
+
+export async function startKeysNode(prefix: string): Promise<KeysNode> {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix))
+  const proxy = await makeSshKey(dir, 'proxy', 'ed25519', 'pulse-sensor-proxy')
+  const admin = await makeSshKey(dir, 'admin')
+  const node = await startSshNode({address: '127.0.0.1'})
+  return {dir, node, proxy, admin}
+}
+
+export async function stopKeysNode(keys: Partial<KeysNode>): Promise<void> {
+  await keys.node?.stop()
+  if (keys.dir) await rm(keys.dir, {recursive: true, force: true})
+}

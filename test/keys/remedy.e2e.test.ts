@@ -1,13 +1,11 @@
-import {chmod, mkdtemp, rm, writeFile} from 'node:fs/promises'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
+import {chmod, writeFile} from 'node:fs/promises'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {keysFileFindings} from '../../src/checks/keys/analysis.js'
 import {FROM_PLACEHOLDER} from '../../src/checks/keys/remedy.js'
 import type {Finding} from '../../src/checks/family.js'
-import {makeSshKey, type SshKey, type SshNode, sshTo, startSshNode} from '../helpers/sshd.js'
+import {type SshKey, type SshNode, sshTo, startKeysNode, stopKeysNode} from '../helpers/sshd.js'
 
 /**
  * The remedies of the proxy's authorized_keys line, applied to a real sshd's (OpenSSH 9.2) file on
@@ -48,16 +46,10 @@ async function authorize(text: string) {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-keys-remedy-'))
-  proxy = await makeSshKey(dir, 'proxy', 'ed25519', 'pulse-sensor-proxy')
-  admin = await makeSshKey(dir, 'admin')
-  node = await startSshNode({address: '127.0.0.1'})
+  ;({dir, node, proxy, admin} = await startKeysNode('pcp-harden-keys-remedy-'))
 }, 30_000)
 
-afterAll(async () => {
-  await node?.stop()
-  await rm(dir, {recursive: true, force: true})
-})
+afterAll(() => stopKeysNode({dir, node}))
 
 describe("the remedy of the proxy's authorized_keys line", () => {
   it('restricts the proxy line only: from= of its config, a forced command, no forwarding, the key byte-identical', async () => {

@@ -1,13 +1,12 @@
 import {spawn} from 'node:child_process'
-import {chmod, chown, mkdtemp, rm, writeFile} from 'node:fs/promises'
+import {chmod, chown, writeFile} from 'node:fs/promises'
 import {connect} from 'node:net'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {keysFileFindings} from '../../src/checks/keys/analysis.js'
-import {freePortOn, makeSshKey, type SshKey, type SshNode, sshTo, startSshNode} from '../helpers/sshd.js'
+import {freePortOn, type SshKey, type SshNode, sshTo, startKeysNode, stopKeysNode} from '../helpers/sshd.js'
 
 /**
  * The semantics the PSP-KEYS checks rely on, shown by a real sshd (OpenSSH 9.2) on 127.0.0.1 with
@@ -89,16 +88,10 @@ async function localForwardWorks(key: SshKey): Promise<{forwarded: boolean; stde
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'pcp-harden-keys-sshd-'))
-  proxy = await makeSshKey(dir, 'proxy', 'ed25519', 'pulse-sensor-proxy')
-  admin = await makeSshKey(dir, 'admin')
-  node = await startSshNode({address: '127.0.0.1'})
+  ;({dir, node, proxy, admin} = await startKeysNode('pcp-harden-keys-sshd-'))
 }, 30_000)
 
-afterAll(async () => {
-  await node?.stop()
-  await rm(dir, {recursive: true, force: true})
-})
+afterAll(() => stopKeysNode({dir, node}))
 
 describe('a real sshd and the lines keys lint calls ignored (or refused)', () => {
   const forms = () => [
