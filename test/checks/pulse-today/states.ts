@@ -148,18 +148,20 @@ User=pulse-sensor-proxy
 ExecStart=/usr/local/bin/pulse-sensor-proxy
 `
 
+/** The accounts with the installer's (useradd --system --user-group), which owns the proxy's state. */
+const WITH_PROXY_ACCOUNT = ACCOUNTS.map((e) =>
+  e.path === '/etc/passwd'
+    ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:997::/nonexistent:/usr/sbin/nologin\n`}
+    : e.path === '/etc/group'
+      ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:\n`}
+      : e,
+)
+
 export const STATES: HostState[] = [
   {
     name: 'the proxy, hardened and still installed',
     entries: [
-      // The installer's account (useradd --system --user-group), which owns the proxy's state.
-      ...ACCOUNTS.map((e) =>
-        e.path === '/etc/passwd'
-          ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:997::/nonexistent:/usr/sbin/nologin\n`}
-          : e.path === '/etc/group'
-            ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:\n`}
-            : e,
-      ),
+      ...WITH_PROXY_ACCOUNT,
       {path: '/usr/local/bin/pulse-sensor-proxy', mode: '0755', content: '#!/bin/sh\n'},
       {path: '/etc/systemd/system/pulse-sensor-proxy.service', content: PROXY_UNIT},
       {
@@ -212,13 +214,7 @@ export const STATES: HostState[] = [
   {
     name: 'the proxy removed without --purge, leftovers behind',
     entries: [
-      ...ACCOUNTS.map((e) =>
-        e.path === '/etc/passwd'
-          ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:997::/nonexistent:/usr/sbin/nologin\n`}
-          : e.path === '/etc/group'
-            ? {...e, content: `${e.content}pulse-sensor-proxy:x:997:\n`}
-            : e,
-      ),
+      ...WITH_PROXY_ACCOUNT,
       {path: '/var/lib/pulse-sensor-proxy/ssh', type: 'dir', mode: '0700'},
       {path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519', mode: '0600', content: 'private\n'},
       {path: '/var/lib/pulse-sensor-proxy/ssh/id_ed25519.pub', content: `${PROXY_KEY} pulse-sensor-proxy\n`},
