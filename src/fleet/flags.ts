@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 
 import {concurrencyFlag, sshFlags} from '../cli/node-flags.js'
-import {REMOTE_PROGRAMS} from '../host/ssh-backend.js'
+import {REMOTE_PROGRAMS} from '../host/remote-programs.js'
 
 const NOT_WITH_NODES = ['sample', 'baseline', 'textfile-dir']
 

@@ -6,14 +6,6 @@ import {type FileType, type FsBackend, KIND_NAMES, type RawStat} from './backend
 import {PipelineSession} from './pipeline-session.js'
 
 /**
- * The programs the node's shell runs, all of them read-only: `find -maxdepth 1` (a directory's
- * entries with their lstat and link targets), `stat` (lstat of one path, never following a link),
- * `readlink`, `head -c` and `base64` (a file's content, at most the read limit). Nothing is written
- * on the node, nothing is installed there.
- */
-export const REMOTE_PROGRAMS = ['sh', 'find', 'stat', 'readlink', 'head', 'base64'] as const
-
-/**
  * The node's side of the session: after SESSION_READY, one reply line per request line
  * `OP ENC PATH` (ENC `r`: the path as it is; `b`: in base64, for a path with a newline in it).
  * - `dir`: `ok BASE64` of the directory's entries (following the directory itself if a link, as
