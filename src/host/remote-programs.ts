@@ -3,4 +3,4 @@
  * READER_SCRIPT). In a module of its own so that verify's flags can name them in --help without
  * loading the SSH backend on the plain local path.
  */
-export const REMOTE_PROGRAMS = ['sh', 'find', 'stat', 'readlink', 'head', 'base64'] as const
+export const REMOTE_PROGRAMS = ['sh', 'find', 'stat', 'readlink', 'dd', 'head', 'base64'] as const

@@ -14,10 +14,16 @@ import {PipelineSession} from './pipeline-session.js'
  * - `lstat`: `ok MODE UID GID SIZE MTIME` (MODE st_mode in hex, MTIME seconds.nanoseconds);
  * - `readlink`: `ok BASE64` (the link's target);
  * - `read`: `ok BASE64`, the first LIMIT+1 bytes of a regular file (never a link), else
- *   `not MODE` (st_mode in hex) for anything else;
+ *   `not MODE` (st_mode in hex) for anything else, or `err EIO changed while read` when the path
+ *   was replaced during the read;
  * failures: `err CODE MESSAGE`, CODE an errno name taken from the C locale's message.
- * The type of a file is decided before it is opened (by the shell's test builtins): a FIFO is
- * never opened and a device never read. Each reply is one write (printf of a captured reply): a
+ * The type of a file is decided before it is opened (by the shell's test builtins and stat), and a
+ * file is opened by dd with O_NONBLOCK and O_NOFOLLOW: a FIFO or device swapped in after the test
+ * cannot hold the session (opening and reading it return at once), and a path whose type, device or
+ * inode differs after the read from before it is refused (`not`, or `changed while read`), so what
+ * is returned is what was a regular file throughout. (A swap and a swap back between the two stats
+ * can pass unseen; only a user who may rename entries in that directory can do it, and that user
+ * can write the file's content anyway.) Each reply is one write (printf of a captured reply): a
  * reply in small pieces may wait for the client's delayed ACK of the first (Nagle's algorithm
  * stays on in a session without a terminal).
  */
@@ -55,10 +61,14 @@ while IFS= read -r line; do
     else err "$out"; fi ;;
   read)
     if [ -f "$p" ] && [ ! -L "$p" ] && [ -r "$p" ]; then
-      out=$(head -c "$((limit + 1))" -- "$p" | base64 -w0)
-      printf 'ok %s\\n' "$out"
+      a=$(stat -c '%f %d %i %.9Z' -- "$p" 2>&1)
+      out=$(dd if="$p" iflag=nofollow,nonblock bs=65536 2>/dev/null | head -c "$((limit + 1))" | base64 -w0)
+      b=$(stat -c '%f %d %i %.9Z' -- "$p" 2>&1)
+      if [ "$a" != "$b" ]; then err 'changed while read'
+      else case $a in 8???' '*) printf 'ok %s\\n' "$out" ;; *) echo "not \${a%% *}" ;; esac; fi
     elif out=$(stat -c %f -- "$p" 2>&1); then
-      if [ -f "$p" ] && [ ! -L "$p" ]; then err 'Permission denied'; else echo "not $out"; fi
+      case $out in 8???) if [ -r "$p" ]; then err 'changed while read'; else err 'Permission denied'; fi ;;
+      *) echo "not $out" ;; esac
     else err "$out"; fi ;;
   *) echo "err EINVAL not a request: $op"; exit 2 ;;
   esac
@@ -141,6 +151,9 @@ export function parseEntries(data: Buffer): Map<string, Entry> {
 function remoteError(code: string, message: string): Error {
   return Object.assign(new Error(message || code), {code})
 }
+
+/** How many times a file that changed while it was read is read. */
+const READ_ATTEMPTS = 3
 
 /** The node could not be asked (connection failed, ended, or timed out): the audit of it is void. */
 export class NodeUnreachable extends Error {
@@ -278,14 +291,23 @@ export class SshBackend implements FsBackend {
     }
     const entry = await this.#entry(hostPath)
     if (entry) refuse(entry.stat.type, entry.stat.size)
-    const [word, data = ''] = await this.#ask('read', hostPath)
-    if (word === 'not') {
-      refuse(parseMode(data).type, 0)
-      throw remoteError('EIO', 'changed while read')
+    // A file written to while read (a log) changed too: asked again, a few times, before giving up.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [word, data = ''] = await this.#ask('read', hostPath)
+        if (word === 'not') {
+          refuse(parseMode(data).type, 0)
+          throw remoteError('EIO', 'changed while read')
+        }
+        const content = Buffer.from(data, 'base64')
+        refuse('file', content.length)
+        return content
+      } catch (error) {
+        const changed =
+          (error as NodeJS.ErrnoException).code === 'EIO' && (error as Error).message === 'changed while read'
+        if (!changed || attempt === READ_ATTEMPTS) throw error
+      }
     }
-    const content = Buffer.from(data, 'base64')
-    refuse('file', content.length)
-    return content
   }
 
   async readdir(hostPath: string): Promise<string[]> {

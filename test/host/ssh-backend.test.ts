@@ -1,6 +1,8 @@
-import {execFileSync} from 'node:child_process'
-import {mkdir, truncate, writeFile} from 'node:fs/promises'
+import {execFileSync, spawn} from 'node:child_process'
+import {chmod, chown, mkdir, truncate, writeFile} from 'node:fs/promises'
 import path from 'node:path'
+import {createInterface} from 'node:readline'
+import {fileURLToPath} from 'node:url'
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
@@ -16,6 +18,7 @@ import {
 } from '../../src/host/ssh-backend.js'
 import {READ_LIMIT} from '../../src/parsers/limits.js'
 import {adminSshArgv} from '../../src/rotate/exec.js'
+import {SESSION_READY} from '../../src/rotate/session.js'
 import {buildTree, removeTree} from '../helpers/tree.js'
 
 const NODE = {host: 'node1', port: 22, label: 'node1'}
@@ -154,6 +157,32 @@ describe('SshBackend', () => {
     await slow.close()
   })
 
+  it('reads a file that changed while it was read again, and gives up after three tries', async () => {
+    // A node whose reads change under it (a log written to): twice, or always.
+    const node = (changes: number) =>
+      new SshBackend(NODE, SSH, {
+        timeoutMs: 10_000,
+        argv: [
+          'sh',
+          '-c',
+          `printf '\\n%s\\n' "$1"; n=0; while read -r l; do case $l in
+          read*) n=$((n + 1)); if [ $n -le ${changes} ]; then echo 'err EIO changed while read'; else echo "ok $(printf log | base64)"; fi ;;
+          *) echo 'err ENOENT No such file or directory' ;; esac; done`,
+          'node',
+          SESSION_READY,
+        ],
+      })
+    const twice = node(2)
+    expect((await twice.readFile('/var/log/pcp/pmcd/pmcd.log')).toString()).toBe('log')
+    await twice.close()
+    const always = node(99)
+    await expect(always.readFile('/var/log/pcp/pmcd/pmcd.log')).rejects.toMatchObject({
+      code: 'EIO',
+      message: 'changed while read',
+    })
+    await always.close()
+  })
+
   it('runs the reader script through the admin ssh command line', () => {
     const argv = adminSshArgv(NODE, {...SSH, identity: '/k'}, readerCommand())
     expect(argv.slice(0, 5)).toEqual(['ssh', '-i', '/k', '-o', 'IdentitiesOnly=yes'])
@@ -207,5 +236,65 @@ describe('the session', () => {
     await expect(session.request('two')).rejects.toThrow('a reply of more than 1000 bytes')
     await session.close()
     expect(Date.now() - started).toBeLessThan(5000)
+  })
+})
+
+describe('a FIFO swapped in between the type test and the read', () => {
+  const swapLoop = fileURLToPath(new URL('../helpers/swap-loop.py', import.meta.url))
+  const NOBODY = 65534
+
+  it('is refused at once, never waited on: every read of the raced path answers within the second', async () => {
+    // A directory its owner (nobody here) may rename in, as pcp owns /var/log/pcp: a regular file
+    // and a FIFO exchanged with renameat2(RENAME_EXCHANGE) in a loop while the node's shell reads.
+    const dir = path.join(root, 'var/log/race')
+    await mkdir(dir, {recursive: true})
+    await chmod(root, 0o755)
+    await writeFile(path.join(dir, 'pmcd.log'), 'regular\n')
+    execFileSync('mkfifo', [path.join(dir, 'decoy')])
+    for (const p of [dir, path.join(dir, 'pmcd.log'), path.join(dir, 'decoy')]) await chown(p, NOBODY, NOBODY)
+    const swapper = spawn(
+      'python3',
+      [swapLoop, String(NOBODY), path.join(dir, 'pmcd.log'), path.join(dir, 'decoy'), '20'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    )
+    const lines = createInterface({input: swapper.stdout})[Symbol.asyncIterator]()
+    const session = new PipelineSession(
+      ['sh', '-c', READER_SCRIPT, 'pcp-harden-read', String(READ_LIMIT)],
+      Date.now() + 25_000,
+    )
+    try {
+      expect((await lines.next()).value).toBe('ready')
+      const seen = new Map<string, number>()
+      const end = Date.now() + 3000
+      while (Date.now() < end) {
+        const started = Date.now()
+        const reply = await session.request(`read r ${path.join(dir, 'pmcd.log')}`)
+        // The old `head -c` opened the FIFO and waited for a writer until the node's timeout.
+        expect(Date.now() - started).toBeLessThan(1000)
+        const kind = reply.startsWith('not ')
+          ? `not ${parseMode(reply.slice(4)).type}`
+          : reply === `ok ${Buffer.from('regular\n').toString('base64')}`
+            ? 'the file'
+            : reply
+        seen.set(kind, (seen.get(kind) ?? 0) + 1)
+      }
+      // Only the regular file's content, a refusal of the FIFO, or a refusal of a path that changed
+      // (a rename changes the file's ctime: a swap and a swap back during the read are seen too).
+      expect(
+        [...seen.keys()].filter((k) => !['the file', 'not fifo', 'err EIO changed while read'].includes(k)),
+      ).toEqual([])
+      expect((seen.get('not fifo') ?? 0) + (seen.get('err EIO changed while read') ?? 0)).toBeGreaterThan(0)
+      swapper.stdin.end()
+      expect(Number((await lines.next()).value)).toBeGreaterThan(0)
+      expect(await session.request(`read r ${path.join(dir, 'pmcd.log')}`)).toBe(
+        `ok ${Buffer.from('regular\n').toString('base64')}`,
+      )
+    } finally {
+      swapper.stdin.end()
+      await session.close(2000)
+      if (swapper.exitCode === null) swapper.kill('SIGKILL')
+    }
   })
 })
