@@ -61,7 +61,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }),
     baseline: Flags.string({
       description:
-        'An earlier JSON report (--format json): mark each failure new or unchanged, list the resolved ones',
+        "An earlier JSON report (--format json): mark each failure new or unchanged, list the resolved ones (with --nodes: a fleet audit's report, compared node by node)",
     }),
     'fail-on-new': Flags.boolean({
       description: 'With --baseline: only failures the baseline did not have change the exit status',
@@ -86,7 +86,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }),
     'textfile-dir': Flags.string({
       description:
-        "Also write the metrics (--format prometheus) to DIR/pcp_harden.prom for node_exporter's textfile collector",
+        "Also write the metrics (--format prometheus) to DIR/pcp_harden.prom for node_exporter's textfile collector (with --nodes: each node's with a host label)",
     }),
     ...fleetFlags,
   }
@@ -208,6 +208,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
       import('../fleet/nodes.js'),
       import('../cli/node-flags.js'),
     ])
+    const now = new Date()
     const report = await auditFleet({
       nodes: await fleetNodes(flags, () => this.diskHost()),
       ssh: sshSettings(flags),
@@ -218,11 +219,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
       only: flags.check,
       skip: flags.skip,
       failOn: failOnOf(flags),
-      now: new Date(),
+      now,
       tool: {name: this.config.name, version: this.config.version},
       waivers: (host) => this.loadWaivers(host),
     })
-    await emitReport(report, flags)
+    await this.emit(report, now)
   }
 
   private async compare(report: Report, file: string): Promise<Report> {

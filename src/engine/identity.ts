@@ -33,3 +33,20 @@ export function identities(
     return `${r.check}:${hash}${n > 1 ? `#${n}` : ''}`
   })
 }
+
+/**
+ * Identities as each host's own report gives them (a fleet audit: results carry `host`): the same
+ * finding on two nodes has the same identity on each, and `#2` counts within one node only.
+ */
+export function identitiesByHost(
+  results: readonly Pick<ReportResult, 'host' | 'check' | 'path' | 'message' | 'evidence'>[],
+): string[] {
+  const byHost = new Map<string | undefined, number[]>()
+  results.forEach((r, i) => byHost.set(r.host, [...(byHost.get(r.host) ?? []), i]))
+  const ids: string[] = new Array<string>(results.length)
+  for (const indexes of byHost.values()) {
+    const own = identities(indexes.map((i) => results[i]!))
+    indexes.forEach((i, k) => (ids[i] = own[k]!))
+  }
+  return ids
+}

@@ -41,6 +41,8 @@ export type BaselineState = 'new' | 'unchanged'
 
 /** A failure of the baseline report that this run no longer has. */
 export interface ResolvedFinding {
+  /** In a fleet audit: the node it was found on. */
+  host?: string
   identity: string
   check: string
   severity: Severity

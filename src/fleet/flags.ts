@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import {concurrencyFlag, sshFlags} from '../cli/node-flags.js'
 import {REMOTE_PROGRAMS} from '../host/remote-programs.js'
 
-const NOT_WITH_NODES = ['sample', 'baseline', 'textfile-dir']
+const NOT_WITH_NODES = ['sample']
 
 /**
  * verify's fleet flags: which nodes to audit over SSH, and how (rotate-keys' ssh settings). Only

@@ -35,9 +35,13 @@ export function formatFleetText(report: Report, options: TextOptions): string {
         `  ${c.magenta('[UNKNOWN]')} not audited: ${escapeControl(host.error)}\n`,
   )
   const {status} = report.summary
+  const b = report.baseline
+  const since = b
+    ? `; since the baseline: ${b.new} new, ${b.unchanged} unchanged, ${b.resolved.length} resolved${b.failOnNew ? ' (fail-on-new)' : ''}`
+    : ''
   return [
     ...blocks,
-    `Fleet: ${plural(hosts.length, 'node')}: ${escapeControl(byState(hosts, true))}\n` +
+    `Fleet: ${plural(hosts.length, 'node')}: ${escapeControl(byState(hosts, true))}${since}\n` +
       `Status: ${status} (exit ${EXIT_CODES[status]}, the worst node's; fail-on: ${report.failOn})\n`,
   ].join('\n')
 }
@@ -51,12 +55,15 @@ export function formatFleetNagios(report: Report): string {
   const hosts = splitByHost(report)
   const count = (state: NagiosStatus) => hosts.filter((h) => h.host.status === state).length
   const s = report.summary.severities
+  const b = report.baseline
   const perfdata = [
     `nodes=${hosts.length};;;0`,
     ...STATES.map((state) => `nodes_${state.toLowerCase()}=${count(state)};;;0`),
     ...(['critical', 'high', 'medium', 'low', 'info'] as const).map((k) => `${k}_findings=${s[k]};;;0`),
+    ...(b ? [`new=${b.new};;;0`, `unchanged=${b.unchanged};;;0`, `resolved=${b.resolved.length};;;0`] : []),
   ].join(' ')
-  const head = `${report.tool.name.toUpperCase()} ${report.summary.status} - ${plural(hosts.length, 'node')}: ${byState(hosts, false)} | ${perfdata}`
+  const since = b ? `; since the baseline: ${b.new} new, ${b.resolved.length} resolved` : ''
+  const head = `${report.tool.name.toUpperCase()} ${report.summary.status} - ${plural(hosts.length, 'node')}: ${byState(hosts, false)}${since} | ${perfdata}`
   const failing = STATES.filter((state) => state !== 'OK').flatMap((state) =>
     hosts
       .filter((h) => h.host.status === state)

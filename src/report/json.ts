@@ -1,5 +1,5 @@
 import type {Profile, Severity} from '../checks/types.js'
-import {identities} from '../engine/identity.js'
+import {identitiesByHost} from '../engine/identity.js'
 import {
   type BaselineSummary,
   EXIT_CODES,
@@ -34,7 +34,7 @@ export type JsonResult = ReportResult & {identity: string}
 
 export function formatJson(report: Report): string {
   const {counts, status} = report.summary
-  const ids = hostIdentities(report.results)
+  const ids = identitiesByHost(report.results)
   const json: JsonReport = {
     tool: {name: report.tool.name, version: report.tool.version},
     root: report.root,
@@ -77,18 +77,6 @@ export function formatJson(report: Report): string {
   return escapeJson(JSON.stringify(json, null, 2)) + '\n'
 }
 
-/** Identities as each host's own report gives them: a finding on two nodes is the same finding twice. */
-function hostIdentities(results: readonly ReportResult[]): string[] {
-  const byHost = new Map<string | undefined, number[]>()
-  results.forEach((r, i) => byHost.set(r.host, [...(byHost.get(r.host) ?? []), i]))
-  const ids: string[] = new Array(results.length)
-  for (const indexes of byHost.values()) {
-    const own = identities(indexes.map((i) => results[i]!))
-    indexes.forEach((i, k) => (ids[i] = own[k]!))
-  }
-  return ids
-}
-
 function hostOf(h: FleetHost): FleetHost {
   return {
     host: h.host,
@@ -111,6 +99,7 @@ function baselineOf(b: BaselineSummary): BaselineSummary {
     new: b.new,
     unchanged: b.unchanged,
     resolved: b.resolved.map((f) => ({
+      ...(f.host === undefined ? {} : {host: f.host}),
       identity: f.identity,
       check: f.check,
       severity: f.severity,

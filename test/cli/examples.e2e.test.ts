@@ -62,6 +62,11 @@ beforeAll(async () => {
     path.join(cwd, 'last.json'),
     (await cli(['verify', '--root', image, '--format', 'json'])).stdout,
   )
+  // The fleet's baseline: a fleet audit of the example nodes, which do not exist here (each UNKNOWN).
+  await writeFile(
+    path.join(cwd, 'fleet.json'),
+    (await cli(['verify', '--nodes', 'pve1,pve2', '--format', 'json'], {cwd})).stdout,
+  )
   await writeFile(
     path.join(cwd, 'pmcd.access'),
     '# seed 000 style\nmonitor1 cert readonly\n10.0.0.0/8 sasl\n',

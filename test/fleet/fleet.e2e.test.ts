@@ -1,5 +1,6 @@
+import {spawnSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
+import {chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile} from 'node:fs/promises'
 import {createServer, type Server, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -67,7 +68,14 @@ function json(stdout: string) {
   return JSON.parse(stdout) as {
     root: string
     summary: {status: string; exitCode: number}
-    results: {host?: string; check: string; status: string; message: string; identity: string}[]
+    results: {
+      host?: string
+      check: string
+      status: string
+      message: string
+      identity: string
+      baseline?: string
+    }[]
     hosts?: {host: string; status: string; error?: string}[]
   }
 }
@@ -209,4 +217,139 @@ describe('verify --nodes', () => {
     ])
     expect(run.code).toBe(3)
   }, 60_000)
+})
+
+describe('verify --nodes with --baseline, --format prometheus and --textfile-dir', () => {
+  it("compares each node with the same node of a fleet baseline; --fail-on-new exits with the worst node's new failures", async () => {
+    const [a, b] = nodes.map((n) => n.target) as [string, string]
+    const onlyB = path.join(dir, 'only-b.json')
+    const both = path.join(dir, 'both.json')
+    expect(
+      (await cli(['verify', '--nodes', b, ...ssh(), '--format', 'json', '--output', onlyB])).stderr,
+    ).toBe('')
+    expect(
+      (await cli(['verify', '--nodes', `${a},${b}`, ...ssh(), '--format', 'json', '--output', both])).stderr,
+    ).toBe('')
+    const baseA = json(await readFile(both, 'utf8')).hosts?.find((h) => h.host === a)
+    // Node A is absent from the first baseline: all its failures are new, and they set the exit code.
+    const fresh = await cli([
+      'verify',
+      '--nodes',
+      `${a},${b}`,
+      ...ssh(),
+      '--baseline',
+      onlyB,
+      '--fail-on-new',
+      '--format',
+      'json',
+    ])
+    expect(fresh.stderr).toBe('')
+    const report = json(fresh.stdout)
+    const states = (host: string) =>
+      new Set(report.results.filter((r) => r.host === host && r.status === 'fail').map((r) => r.baseline))
+    expect(states(a)).toEqual(new Set(['new']))
+    expect(states(b)).toEqual(new Set(['unchanged']))
+    expect(report.hosts?.map((h) => h.status)).toEqual([baseA?.status, 'OK'])
+    expect(fresh.code).toBe(report.summary.exitCode)
+    expect(fresh.code).toBeGreaterThan(0)
+
+    // Node A's world-writable pmcd.conf fixed (0640, as PCP-FILE-006 wants) since the second baseline:
+    // resolved on A, nothing new.
+    const conf = path.join(trees[0]!, 'pmcd/pmcd.conf')
+    await chmod(conf, 0o640)
+    try {
+      const nagios = await cli([
+        'verify',
+        '--nodes',
+        `${a},${b}`,
+        ...ssh(),
+        '--baseline',
+        both,
+        '--fail-on-new',
+        '--format',
+        'nagios',
+      ])
+      expect(nagios.stdout).toMatch(
+        /^PCP-HARDEN OK - 2 nodes: 2 ok; since the baseline: 0 new, [1-9]\d* resolved \| /,
+      )
+      expect(nagios.code).toBe(0)
+      const text = await cli([
+        'verify',
+        '--nodes',
+        `${a},${b}`,
+        ...ssh(),
+        '--baseline',
+        both,
+        '--format',
+        'text',
+      ])
+      const blockA = text.stdout.slice(0, text.stdout.indexOf(`audit of ssh://${b}`))
+      expect(blockA).toContain('Resolved since the baseline')
+      expect(blockA).toMatch(/\[RESOLVED\] PCP-FILE-\d+ \/etc\/pcp\/pmcd\/pmcd\.conf/)
+    } finally {
+      await chmod(conf, 0o666)
+    }
+  }, 180_000)
+
+  it('refuses a single-host baseline with --nodes in one line, exit 3', async () => {
+    const one = path.join(dir, 'one.json')
+    await cli([
+      'verify',
+      '--root',
+      trees[1]!,
+      '--profile',
+      'pcp-collector',
+      '--format',
+      'json',
+      '--output',
+      one,
+    ])
+    const run = await cli(['verify', '--nodes', nodes[1]!.target, ...ssh(), '--baseline', one])
+    expect(run.stderr).toBe(
+      `pcp-harden: error: --baseline ${one}: a report of one host; a fleet audit (--nodes, --cluster) compares with a fleet audit's JSON report\n`,
+    )
+    expect(run.code).toBe(3)
+  }, 60_000)
+
+  it('labels every series with its node, pcp_harden_up 0 for an unreachable one; promtool accepts it; the textfile is the same', async () => {
+    const targets = [...nodes.map((n) => n.target), `127.0.0.4:${refused}`]
+    const run = await cli(['verify', '--nodes', targets.join(','), ...ssh(), '--format', 'prometheus'])
+    expect(run.stderr).toBe('')
+    const check = spawnSync('/usr/bin/promtool', ['check', 'metrics'], {
+      input: run.stdout,
+      encoding: 'utf8',
+      timeout: 20_000,
+    })
+    expect(check.stdout + check.stderr).toBe('')
+    expect(check.status).toBe(0)
+    const hosts = new Set([...run.stdout.matchAll(/host="([^"]*)"/g)].map((m) => m[1]))
+    expect(hosts).toEqual(new Set(targets))
+    expect(run.stdout).toContain(
+      `pcp_harden_up{host="${targets[0]}"} 1\npcp_harden_up{host="${targets[1]}"} 1\npcp_harden_up{host="${targets[2]}"} 0\n`,
+    )
+    expect(run.stdout).toContain(`pcp_harden_status{host="${targets[2]}"} 3\n`)
+    // Node A's world-writable pmcd.conf, on A only.
+    expect(run.stdout).toMatch(
+      new RegExp(`pcp_harden_findings\\{host="${targets[0]}",severity="critical"\\} [1-9]`),
+    )
+
+    const textfile = path.join(dir, 'textfile')
+    await mkdir(textfile)
+    const written = await cli([
+      'verify',
+      '--nodes',
+      targets.join(','),
+      ...ssh(),
+      '--textfile-dir',
+      textfile,
+      '--format',
+      'nagios',
+    ])
+    expect(written.stdout).toMatch(/^PCP-HARDEN /)
+    expect(await readdir(textfile)).toEqual(['pcp_harden.prom'])
+    const withoutTime = (t: string) => t.replace(/_seconds \d+/, '_seconds T')
+    expect(withoutTime(await readFile(path.join(textfile, 'pcp_harden.prom'), 'utf8'))).toBe(
+      withoutTime(run.stdout),
+    )
+  }, 180_000)
 })

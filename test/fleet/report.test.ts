@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process'
 import {readFileSync} from 'node:fs'
 
 import Ajv2020 from 'ajv/dist/2020.js'
@@ -7,7 +8,9 @@ import {XMLParser, XMLValidator} from 'fast-xml-parser'
 import {describe, expect, it} from 'vitest'
 
 import {fleetReport, NODE_AUDITED, type NodeAudit} from '../../src/fleet/audit.js'
+import {applyBaseline, parseBaseline} from '../../src/engine/baseline.js'
 import {formatReport} from '../../src/report/index.js'
+import {formatPrometheus} from '../../src/report/prometheus.js'
 import {reportOf, report as single, resultsWhere} from '../report/fixture.js'
 
 const node = (label: string) => ({host: label, port: 22, label})
@@ -139,5 +142,165 @@ describe('fleet output', () => {
     const suites = parsed.testsuites.testsuite as {'@_hostname': string; '@_errors': string}[]
     expect(suites.map((s) => s['@_hostname'])).toEqual(['pve1', 'pve2', 'pve3'])
     expect(suites[2]?.['@_errors']).toBe('1')
+  })
+})
+
+describe('a fleet compared with a fleet baseline (--baseline with --nodes)', () => {
+  // The baseline: pve1 and pve2 failing, pve3 clean, pve4 unreachable, pve5 failing.
+  const old = fleetReport(
+    [
+      {node: node('pve1'), report: single},
+      {node: node('pve2'), report: single},
+      {node: node('pve3'), report: clean},
+      {node: node('pve4'), error: 'ssh: connect to host pve4 port 22: Connection refused'},
+      {node: node('pve5'), report: single},
+    ],
+    {failOn: 'low', tool: single.tool},
+  )
+  // Now: pve1 unchanged, pve2 fixed, pve3 failing, pve4 still unreachable, pve5 unreachable, pve6 new to the fleet.
+  const now = fleetReport(
+    [
+      {node: node('pve1'), report: single},
+      {node: node('pve2'), report: clean},
+      {node: node('pve3'), report: single},
+      {node: node('pve4'), error: 'ssh: connect to host pve4 port 22: Connection refused'},
+      {node: node('pve5'), error: 'ssh: connect to host pve5 port 22: Connection timed out'},
+      {node: node('pve6'), report: single},
+    ],
+    {failOn: 'low', tool: single.tool},
+  )
+  const failures = single.results.filter((r) => r.status === 'fail' || r.status === 'error').length
+
+  it("matches each failure with the same node's findings: unchanged, new, resolved only where audited", async () => {
+    const baseline = parseBaseline(await formatReport(old, 'json'), 'old.json')
+    const compared = applyBaseline(now, baseline, 'old.json', false)
+    const states = (host: string) => [
+      ...new Set(compared.results.filter((r) => r.host === host && r.baseline).map((r) => r.baseline)),
+    ]
+    expect(states('pve1')).toEqual(['unchanged'])
+    expect(states('pve3')).toEqual(['new'])
+    // Not audited now: whether it has new failures is unknown, so its error is new (UNKNOWN).
+    expect(states('pve4')).toEqual(['new'])
+    expect(states('pve5')).toEqual(['new'])
+    expect(states('pve6')).toEqual(['new'])
+    // pve2's failures are resolved; pve5's are not known to be gone (not audited now).
+    expect(new Set(compared.baseline?.resolved.map((f) => f.host))).toEqual(new Set(['pve2']))
+    expect(compared.baseline?.resolved).toHaveLength(failures)
+    expect(compared.baseline?.unchanged).toBe(failures)
+    expect(compared.baseline?.new).toBe(2 * failures + 2)
+  })
+
+  it('--fail-on-new: each node is judged by its new failures, the fleet by the worst node', async () => {
+    const baseline = parseBaseline(await formatReport(old, 'json'), 'old.json')
+    const gated = applyBaseline(now, baseline, 'old.json', true)
+    expect(gated.hosts?.map((h) => [h.host, h.status])).toEqual([
+      ['pve1', 'OK'],
+      ['pve2', 'OK'],
+      ['pve3', 'CRITICAL'],
+      ['pve4', 'UNKNOWN'],
+      ['pve5', 'UNKNOWN'],
+      ['pve6', 'CRITICAL'],
+    ])
+    expect(gated.summary.status).toBe('CRITICAL')
+    const onlyOld = fleetReport(audits.slice(0, 1), {failOn: 'low', tool: single.tool})
+    expect(applyBaseline(onlyOld, baseline, 'old.json', true).summary.status).toBe('OK')
+  })
+
+  it('refuses a baseline of one host for a fleet, and a fleet baseline for one host, in one line', async () => {
+    const one = parseBaseline(await formatReport(single, 'json'), 'one.json')
+    expect(() => applyBaseline(now, one, 'one.json', false)).toThrow(
+      "--baseline one.json: a report of one host; a fleet audit (--nodes, --cluster) compares with a fleet audit's JSON report",
+    )
+    const many = parseBaseline(await formatReport(old, 'json'), 'old.json')
+    expect(() => applyBaseline(single, many, 'old.json', false)).toThrow(
+      /^--baseline old\.json: a fleet audit's report \(verify --nodes\); /,
+    )
+  })
+
+  it('every format says it per node: json (schema), text, nagios, sarif, junit', async () => {
+    const compared = applyBaseline(
+      now,
+      parseBaseline(await formatReport(old, 'json'), 'old.json'),
+      'old.json',
+      false,
+    )
+    const schema = JSON.parse(
+      readFileSync(new URL('../../schema/report.schema.json', import.meta.url), 'utf8'),
+    )
+    const ajv = new Ajv2020.default({allErrors: true, strict: true})
+    addFormats.default(ajv)
+    const validate = ajv.compile(schema)
+    const out = JSON.parse(await formatReport(compared, 'json'))
+    expect(validate(out), JSON.stringify(validate.errors, null, 2)).toBe(true)
+    expect(out.baseline.resolved[0]).toEqual(expect.objectContaining({host: 'pve2'}))
+
+    const text = await formatReport(compared, 'text', {color: false})
+    expect(text).toContain(`since the baseline: 0 new, 0 unchanged, ${failures} resolved`)
+    expect(text).toContain(`since the baseline: ${failures} new, 0 unchanged, 0 resolved`)
+    expect(text).toContain(
+      `Fleet: 6 nodes: 3 CRITICAL (pve1, pve3, pve6), 2 UNKNOWN (pve4, pve5), 1 OK (pve2); since the baseline: ${2 * failures + 2} new, ${failures} unchanged, ${failures} resolved\n`,
+    )
+
+    const nagios = (await formatReport(compared, 'nagios')).split('\n')[0]!
+    expect(nagios).toContain(`; since the baseline: ${2 * failures + 2} new, ${failures} resolved | `)
+    expect(nagios).toContain(
+      ` new=${2 * failures + 2};;;0 unchanged=${failures};;;0 resolved=${failures};;;0`,
+    )
+
+    const sarif = JSON.parse(await formatReport(compared, 'sarif'))
+    const states = (i: number) =>
+      new Set(sarif.runs[i].results.map((r: {baselineState: string}) => r.baselineState))
+    expect(states(0)).toEqual(new Set(['unchanged']))
+    expect(states(1)).toEqual(new Set(['absent']))
+    expect(states(2)).toEqual(new Set(['new']))
+
+    const xml = new XMLParser({ignoreAttributes: false, isArray: (name) => name === 'testsuite'}).parse(
+      await formatReport(compared, 'junit'),
+    )
+    const props = (i: number) =>
+      Object.fromEntries(
+        (xml.testsuites.testsuite[i].properties.property as {'@_name': string; '@_value': string}[]).map(
+          (p) => [p['@_name'], p['@_value']],
+        ),
+      )
+    expect(props(1)).toMatchObject({'baseline-new': '0', 'baseline-resolved': String(failures)})
+    expect(props(2)).toMatchObject({'baseline-new': String(failures), 'baseline-resolved': '0'})
+  })
+})
+
+describe('prometheus output of a fleet', () => {
+  const PROMTOOL = '/usr/bin/promtool'
+  const text = formatPrometheus(fleet, {now: new Date('2026-12-07T12:00:00Z')})
+
+  it('is accepted by promtool check metrics without a lint remark', () => {
+    const run = spawnSync(PROMTOOL, ['check', 'metrics'], {input: text, encoding: 'utf8', timeout: 20_000})
+    expect(run.stdout + run.stderr).toBe('')
+    expect(run.status).toBe(0)
+  })
+
+  it('gives each audited node a host label on the series a local audit gives, and pcp_harden_up', () => {
+    const alone = formatPrometheus(single).split('\n')
+    const withHost = (line: string, host: string) =>
+      line.includes('{') ? line.replace('{', `{host="${host}",`) : line.replace(' ', `{host="${host}"} `)
+    for (const family of ['check_status', 'findings', 'errors', 'status']) {
+      const own = alone.filter(
+        (l) => l.startsWith(`pcp_harden_${family}{`) || l.startsWith(`pcp_harden_${family} `),
+      )
+      expect(own.length).toBeGreaterThan(0)
+      for (const line of own) expect(text).toContain(`${withHost(line, 'pve1')}\n`)
+    }
+    expect(text).toContain(
+      'pcp_harden_up{host="pve1"} 1\npcp_harden_up{host="pve2"} 1\npcp_harden_up{host="pve3"} 0\n',
+    )
+    // An unreachable node: no findings (unknown, not zero), its verdict UNKNOWN.
+    expect(text).toContain('pcp_harden_status{host="pve3"} 3\n')
+    expect(text).not.toMatch(/pcp_harden_(findings|check_status|errors)\{host="pve3"/)
+  })
+
+  it('labels carry only the node name, check ids, severities and the version', () => {
+    for (const [, name, value] of text.matchAll(/([a-z]+)="([^"]*)"/g)) {
+      expect(['host', 'check', 'severity', 'version']).toContain(name)
+      if (name === 'host') expect(['pve1', 'pve2', 'pve3']).toContain(value)
+    }
   })
 })

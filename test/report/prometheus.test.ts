@@ -144,7 +144,7 @@ describe('unit write --audit-timer --alert-rules', () => {
 
     const rules = path.join(root, 'etc/prometheus/rules/pcp-harden.yml')
     expect(execFileSync(PROMTOOL, ['check', 'rules', rules], {encoding: 'utf8'})).toContain(
-      'SUCCESS: 9 rules found',
+      'SUCCESS: 10 rules found',
     )
   })
 
@@ -168,6 +168,11 @@ describe('unit write --audit-timer --alert-rules', () => {
         "        values: '1x10'",
         '      - series: \'up{job="psp",instance="pve1"}\'',
         "        values: '0x10'",
+        // A fleet audit run on admin1: each node's series carry its host.
+        '      - series: \'pcp_harden_findings{severity="high",instance="admin1",host="pve2"}\'',
+        "        values: '2x10'",
+        '      - series: \'pcp_harden_up{instance="admin1",host="pve3"}\'',
+        "        values: '0x180'",
         '    alert_rule_test:',
         '      - eval_time: 1m',
         '        alertname: PcpHardenCriticalFinding',
@@ -176,6 +181,17 @@ describe('unit write --audit-timer --alert-rules', () => {
         '            exp_annotations:',
         '              summary: "pcp-harden: 1 critical finding(s) on pve1"',
         '              description: "Run pcp-harden verify on the host for the findings and their fixes."',
+        '          - exp_labels: {severity: critical, instance: admin1, host: pve2}',
+        '            exp_annotations:',
+        '              summary: "pcp-harden: 2 high finding(s) on pve2 (audited from admin1)"',
+        '              description: "Run pcp-harden verify on the host for the findings and their fixes."',
+        '      - eval_time: 150m',
+        '        alertname: PcpHardenNodeNotAudited',
+        '        exp_alerts:',
+        '          - exp_labels: {severity: warning, instance: admin1, host: pve3}',
+        '            exp_annotations:',
+        '              summary: "pcp-harden could not audit pve3 over SSH (from admin1)"',
+        '              description: "Run pcp-harden verify --nodes pve3 for why: unreachable, key refused, timed out or nothing to audit."',
         '      - eval_time: 5m',
         '        alertname: PulseProxyDown',
         '        exp_alerts:',
