@@ -20,6 +20,28 @@ export function freePortOn(address: string): Promise<number> {
   })
 }
 
+/** Whether a TCP port can be bound on the given address now. */
+function portFreeOn(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen(port, address, () => server.close(() => resolve(true)))
+  })
+}
+
+/**
+ * One TCP port free on every given loopback address, for nodes that share a port as a cluster's
+ * members do (its member list names addresses, not ports).
+ */
+export async function freePortOnAll(addresses: readonly [string, ...string[]]): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await freePortOn(addresses[0])
+    const free = await Promise.all(addresses.slice(1).map((a) => portFreeOn(a, port)))
+    if (free.every(Boolean)) return port
+  }
+  throw new Error(`no port free on all of ${addresses.join(', ')}`)
+}
+
 /** An SSH key pair made by the real ssh-keygen: the private key file and the public key line. */
 export interface SshKey {
   path: string
@@ -64,6 +86,8 @@ export interface SshNode {
 export interface SshNodeOptions {
   /** A loopback address: 127.0.0.2, 127.0.0.3, ... (default 127.0.0.1). */
   address?: string
+  /** The port to listen on (default: a free one on the address). */
+  port?: number
   /** Lines added to sshd_config. */
   config?: readonly string[]
   /** Where the node's files go (default: a new temp directory, removed by stop()). */
@@ -87,7 +111,7 @@ export async function startSshNode(options: SshNodeOptions = {}): Promise<SshNod
   await mkdir('/run/sshd', {recursive: true, mode: 0o755})
   const hostKey = path.join(dir, 'ssh_host_ed25519_key')
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', hostKey], {stdio: 'pipe'})
-  const port = await freePortOn(address)
+  const port = options.port ?? (await freePortOn(address))
   const config = path.join(dir, 'sshd_config')
   await writeFile(
     config,
