@@ -19,6 +19,10 @@ function byState(hosts: readonly HostReport[], names: boolean): string {
     .join(', ')
 }
 
+/** `; since the baseline: 2 new, 1 resolved` with a baseline, else nothing (as nagios says it for one host). */
+const sinceOf = ({baseline: b}: Report) =>
+  b ? `; since the baseline: ${b.new} new, ${b.resolved.length} resolved` : ''
+
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`
 
 /**
@@ -62,14 +66,13 @@ export function formatFleetNagios(report: Report): string {
     ...(['critical', 'high', 'medium', 'low', 'info'] as const).map((k) => `${k}_findings=${s[k]};;;0`),
     ...(b ? [`new=${b.new};;;0`, `unchanged=${b.unchanged};;;0`, `resolved=${b.resolved.length};;;0`] : []),
   ].join(' ')
-  const since = b ? `; since the baseline: ${b.new} new, ${b.resolved.length} resolved` : ''
-  const head = `${report.tool.name.toUpperCase()} ${report.summary.status} - ${plural(hosts.length, 'node')}: ${byState(hosts, false)}${since} | ${perfdata}`
+  const head = `${report.tool.name.toUpperCase()} ${report.summary.status} - ${plural(hosts.length, 'node')}: ${byState(hosts, false)}${sinceOf(report)} | ${perfdata}`
   const failing = STATES.filter((state) => state !== 'OK').flatMap((state) =>
     hosts
       .filter((h) => h.host.status === state)
       .map(({host, report: own}) =>
         host.error === undefined
-          ? `[${state}] ${clean(host.host)}: ${clean(headline(own))}`
+          ? `[${state}] ${clean(host.host)}: ${clean(headline(own))}${sinceOf(own)}`
           : `[${state}] ${clean(host.host)}: not audited: ${clean(host.error)}`,
       ),
   )

@@ -241,7 +241,11 @@ describe('a fleet compared with a fleet baseline (--baseline with --nodes)', () 
       `Fleet: 6 nodes: 3 CRITICAL (pve1, pve3, pve6), 2 UNKNOWN (pve4, pve5), 1 OK (pve2); since the baseline: ${2 * failures + 2} new, ${failures} unchanged, ${failures} resolved\n`,
     )
 
-    const nagios = (await formatReport(compared, 'nagios')).split('\n')[0]!
+    const nagiosLines = (await formatReport(compared, 'nagios')).trimEnd().split('\n')
+    expect(nagiosLines.find((l) => l.startsWith('[CRITICAL] pve3: '))).toMatch(
+      new RegExp(`; since the baseline: ${failures} new, 0 resolved$`),
+    )
+    const nagios = nagiosLines[0]!
     expect(nagios).toContain(`; since the baseline: ${2 * failures + 2} new, ${failures} resolved | `)
     expect(nagios).toContain(
       ` new=${2 * failures + 2};;;0 unchanged=${failures};;;0 resolved=${failures};;;0`,
