@@ -49,6 +49,8 @@ export function loadBundle({
  * `root` is the folder holding package.json, the manifest, templates, sample and schema.
  */
 export async function main({Errors, escapeControl, flush, run, COMMANDS}, root = ROOT) {
+  const old = olderThanEngines(root)
+  if (old) process.emitWarning(old)
   const commandIds = Object.keys(COMMANDS ?? {}).map((id) => id.replaceAll(':', ' '))
   try {
     // No user-installed plugins: a hardening tool runs only its own code (and reads no ~/.local).
@@ -103,4 +105,27 @@ export function notFound(message, ids) {
     .sort((x, y) => x.d - y.d || (x.id < y.id ? -1 : 1))
   const close = best && best.d <= Math.max(2, Math.floor(typed.length / 3))
   return `command "${typed}" not found; ${close ? `did you mean "${best.id}"?` : '"pcp-harden help" lists the commands'}`
+}
+
+/**
+ * Why this Node.js is older than package.json's engines field (`>=X[.Y[.Z]]`), or undefined: the
+ * warning oclif gives, without loading semver on every run (the build removes oclif's own check).
+ */
+export function olderThanEngines(root, version = process.versions.node) {
+  let wanted
+  try {
+    wanted = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).engines?.node
+  } catch {
+    return undefined
+  }
+  const match = /^>=\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(String(wanted ?? '').trim())
+  if (!match) return undefined
+  const need = match.slice(1).map((n) => Number(n ?? 0))
+  const have = version.split('.').map((n) => Number.parseInt(n, 10) || 0)
+  for (let i = 0; i < 3; i++) {
+    if ((have[i] ?? 0) > (need[i] ?? 0)) return undefined
+    if ((have[i] ?? 0) < (need[i] ?? 0))
+      return `Node version must be ${wanted} to use this CLI. Current node version: ${version}`
+  }
+  return undefined
 }

@@ -17,6 +17,14 @@ const EDITS = [
     from: '.sort((a, b) => a.id.localeCompare(b.id));',
     to: '.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));',
   },
+  {
+    // On import, oclif checks the Node version against package.json's engines with semver: reading,
+    // parsing and the semver library cost about 8 ms of every run. bin/main.js makes the same check
+    // (a warning, as oclif's) with a plain comparison, since our engines field is one `>=` version.
+    file: /[\\/]@oclif[\\/]core[\\/]lib[\\/]index\.js$/,
+    from: '\ncheckNodeVersion();\n',
+    to: '\n',
+  },
 ]
 
 const applied = new Set()

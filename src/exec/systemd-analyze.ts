@@ -10,13 +10,17 @@ export function systemdAnalyzeBinary(): string | undefined {
 }
 
 /**
- * The argv of an offline security review of one unit under a root directory. systemd 252 accepts
+ * The argv of an offline security review of units under a root directory. systemd 252 accepts
  * --root only with --offline=true for `security` ("Options --root= and --image= are only supported
- * ... when used with --offline="); the unit is then loaded from the root's unit search path, with its
- * drop-ins, and no running manager is asked.
+ * ... when used with --offline="); each unit is then loaded from the root's unit search path, with
+ * its drop-ins, and no running manager is asked. Each unit gets its own table and overall line.
  */
-export function securityArgv(binary: string, root: string, unit: string): [string, string[]] {
-  return [binary, ['security', '--offline=true', `--root=${root}`, '--no-pager', unit]]
+export function securityArgv(
+  binary: string,
+  root: string,
+  units: string | readonly string[],
+): [string, string[]] {
+  return [binary, ['security', '--offline=true', `--root=${root}`, '--no-pager', ...[units].flat()]]
 }
 
 /** The argv of `systemd-analyze verify` of unit files (paths on this machine). */

@@ -63,6 +63,7 @@ export function hostPath(p: string): string {
  */
 export class Host {
   private readonly stats = new Map<string, Promise<RawStat>>()
+  private readonly resolutions = new Map<string, Promise<string>>()
   private readonly largeTexts = new Map<string, string>()
   private accountDb?: Promise<AccountDb>
 
@@ -84,8 +85,22 @@ export class Host {
     return pending
   }
 
-  /** Resolve symlinks inside the root; the last component is followed only when asked. */
-  private async resolvePath(p: string, followLast: boolean): Promise<string> {
+  /**
+   * Resolve symlinks inside the root; the last component is followed only when asked. Cached, as
+   * the stats it rests on are: checks look up the same paths many times.
+   */
+  private resolvePath(p: string, followLast: boolean): Promise<string> {
+    const key = `${followLast ? 'f' : 'n'}${p}`
+    let pending = this.resolutions.get(key)
+    if (!pending) {
+      pending = this.resolveUncached(p, followLast)
+      pending.catch(() => undefined)
+      this.resolutions.set(key, pending)
+    }
+    return pending
+  }
+
+  private async resolveUncached(p: string, followLast: boolean): Promise<string> {
     const queue = hostPath(p).split('/').filter(Boolean)
     const stack: string[] = []
     let hops = 0

@@ -1,5 +1,3 @@
-import {isIP} from 'node:net'
-
 import {analyzePmcd} from '../checks/pmcd/analysis.js'
 import {analyzePmproxy} from '../checks/pmproxy/analysis.js'
 import {withRemedy} from '../checks/remedy.js'
@@ -11,6 +9,7 @@ import {parsePmproxyOptions, PMPROXY_OPTIONS} from '../parsers/pmproxy-options.j
 import {processesNamed, type RunningProcess} from './processes.js'
 import type {ProcSource} from './proc.js'
 import {readListeners, socketOwners, type TcpListener} from './sockets.js'
+import {ipFamily} from '../net/ip.js'
 
 /**
  * A restart puts a daemon's files in force: manual, since it drops every client connection and a
@@ -100,7 +99,7 @@ function predicted(listener: TcpListener, addresses: readonly string[], ports: r
   if (addresses.length === 0 || addresses.includes('INADDR_ANY')) return true
   if (LOOPBACK(listener.address)) return addresses.some((a) => a === 'INADDR_LOOPBACK' || LOOPBACK(a))
   const plain = listener.address.replace(/^::ffff:/, '')
-  return addresses.some((a) => a === plain || (isIP(a) !== 0 && a === listener.address))
+  return addresses.some((a) => a === plain || (ipFamily(a) !== 0 && a === listener.address))
 }
 
 /**

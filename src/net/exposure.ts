@@ -65,17 +65,14 @@ function describeRule(v: Verdict): string | undefined {
 }
 
 function summarize(reaches: Reach[], op: OperationExposure['op']): OperationExposure {
-  const networks = reaches.flatMap((r) => r.accepted.map(formatPrefix))
   const undecided = reaches.flatMap((r) => r.undecided.map(formatPrefix))
-  const everything = reaches.length > 0 && reaches.every((r) => coversAllRemote(r.family, r.accepted))
-  const scope: Scope = everything
-    ? 'anywhere'
-    : networks.length > 0
-      ? 'these networks'
-      : undecided.length > 0
-        ? 'undecided'
-        : 'loopback only'
-  return {op, scope, networks: scope === 'anywhere' ? [] : networks, undecided}
+  if (reaches.length > 0 && reaches.every((r) => coversAllRemote(r.family, r.accepted)))
+    return {op, scope: 'anywhere', networks: [], undecided}
+  // Formatted only when listed: "anywhere" is every remote network, up to 128 prefixes per family.
+  const networks = reaches.flatMap((r) => r.accepted.map(formatPrefix))
+  const scope: Scope =
+    networks.length > 0 ? 'these networks' : undecided.length > 0 ? 'undecided' : 'loopback only'
+  return {op, scope, networks, undecided}
 }
 
 function loopbackOnly(op: OperationExposure['op']): OperationExposure {

@@ -1,5 +1,3 @@
-import {isIPv4, isIPv6} from 'node:net'
-
 /** An address family: IPv4 or IPv6. */
 export type Family = 4 | 6
 
@@ -13,6 +11,56 @@ export interface Prefix {
 const WIDTH: Record<Family, number> = {4: 32, 6: 128}
 
 export const familyWidth = (family: Family): number => WIDTH[family]
+
+/** One dotted-quad part as node:net takes it: 0-255, no leading zero. */
+function isQuadPart(part: string): boolean {
+  if (part.length === 0 || part.length > 3 || (part.length > 1 && part[0] === '0')) return false
+  for (const c of part) if (c < '0' || c > '9') return false
+  return Number(part) <= 255
+}
+
+/**
+ * Whether `text` is a dotted-quad IPv4 address, exactly as node:net's isIPv4 decides, without its
+ * regular expressions (Node's IPv6 pattern costs over 10 ms to compile on its first use, at start-up).
+ */
+export function isIPv4(text: string): boolean {
+  const parts = text.split('.')
+  return parts.length === 4 && parts.every(isQuadPart)
+}
+
+const isHexGroup = (group: string): boolean =>
+  group.length >= 1 && group.length <= 4 && /^[0-9a-fA-F]+$/.test(group)
+
+const ZONE_CHAR = /^[0-9a-zA-Z.:-]+$/
+
+/**
+ * Whether `text` is an IPv6 address (with an optional %zone), exactly as node:net's isIPv6 decides:
+ * eight groups, or fewer around one `::` (which stands for at least one), a dotted-quad tail
+ * counting as two groups.
+ */
+export function isIPv6(text: string): boolean {
+  const percent = text.indexOf('%')
+  if (percent >= 0 && !ZONE_CHAR.test(text.slice(percent + 1))) return false
+  const address = percent >= 0 ? text.slice(0, percent) : text
+  const gap = address.indexOf('::')
+  if (gap >= 0 && address.indexOf('::', gap + 1) >= 0) return false
+  const split = (part: string) => (part === '' ? [] : part.split(':'))
+  const groups =
+    gap < 0 ? split(address) : [...split(address.slice(0, gap)), ...split(address.slice(gap + 2))]
+  const last = groups.at(-1)
+  // A dotted quad ends the address, never before a trailing `::`.
+  const quadTail = last !== undefined && last.includes('.') && (gap < 0 || gap + 2 < address.length)
+  if (quadTail && !isIPv4(last)) return false
+  const hex = quadTail ? groups.slice(0, -1) : groups
+  if (!hex.every(isHexGroup)) return false
+  const count = hex.length + (quadTail ? 2 : 0)
+  return gap < 0 ? count === 8 : count <= 7
+}
+
+/** 4 or 6 for an IPv4 or IPv6 address, 0 for anything else: node:net's isIP. */
+export function ipFamily(text: string): 0 | 4 | 6 {
+  return isIPv4(text) ? 4 : isIPv6(text) ? 6 : 0
+}
 
 function v4ToBigint(text: string): bigint {
   return text.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n)
@@ -117,20 +165,23 @@ export function formatPrefix(prefix: Prefix): string {
   return prefix.bits === WIDTH[prefix.family] ? address : `${address}/${prefix.bits}`
 }
 
-/** The fewest networks that cover exactly the addresses from..to (inclusive). */
+/** The number of bits of a positive number (bitLength(1n) is 1). */
+const bitLength = (n: bigint): number => n.toString(2).length
+
+/**
+ * The fewest networks that cover exactly the addresses from..to (inclusive): at each start, the
+ * largest block that is aligned there (its trailing zero bits) and still ends within the range.
+ */
 export function rangeToPrefixes(family: Family, from: bigint, to: bigint): Prefix[] {
   const width = WIDTH[family]
   const out: Prefix[] = []
   let start = from
   while (start <= to) {
-    let bits = width
-    while (bits > 0) {
-      const size = 1n << BigInt(width - bits + 1)
-      if (start % size !== 0n || start + size - 1n > to) break
-      bits--
-    }
-    out.push({family, base: start, bits})
-    start += 1n << BigInt(width - bits)
+    const aligned = start === 0n ? width : bitLength(start & -start) - 1
+    const fits = bitLength(to - start + 1n) - 1
+    const hostBits = Math.min(aligned, fits)
+    out.push({family, base: start, bits: width - hostBits})
+    start += 1n << BigInt(hostBits)
   }
   return out
 }

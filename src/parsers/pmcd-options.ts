@@ -1,6 +1,5 @@
-import {isIPv4, isIPv6} from 'node:net'
-
 import type {Host} from '../host/host.js'
+import {isIPv4, isIPv6} from '../net/ip.js'
 
 export const PMCD_OPTIONS_PATH = '/etc/pcp/pmcd/pmcd.options'
 

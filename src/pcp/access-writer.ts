@@ -1,7 +1,6 @@
-import {isIPv4, isIPv6} from 'node:net'
-
 import {InputError} from '../engine/errors.js'
 import {cidrToWildcards} from './access-findings.js'
+import {isIPv4, isIPv6} from '../net/ip.js'
 
 /** What `access write` is asked for: who may do what, from flags or a guide-style policy file. */
 export interface AccessSpec {

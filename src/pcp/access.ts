@@ -1,7 +1,6 @@
-import {isIP, isIPv4, isIPv6} from 'node:net'
-
 import type {Account} from '../host/accounts.js'
 import type {AccessName, AccessStatement, Diagnostic, PmcdConf} from '../parsers/pmcd-conf.js'
+import {ipFamily, isIPv4, isIPv6} from '../net/ip.js'
 
 /** What pmcd needs from the machine to judge names: host resolution and the account databases. */
 export interface AccessContext {
@@ -217,9 +216,8 @@ async function resolveHostName(name: AccessName, ctx: AccessContext): Promise<Re
 /** getHostAccessSpecs leaves out an address a name resolves to twice. */
 const unique = (specs: HostSpec[]) => specs.filter((s, i) => specs.findIndex((t) => t.key === s.key) === i)
 
-// isIP tries IPv4 first: Node's IPv6 pattern costs about 10 ms to compile on its first use, at start-up.
 function addressSpec(address: string): HostSpec {
-  return isIP(address) === 6
+  return ipFamily(address) === 6
     ? {key: `ipv6:${canonicalIPv6(address) ?? address}/128`, prefix: 128, level: 0}
     : {key: `ipv4:${address}/32`, prefix: 32, level: 0}
 }

@@ -1,5 +1,4 @@
 import {createPrivateKey, type KeyObject, type X509Certificate} from 'node:crypto'
-import {isIP} from 'node:net'
 import path from 'node:path'
 
 import {InputError} from '../engine/errors.js'
@@ -7,6 +6,7 @@ import type {NagiosStatus} from '../engine/model.js'
 import type {Host, Lookup} from '../host/host.js'
 import {readTlsConf, type TlsConf, type TlsKey} from '../parsers/tls-conf.js'
 import {type CertInfo, inspectCertificate, OID, readCertificates} from './inspect.js'
+import {ipFamily} from '../net/ip.js'
 
 /** What a certificate is used as: PCP's server (pmcd, pmproxy), a client, or the CA it is checked against. */
 export type Role = 'server' | 'client' | 'ca'
@@ -407,7 +407,7 @@ function hostName(info: CertInfo, host: string | undefined): Problem[] {
       },
     ]
   if (host === undefined) return []
-  const matches = isIP(host)
+  const matches = ipFamily(host)
     ? info.x509.checkIP(host) !== undefined
     : info.x509.checkHost(host, {subject: 'never'}) !== undefined
   return matches

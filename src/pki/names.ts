@@ -1,6 +1,5 @@
-import {isIP} from 'node:net'
-
 import {InputError} from '../engine/errors.js'
+import {ipFamily} from '../net/ip.js'
 
 /** One subjectAltName entry: a DNS name (a leading `*.` allowed) or an IP address. */
 export type SanEntry = {type: 'dns'; value: string} | {type: 'ip'; value: string}
@@ -16,7 +15,7 @@ const LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/
 /** A `--san` value as an entry, or an InputError saying what is wrong with it. */
 export function parseSan(text: string): SanEntry {
   const value = text.trim()
-  if (isIP(value)) return {type: 'ip', value}
+  if (ipFamily(value)) return {type: 'ip', value}
   const name = value.replace(/\.$/, '')
   const labels = (name.startsWith('*.') ? name.slice(2) : name).split('.')
   if (name.length === 0 || name.length > 253 || !labels.every((l) => LABEL.test(l)))

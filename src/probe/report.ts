@@ -1,10 +1,9 @@
-import {isIP} from 'node:net'
-
 import type {NagiosStatus} from '../engine/model.js'
 import {escapeControl} from '../report/index.js'
 import type {PmcdProbe} from './pmcd.js'
 import type {PmproxyProbe} from './pmproxy.js'
 import type {TlsFacts} from './tls.js'
+import {ipFamily} from '../net/ip.js'
 
 export type ProbeFormat = 'text' | 'json' | 'nagios'
 
@@ -28,7 +27,7 @@ const worst = (states: readonly NagiosStatus[]): NagiosStatus =>
   states.reduce<NagiosStatus>((a, b) => (ORDER.indexOf(b) > ORDER.indexOf(a) ? b : a), 'OK')
 
 const isLoopback = (host: string) =>
-  host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
+  host === 'localhost' || host === '::1' || (ipFamily(host) === 4 && host.startsWith('127.'))
 
 /** The judgement of a TLS handshake: the certificate's days left, chain, name, key and protocol. */
 function judgeTls(

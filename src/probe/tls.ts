@@ -1,6 +1,7 @@
 import {X509Certificate} from 'node:crypto'
-import {isIP, type Socket} from 'node:net'
+import {type Socket} from 'node:net'
 import {checkServerIdentity, connect, type TLSSocket} from 'node:tls'
+import {ipFamily} from '../net/ip.js'
 
 /** What a TLS handshake showed of the server. */
 export interface TlsFacts {
@@ -58,7 +59,7 @@ export function inspectTls(
   options: TlsOptions,
 ): Promise<TlsFacts | {error: string; clientCertRequired: boolean}> {
   return new Promise((resolve) => {
-    const servername = isIP(options.host) === 0 ? options.host : undefined
+    const servername = ipFamily(options.host) === 0 ? options.host : undefined
     let settled = false
     const finish = (value: TlsFacts | {error: string; clientCertRequired: boolean}) => {
       if (settled) return

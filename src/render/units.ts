@@ -1,8 +1,7 @@
-import {isIP} from 'node:net'
-
 import {InputError} from '../engine/errors.js'
 import {renderTemplate} from './templates.js'
 import {AUDIT_UNIT_NAMES, type AuditUnitName, UNIT_DIR, UNIT_PATHS, type UnitName} from './unit-names.js'
+import {ipFamily} from '../net/ip.js'
 
 export interface UnitOptions {
   /** The proxy's executable (absolute). */
@@ -49,7 +48,7 @@ export function checkAccountName(flag: string, value: string): string {
 /** One CIDR (or a bare address) as IPAddressAllow= takes it, normalised to address/prefix. */
 export function checkCidr(value: string): string {
   const [address = '', prefix, ...rest] = value.trim().split('/')
-  const family = isIP(address)
+  const family = ipFamily(address)
   const max = family === 4 ? 32 : 128
   const bits = prefix === undefined ? max : /^\d{1,3}$/.test(prefix) ? Number(prefix) : Number.NaN
   if (family === 0 || rest.length > 0 || !(bits >= 0 && bits <= max))

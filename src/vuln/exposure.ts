@@ -1,5 +1,3 @@
-import {isIP} from 'node:net'
-
 import {analyzeAccess} from '../checks/access/analysis.js'
 import {analyzePmcd} from '../checks/pmcd/analysis.js'
 import {analyzePmproxy} from '../checks/pmproxy/analysis.js'
@@ -7,6 +5,7 @@ import type {Host} from '../host/host.js'
 import {pmcdRemoteStore, pmproxyReachability} from '../net/exposure.js'
 import {effectiveSettings, lookupSetting} from '../parsers/pmproxy-conf.js'
 import {decide} from '../pcp/policy.js'
+import {ipFamily} from '../net/ip.js'
 
 /** Whether a flaw is reachable on this host as configured, and why in one phrase. */
 export interface Exposure {
@@ -22,7 +21,7 @@ const KEY_SERVER_BINARIES = [
 ]
 
 const isLoopbackHost = (name: string) =>
-  name === 'localhost' || name === '::1' || (isIP(name) === 4 && name.startsWith('127.'))
+  name === 'localhost' || name === '::1' || (ipFamily(name) === 4 && name.startsWith('127.'))
 
 /** `host:port` or `[v6]:port` to the host. */
 function hostOf(server: string): string {

@@ -1,4 +1,3 @@
-import {isIP} from 'node:net'
 import path from 'node:path'
 
 import type {Host} from '../../host/host.js'
@@ -24,6 +23,7 @@ import {sedDeleteLineNumber} from '../fix.js'
 import {withRemedy} from '../remedy.js'
 import {analyzeProxyConfig} from '../proxy/config-analysis.js'
 import {authorizedKeysSettings, expandKeysFile} from './sshd-config.js'
+import {ipFamily} from '../../net/ip.js'
 
 export const PROXY_STATE_DIR = '/var/lib/pulse-sensor-proxy'
 /** The key the proxy logs in with. */
@@ -64,7 +64,7 @@ const sshdRefusal = (entry: {key?: PublicKey}) =>
 
 /** The 16 bytes of an IPv6 address (with an IPv4 tail where written so), or undefined. */
 function ipv6Bytes(text: string): number[] | undefined {
-  if (isIP(text) !== 6) return undefined
+  if (ipFamily(text) !== 6) return undefined
   const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1]
   let hex = text
   if (v4) {
@@ -81,7 +81,7 @@ function ipv6Bytes(text: string): number[] | undefined {
 
 /** The address bytes of a numeric IPv4 or IPv6 address. */
 function addressBytes(text: string): number[] | undefined {
-  return isIP(text) === 4 ? text.split('.').map(Number) : ipv6Bytes(text)
+  return ipFamily(text) === 4 ? text.split('.').map(Number) : ipv6Bytes(text)
 }
 
 /**

@@ -1,5 +1,3 @@
-import {isIP} from 'node:net'
-
 import type {Host} from '../../host/host.js'
 import {atoi, type PmcdEnv, pmcdLocal, readPmcdEnv} from '../../parsers/pmcd-env.js'
 import {
@@ -16,6 +14,7 @@ import {installedPcp} from '../../vuln/installed.js'
 import {analyzeAccess} from '../access/analysis.js'
 import {perHost} from '../family.js'
 import type {Check, CheckMeta, CheckResult} from '../types.js'
+import {ipFamily} from '../../net/ip.js'
 
 /** One address pmcd listens on, and what put it there (an -i option, or PMCD_LOCAL). */
 export interface Listener {
@@ -142,8 +141,7 @@ export function listensEverywhere(setup: PmcdSetup): boolean {
   return setup.listeners.length === 0 || setup.listeners.some((l) => l.kind === 'any')
 }
 
-// isIP tries IPv4 first: Node's IPv6 pattern costs about 10 ms to compile on its first use.
-const familyOf = (address: string): 4 | 6 => (isIP(address.replace(/%.*$/, '')) === 6 ? 6 : 4)
+const familyOf = (address: string): 4 | 6 => (ipFamily(address.replace(/%.*$/, '')) === 6 ? 6 : 4)
 
 /** The address families of the remote hosts that can reach pmcd (none when it listens on loopback only). */
 function networkFamilies(setup: PmcdSetup): Set<4 | 6> {

@@ -1,5 +1,4 @@
 import {withRemedy} from '../remedy.js'
-import {isIP} from 'node:net'
 
 import type {Host} from '../../host/host.js'
 import {
@@ -25,6 +24,7 @@ import {parseTlsConf, TLS_CONF_PATH} from '../../parsers/tls-conf.js'
 import {formatMode} from '../files/modes.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 import {withPmproxyRemedies} from './remedies.js'
+import {ipFamily} from '../../net/ip.js'
 
 const SYSTEMD_DIR = '/etc/systemd/system'
 const UNIT_PATHS = [
@@ -83,7 +83,9 @@ async function startupOf(host: Host): Promise<Startup> {
 }
 
 const LOOPBACK = (address: string) =>
-  address === 'INADDR_LOOPBACK' || address === '::1' || (isIP(address) === 4 && address.startsWith('127.'))
+  address === 'INADDR_LOOPBACK' ||
+  address === '::1' ||
+  (ipFamily(address) === 4 && address.startsWith('127.'))
 
 /**
  * Where pmproxy listens (src/pmproxy/src/pmproxy.c, server.c): on every -i address, plus the
@@ -118,7 +120,7 @@ function listeningOf(
       ...(sysconfig && local ? {path: sysconfig.path} : {}),
     }
   }
-  const open = interfaces.filter((a) => a === 'INADDR_ANY' || (isIP(a) !== 0 && !LOOPBACK(a)))
+  const open = interfaces.filter((a) => a === 'INADDR_ANY' || (ipFamily(a) !== 0 && !LOOPBACK(a)))
   if (open.length > 0)
     return {scope: 'network', description: `${open.join(', ')} (-i in ${optionsPath})`, path: optionsPath}
   const loopback = interfaces.filter(LOOPBACK)

@@ -1,10 +1,9 @@
-import {isIP, isIPv4} from 'node:net'
-
 import type {Host} from '../../host/host.js'
 import {parseProxyConfig, PROXY_CONFIG_PATH, type ProxyConfig} from '../../parsers/proxy-config.js'
 import {type Finding, type Outcome, perHost} from '../family.js'
 import {PROXY_USER} from '../files/rules.js'
 import {type FixPlan, withRemedy} from '../remedy.js'
+import {ipFamily, isIPv4} from '../../net/ip.js'
 
 /** The proxy's metrics listener when config.yaml names none (defaultMetricsAddr). */
 export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9127'
@@ -41,7 +40,7 @@ function isLoopback(host: string): boolean {
 export function parseSubnet(entry: string): {family: 4 | 6; prefix: number} | undefined {
   const text = entry.trim()
   const [address = '', prefix, extra] = text.split('/')
-  const version = isIP(address)
+  const version = ipFamily(address)
   if ((version !== 4 && version !== 6) || extra !== undefined) return undefined
   const family: 4 | 6 = version
   const max = family === 4 ? 32 : 128

@@ -3,7 +3,13 @@ import path from 'node:path'
 
 import {makeScratchDir, removeScratchDir} from '../../exec/scratch.js'
 
-import {type Exposure, securityScore, systemdAnalyzeBinary} from '../../exec/systemd-analyze.js'
+import {
+  type Exposure,
+  parseExposure,
+  runSystemdAnalyze,
+  securityArgv,
+  systemdAnalyzeBinary,
+} from '../../exec/systemd-analyze.js'
 import type {Host} from '../../host/host.js'
 import type {Finding, Outcome} from '../family.js'
 import {type UnitAnalysis, unitAnalyzer, type UnitTarget} from './analysis.js'
@@ -22,30 +28,108 @@ export interface ExposureAnalysis {
   name: string
 }
 
-/**
- * Copy the unit file and its drop-ins (in their order) into a scratch root and ask systemd-analyze
- * for its offline exposure score. The files are read through the host view, so a root on disk, the
- * running machine and a tree in memory are scored alike, and nothing outside the root is followed.
- */
-async function scoreUnit(
-  analysis: UnitAnalysis,
-  name: string,
-  onStart: () => void,
-): Promise<Exposure | {output: string}> {
-  const binary = systemdAnalyzeBinary() as string
-  const scratch = makeScratchDir('pcp-harden-unit-')
-  try {
-    const unitDir = path.join(scratch, 'etc/systemd/system')
+type Scored = Exposure | {output: string}
+
+/** A unit to score: its name and its texts (the fragment, then its drop-ins in their order). */
+interface UnitToScore {
+  name: string
+  analysis: UnitAnalysis
+}
+
+/** Write units (each with its drop-ins) into a scratch root, as systemd-analyze reads a root. */
+function writeUnits(scratch: string, units: readonly UnitToScore[]): void {
+  const unitDir = path.join(scratch, 'etc/systemd/system')
+  for (const {name, analysis} of units) {
     const dropInDir = path.join(unitDir, `${name}.d`)
     mkdirSync(dropInDir, {recursive: true})
     const [main, ...dropIns] = analysis.texts
     writeFileSync(path.join(unitDir, name), main?.text ?? '')
     for (const dropIn of dropIns) writeFileSync(path.join(dropInDir, path.basename(dropIn.path)), dropIn.text)
-    const result = await securityScore(binary, scratch, name, onStart)
-    return 'exposure' in result ? result.exposure : result
+  }
+}
+
+/**
+ * Copy units and their drop-ins into one scratch root and ask systemd-analyze, once, for their
+ * offline exposure scores. The files are read through the host view, so a root on disk, the
+ * running machine and a tree in memory are scored alike, and nothing outside the root is followed.
+ * A unit that gets no score is asked about again alone, so its output is its own.
+ */
+async function scoreUnits(units: readonly UnitToScore[], onStart: () => void): Promise<Map<string, Scored>> {
+  const binary = systemdAnalyzeBinary() as string
+  const scratch = makeScratchDir('pcp-harden-unit-')
+  const scores = new Map<string, Scored>()
+  try {
+    writeUnits(scratch, units)
+    const names = units.map((u) => u.name)
+    const {output} = await runSystemdAnalyze(...securityArgv(binary, scratch, names), onStart)
+    for (const name of names) {
+      const exposure = parseExposure(output, name)
+      if (exposure) scores.set(name, exposure)
+      else if (names.length === 1) scores.set(name, {output})
+    }
   } finally {
     await removeScratchDir(scratch)
   }
+  for (const unit of units)
+    if (!scores.has(unit.name))
+      scores.set(unit.name, (await scoreUnits([unit], () => {})).get(unit.name) as Scored)
+  return scores
+}
+
+/**
+ * The scorings a host asks for at once share one systemd-analyze run (a process start costs more
+ * than a unit's score). Each scoring joins the open batch before it reads its unit, then either
+ * submits the unit or leaves; once every member has done one or the other, the batch runs.
+ */
+class ScoreBatch {
+  private members = 0
+  private settled = 0
+  private readonly units: Array<
+    UnitToScore & {resolve: (scored: Scored) => void; reject: (e: unknown) => void}
+  > = []
+  private readonly starts: Array<() => void> = []
+  closed = false
+
+  join(): void {
+    this.members++
+  }
+
+  leave(): void {
+    this.settled++
+    this.flushIfComplete()
+  }
+
+  submit(unit: UnitToScore, onStart: () => void): Promise<Scored> {
+    const scored = new Promise<Scored>((resolve, reject) => this.units.push({...unit, resolve, reject}))
+    this.starts.push(onStart)
+    this.settled++
+    this.flushIfComplete()
+    return scored
+  }
+
+  private flushIfComplete(): void {
+    if (this.settled < this.members) return
+    this.closed = true
+    if (this.units.length === 0) return
+    // One unit name, one file: a second request for the same unit shares its score.
+    const distinct = [...new Map(this.units.map((u) => [u.name, u])).values()]
+    scoreUnits(distinct, () => this.starts.forEach((start) => start())).then(
+      (scores) => this.units.forEach((u) => u.resolve(scores.get(u.name) as Scored)),
+      (error: unknown) => this.units.forEach((u) => u.reject(error)),
+    )
+  }
+}
+
+const batches = new WeakMap<Host, ScoreBatch>()
+
+function openBatch(host: Host): ScoreBatch {
+  let batch = batches.get(host)
+  if (!batch || batch.closed) {
+    batch = new ScoreBatch()
+    batches.set(host, batch)
+  }
+  batch.join()
+  return batch
 }
 
 /**
@@ -69,12 +153,15 @@ function score(target: UnitTarget, host: Host): Scoring {
   let markStarted = () => {}
   const started = new Promise<void>((resolve) => (markStarted = resolve))
   const outcome = (async (): Promise<Outcome<ExposureAnalysis>> => {
+    const batch = openBatch(host)
+    let submitted = false
     try {
       const unit = await unitAnalyzer(target)(host)
       if (unit.state !== 'judged') return unit
       if (!systemdAnalyzeBinary())
         return {state: 'absent', reason: 'systemd-analyze is not installed here: no exposure score'}
-      const scored = await scoreUnit(unit, target.name, markStarted)
+      submitted = true
+      const scored = await batch.submit({name: target.name, analysis: unit}, markStarted)
       if ('output' in scored)
         return {
           state: 'error',
@@ -97,6 +184,7 @@ function score(target: UnitTarget, host: Host): Scoring {
           : []
       return {state: 'judged', findings, fragment: unit.fragment, exposure: scored, name: target.name}
     } finally {
+      if (!submitted) batch.leave()
       markStarted()
     }
   })()
