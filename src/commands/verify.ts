@@ -9,7 +9,7 @@ import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
 import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
-import {EXIT_CODES, type Report} from '../engine/model.js'
+import {EXIT_CODES, type NagiosStatus, type Report} from '../engine/model.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
 import {fleetFlags, isFleet} from '../fleet/flags.js'
 import type {Host} from '../host/host.js'
@@ -79,7 +79,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }),
     restart: Flags.boolean({
       description:
-        'With --fix on --root /: restart the services the applied remedies name, through systemctl',
+        'With --fix on --root /: restart the services the applied remedies name, through systemctl. The exit status is at least WARNING when nothing could be restarted (no systemctl, or systemd is not the init system) and CRITICAL when a restart failed',
       default: false,
       dependsOn: ['fix'],
       exclusive: ['dry-run'],
@@ -90,6 +90,9 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }),
     ...fleetFlags,
   }
+
+  /** What --restart did to the exit status: OK unless a restart could not be done or failed. */
+  private restartStatus: NagiosStatus = 'OK'
 
   async run(): Promise<void> {
     const {flags} = this
@@ -112,7 +115,10 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const sample = flags.sample ? await import('../engine/sample.js') : undefined
     const host = sample ? await sample.sampleHost() : await this.diskHost()
     const audited = await this.audit(host, sample?.SAMPLE_LABEL)
-    if (!flags.fix) return this.emit(audited.report, audited.now)
+    if (!flags.fix) {
+      await this.emit(audited.report, audited.now)
+      return
+    }
     if (!(await this.fix(host, audited.report))) {
       // A dry run: a machine format still gets the audit's report on its stream (the plan went to stderr).
       if (flags.format !== 'text') await this.emit(audited.report, audited.now)
@@ -120,7 +126,11 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }
     // A new host view: the first one caches what the files were before the fix.
     const again = await this.audit(await this.diskHost(), undefined)
-    await this.emit(again.report, again.now)
+    const status = await this.emit(again.report, again.now)
+    // A restart that did not happen or failed is worse news than the files alone tell.
+    const ranked: NagiosStatus[] = ['OK', 'UNKNOWN', 'WARNING', 'CRITICAL']
+    if (ranked.indexOf(this.restartStatus) > ranked.indexOf(status))
+      process.exitCode = EXIT_CODES[this.restartStatus]
   }
 
   /** Audit a host: the profiles found (or named), every selected check, the network exposure. */
@@ -180,14 +190,17 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }
     if (flags.restart && outcome.restart.length > 0) {
       const {restartServices} = await import('../fix/restart.js')
-      lines.push(...(await restartServices(outcome.restart)))
+      const restarted = await restartServices(outcome.restart)
+      lines.push(...restarted.lines)
+      this.restartStatus = restarted.status
     }
     lines.push(outcome.plan.length > 0 ? 'Fix applied; audited again:' : 'Nothing changed; audited again:')
     stream.write(`${lines.join('\n')}\n\n`)
     return true
   }
 
-  private async emit(report: Report, now: Date): Promise<void> {
+  /** Print the report (and the textfile); the state it exits with. */
+  private async emit(report: Report, now: Date): Promise<NagiosStatus> {
     const {flags} = this
     const compared = flags.baseline ? await this.compare(report, flags.baseline) : report
     if (flags['textfile-dir']) {
@@ -198,6 +211,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
       await writeTextfile(flags['textfile-dir'], formatPrometheus(compared, {now}))
     }
     await emitReport(compared, flags, {now})
+    return compared.summary.status
   }
 
   /** verify --nodes / --cluster: the same audit on each node, read over SSH (src/fleet/). */
