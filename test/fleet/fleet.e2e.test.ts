@@ -258,31 +258,14 @@ describe('verify --nodes with --baseline, --format prometheus and --textfile-dir
     const conf = path.join(trees[0]!, 'pmcd/pmcd.conf')
     await chmod(conf, 0o640)
     try {
-      const nagios = await cli([
-        'verify',
-        '--nodes',
-        `${a},${b}`,
-        ...ssh(),
-        '--baseline',
-        both,
-        '--fail-on-new',
-        '--format',
-        'nagios',
-      ])
+      const againstBoth = (...flags: string[]) =>
+        cli(['verify', '--nodes', `${a},${b}`, ...ssh(), '--baseline', both, ...flags])
+      const nagios = await againstBoth('--fail-on-new', '--format', 'nagios')
       expect(nagios.stdout).toMatch(
         /^PCP-HARDEN OK - 2 nodes: 2 ok; since the baseline: 0 new, [1-9]\d* resolved \| /,
       )
       expect(nagios.code).toBe(0)
-      const text = await cli([
-        'verify',
-        '--nodes',
-        `${a},${b}`,
-        ...ssh(),
-        '--baseline',
-        both,
-        '--format',
-        'text',
-      ])
+      const text = await againstBoth('--format', 'text')
       const blockA = text.stdout.slice(0, text.stdout.indexOf(`audit of ssh://${b}`))
       expect(blockA).toContain('Resolved since the baseline')
       expect(blockA).toMatch(/\[RESOLVED\] PCP-FILE-\d+ \/etc\/pcp\/pmcd\/pmcd\.conf/)
