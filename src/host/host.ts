@@ -84,22 +84,26 @@ export class Host {
     return pending
   }
 
-  /** Resolve symlinks inside the root; the last component is followed only when asked. */
+  /**
+   * Resolve symlinks inside the root; the last component is followed only when asked. The path
+   * resolved so far is kept as one string (each component appended, `..` cut back to the last
+   * slash), so a lookup allocates one string per component rather than a joined copy of them all.
+   */
   private async resolvePath(p: string, followLast: boolean): Promise<string> {
     const queue = hostPath(p).split('/').filter(Boolean)
-    const stack: string[] = []
+    let resolved = ''
     let hops = 0
     while (queue.length > 0) {
       const name = queue.shift() as string
       if (name === '.') continue
       if (name === '..') {
-        stack.pop()
+        resolved = resolved.slice(0, Math.max(0, resolved.lastIndexOf('/')))
         continue
       }
-      const candidate = '/' + [...stack, name].join('/')
+      const candidate = `${resolved}/${name}`
       const last = queue.length === 0
       if (last && !followLast) {
-        stack.push(name)
+        resolved = candidate
         break
       }
       let st: RawStat
@@ -107,7 +111,7 @@ export class Host {
         st = await this.rawLstat(candidate)
       } catch (error) {
         if (last && errnoOf(error) === 'ENOENT') {
-          stack.push(name)
+          resolved = candidate
           break
         }
         throw error
@@ -115,14 +119,14 @@ export class Host {
       if (st.type === 'symlink') {
         if (++hops > MAX_LINK_HOPS) throw new LookupError('ELOOP')
         const target = await this.backend.readlink(candidate)
-        if (target.startsWith('/')) stack.length = 0
+        if (target.startsWith('/')) resolved = ''
         queue.unshift(...target.split('/').filter(Boolean))
         continue
       }
       if (!last && st.type !== 'dir') throw new LookupError('ENOTDIR')
-      stack.push(name)
+      resolved = candidate
     }
-    return '/' + stack.join('/')
+    return resolved === '' ? '/' : resolved
   }
 
   /**
