@@ -64,6 +64,8 @@ export function hostPath(p: string): string {
 export class Host {
   private readonly stats = new Map<string, Promise<RawStat>>()
   private readonly largeTexts = new Map<string, string>()
+  /** Directories already resolved (host path -> resolved path of an existing directory). */
+  private readonly dirs = new Map<string, string>()
   private accountDb?: Promise<AccountDb>
 
   constructor(readonly backend: FsBackend) {}
@@ -85,11 +87,53 @@ export class Host {
   }
 
   /**
-   * Resolve symlinks inside the root; the last component is followed only when asked. The path
+   * Resolve symlinks inside the root; the last component is followed only when asked. A path
+   * whose directory was resolved before (the configs of one directory, the files of /etc) costs
+   * one lookup of its last component; a last component that is a symlink, or a directory that
+   * does not resolve to a directory, takes the full walk, which says why.
+   */
+  private async resolvePath(p: string, followLast: boolean): Promise<string> {
+    const wanted = hostPath(p)
+    const slash = wanted.lastIndexOf('/')
+    const name = wanted.slice(slash + 1)
+    if (slash > 0 && name !== '') {
+      const parent = await this.resolvedDir(wanted.slice(0, slash))
+      if (parent !== undefined) {
+        const candidate = parent === '/' ? `/${name}` : `${parent}/${name}`
+        if (!followLast) return candidate
+        let st: RawStat
+        try {
+          st = await this.rawLstat(candidate)
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT') return candidate
+          return this.walk(wanted, followLast)
+        }
+        if (st.type !== 'symlink') return candidate
+      }
+    }
+    return this.walk(wanted, followLast)
+  }
+
+  /** Where a directory resolves to, when it is one (cached); undefined when the full walk must say why not. */
+  private async resolvedDir(dir: string): Promise<string | undefined> {
+    const known = this.dirs.get(dir)
+    if (known !== undefined) return known
+    try {
+      const resolved = await this.walk(dir, true)
+      if ((await this.rawLstat(resolved)).type !== 'dir') return undefined
+      this.dirs.set(dir, resolved)
+      return resolved
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * The full walk: each component looked up in turn, symlinks followed inside the root. The path
    * resolved so far is kept as one string (each component appended, `..` cut back to the last
    * slash), so a lookup allocates one string per component rather than a joined copy of them all.
    */
-  private async resolvePath(p: string, followLast: boolean): Promise<string> {
+  private async walk(p: string, followLast: boolean): Promise<string> {
     const queue = hostPath(p).split('/').filter(Boolean)
     let resolved = ''
     let hops = 0
