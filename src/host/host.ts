@@ -63,8 +63,9 @@ export function hostPath(p: string): string {
  */
 export class Host {
   private readonly stats = new Map<string, Promise<RawStat>>()
-  private readonly resolutions = new Map<string, Promise<string>>()
   private readonly largeTexts = new Map<string, string>()
+  /** Directories already resolved (host path -> resolved path of an existing directory). */
+  private readonly dirs = new Map<string, string>()
   private accountDb?: Promise<AccountDb>
 
   constructor(readonly backend: FsBackend) {}
@@ -86,35 +87,67 @@ export class Host {
   }
 
   /**
-   * Resolve symlinks inside the root; the last component is followed only when asked. Cached, as
-   * the stats it rests on are: checks look up the same paths many times.
+   * Resolve symlinks inside the root; the last component is followed only when asked. A path
+   * whose directory was resolved before (the configs of one directory, the files of /etc) costs
+   * one lookup of its last component; a last component that is a symlink, or a directory that
+   * does not resolve to a directory, takes the full walk, which says why.
    */
-  private resolvePath(p: string, followLast: boolean): Promise<string> {
-    const key = `${followLast ? 'f' : 'n'}${p}`
-    let pending = this.resolutions.get(key)
-    if (!pending) {
-      pending = this.resolveUncached(p, followLast)
-      pending.catch(() => undefined)
-      this.resolutions.set(key, pending)
+  private async resolvePath(p: string, followLast: boolean): Promise<string> {
+    const wanted = hostPath(p)
+    const slash = wanted.lastIndexOf('/')
+    const name = wanted.slice(slash + 1)
+    if (slash > 0 && name !== '') {
+      const parent = await this.resolvedDir(wanted.slice(0, slash))
+      if (parent !== undefined) {
+        const candidate = parent === '/' ? `/${name}` : `${parent}/${name}`
+        if (!followLast) return candidate
+        let st: RawStat
+        try {
+          st = await this.rawLstat(candidate)
+        } catch (error) {
+          if (errnoOf(error) === 'ENOENT') return candidate
+          return this.walk(wanted, followLast)
+        }
+        if (st.type !== 'symlink') return candidate
+      }
     }
-    return pending
+    return this.walk(wanted, followLast)
   }
 
-  private async resolveUncached(p: string, followLast: boolean): Promise<string> {
+  /** Where a directory resolves to, when it is one (cached); undefined when the full walk must say why not. */
+  private async resolvedDir(dir: string): Promise<string | undefined> {
+    const known = this.dirs.get(dir)
+    if (known !== undefined) return known
+    try {
+      const resolved = await this.walk(dir, true)
+      if ((await this.rawLstat(resolved)).type !== 'dir') return undefined
+      this.dirs.set(dir, resolved)
+      return resolved
+    } catch {
+      return undefined
+    }
+  }
+
+  /**
+   * The full walk: each component looked up in turn, symlinks followed inside the root. The path
+   * resolved so far is kept as one string (each component appended, `..` cut back to the last
+   * slash), so a lookup allocates one string per component rather than a joined copy of them all.
+   */
+  private async walk(p: string, followLast: boolean): Promise<string> {
     const queue = hostPath(p).split('/').filter(Boolean)
-    const stack: string[] = []
+    let resolved = ''
     let hops = 0
     while (queue.length > 0) {
       const name = queue.shift() as string
       if (name === '.') continue
       if (name === '..') {
-        stack.pop()
+        resolved = resolved.slice(0, Math.max(0, resolved.lastIndexOf('/')))
         continue
       }
-      const candidate = '/' + [...stack, name].join('/')
+      const candidate = `${resolved}/${name}`
       const last = queue.length === 0
       if (last && !followLast) {
-        stack.push(name)
+        resolved = candidate
         break
       }
       let st: RawStat
@@ -122,7 +155,7 @@ export class Host {
         st = await this.rawLstat(candidate)
       } catch (error) {
         if (last && errnoOf(error) === 'ENOENT') {
-          stack.push(name)
+          resolved = candidate
           break
         }
         throw error
@@ -130,14 +163,14 @@ export class Host {
       if (st.type === 'symlink') {
         if (++hops > MAX_LINK_HOPS) throw new LookupError('ELOOP')
         const target = await this.backend.readlink(candidate)
-        if (target.startsWith('/')) stack.length = 0
+        if (target.startsWith('/')) resolved = ''
         queue.unshift(...target.split('/').filter(Boolean))
         continue
       }
       if (!last && st.type !== 'dir') throw new LookupError('ENOTDIR')
-      stack.push(name)
+      resolved = candidate
     }
-    return '/' + stack.join('/')
+    return resolved === '' ? '/' : resolved
   }
 
   /**

@@ -162,7 +162,8 @@ const CANONICAL_NAME: Record<KeyClass['family'], string> = {
 /**
  * The NIST prime curves (FIPS 186-4, D.1.2; SEC 2): y^2 = x^3 - 3x + b over the integers modulo p.
  * A point is checked with BigInt arithmetic rather than by building a KeyObject per key (OpenSSL's
- * import does the same check, at about 135 us a key).
+ * import does the same check, at about 135 us a key). `n` is the order of the curve's group (its
+ * cofactor is 1, so every point of the curve but infinity has order n).
  */
 const CURVES = {
   nistp256: {
@@ -170,18 +171,21 @@ const CURVES = {
     bits: 256,
     p: 2n ** 256n - 2n ** 224n + 2n ** 192n + 2n ** 96n - 1n,
     b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+    n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
   },
   nistp384: {
     bytes: 48,
     bits: 384,
     p: 2n ** 384n - 2n ** 128n - 2n ** 96n + 2n ** 32n - 1n,
     b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+    n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
   },
   nistp521: {
     bytes: 66,
     bits: 521,
     p: 2n ** 521n - 1n,
     b: 0x0051953eb9618e1c9a1f929a21a0b68540eea2da725b99b315f3b8b489918ef109e156193951ec7e937b1652c0bd3bb1bf073573df883d2c34f1ef451fd46b503f00n,
+    n: 0x01fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
   },
 } as const
 
@@ -194,6 +198,21 @@ export function onCurve(curve: {p: bigint; b: bigint}, xBytes: Buffer, yBytes: B
   const left = (y * y) % p
   const right = (((x * x) % p) * x - 3n * x + b) % p
   return left === (right + p) % p
+}
+
+/**
+ * What OpenSSH's sshkey_ec_validate_public asks of a point OpenSSL has found on the curve: each
+ * coordinate longer than half the order's bits, and below the order minus one (the point is then
+ * not infinity, and n times it is infinity since the cofactor is 1). ssh-keygen and sshd refuse a
+ * key that fails it ("is not a public key file"), however valid it is to OpenSSL.
+ */
+export function sshdAcceptsPoint(curve: {n: bigint}, xBytes: Buffer, yBytes: Buffer): boolean {
+  const half = curve.n.toString(2).length >> 1
+  const limit = curve.n - 1n
+  return [xBytes, yBytes].every((bytes) => {
+    const value = BigInt(`0x${bytes.toString('hex')}`)
+    return value.toString(2).length > half && value < limit
+  })
 }
 
 /** The largest bignum sshbuf accepts (SSHBUF_MAX_BIGNUM), and RSA's smallest modulus. */
@@ -334,8 +353,11 @@ function readPlainKey(cls: KeyClass, blobType: string, reader: BlobReader): Plai
       const curve = CURVES[cls.curve as keyof typeof CURVES]
       if (curveName !== cls.curve) return `key data names curve ${curveName}, ${blobType} needs ${cls.curve}`
       if (point.length !== 1 + 2 * curve.bytes || point[0] !== 4) return 'not an uncompressed curve point'
-      if (!onCurve(curve, point.subarray(1, 1 + curve.bytes), point.subarray(1 + curve.bytes)))
-        return 'the point is not on the curve'
+      const x = point.subarray(1, 1 + curve.bytes)
+      const y = point.subarray(1 + curve.bytes)
+      if (!onCurve(curve, x, y)) return 'the point is not on the curve'
+      if (!sshdAcceptsPoint(curve, x, y))
+        return 'OpenSSH refuses the point (sshkey_ec_validate_public: a coordinate too short or not below the order)'
       const parts = [sshString(name), sshString(curveName), sshString(point)]
       if (cls.family === 'ecdsa-sk') {
         const application = reader.bytes()

@@ -302,8 +302,27 @@ const NATIVE_TYPES: Record<string, ValueType> = {
 /** Numbered keys and how many of each PVE knows (net0-31, mp0-255, unused0-255, dev0-255). */
 const NUMBERED_KEYS: Record<string, number> = {net: 32, mp: 256, unused: 256, dev: 256}
 
+/*
+ * The expressions every line or value is matched against, made once: a regular expression literal
+ * inside a function is a new RegExp object each time it is evaluated, several per line of every
+ * config (none of these has the g or y flag, so sharing them keeps no state between matches).
+ */
+const BLANK = /^\s*$/
+const NUMBERED_KEY = /^(net|mp|unused|dev)(\d+)$/
+const TRUE_WORD = /^(1|on|yes|true)$/i
+const FALSE_WORD = /^(0|off|no|false)$/i
+const KEY_VALUE = /^([^=]+)=(.+)$/s
+const PENDING_HEADER = /^\[pve:pending\]\s*$/i
+const SNAPSHOT_HEADER = /^\[([a-z][a-z0-9_-]+)\]\s*$/i
+const COMMENT_LINE = /^#(.*)$/
+const RAW_LINE = /^(lxc\.[a-z0-9_\-.]+)(:|\s*=)\s*(.*?)\s*$/
+const DESCRIPTION_LINE = /^description:\s*(.*\S)\s*$/
+const SNAPSTATE_LINE = /snapstate:\s*(prepare|delete)\s*$/
+const DELETE_LINE = /^delete:\s*(.*\S)\s*$/
+const NATIVE_LINE = /^([a-z][a-z_]*\d*):\s*(.+?)\s*$/
+
 function nativeType(key: string): ValueType | undefined {
-  const numbered = /^(net|mp|unused|dev)(\d+)$/.exec(key)
+  const numbered = NUMBERED_KEY.exec(key)
   if (numbered)
     return Number(numbered[2]) < (NUMBERED_KEYS[numbered[1] as string] as number) ? 'property' : undefined
   return Object.hasOwn(NATIVE_TYPES, key) ? NATIVE_TYPES[key] : undefined
@@ -311,8 +330,8 @@ function nativeType(key: string): ValueType | undefined {
 
 /** PVE::JSONSchema::parse_boolean. */
 function parseBoolean(value: string): '1' | '0' | undefined {
-  if (/^(1|on|yes|true)$/i.test(value)) return '1'
-  if (/^(0|off|no|false)$/i.test(value)) return '0'
+  if (TRUE_WORD.test(value)) return '1'
+  if (FALSE_WORD.test(value)) return '0'
   return undefined
 }
 
@@ -390,8 +409,8 @@ function parsePropertyString(
   const fail = (error: string) => ({values, error})
   let defaultSeen = false
   for (const part of data.split(',')) {
-    if (/^\s*$/.test(part)) continue
-    const pair = /^([^=]+)=(.+)$/s.exec(part)
+    if (BLANK.test(part)) continue
+    const pair = KEY_VALUE.exec(part)
     if (pair) {
       const [, key = '', value = ''] = pair
       if (key in values) return fail(`duplicate key in comma-separated list property: ${key}`)
@@ -525,11 +544,11 @@ function interpretSection(section: LxcSection, diagnostics: LxcDiagnostic[]): vo
   const unprivileged = settings.unprivileged?.typed
   // PVE tests the value as Perl does: only an absent value, '' and '0' are false.
   section.privileged = unprivileged === undefined || unprivileged === '' || unprivileged === '0'
-  const byIndex = (prefix: string) => {
-    const numbered = new RegExp(`^${prefix}\\d+$`)
-    return Object.values(settings)
-      .filter((s) => numbered.test(s.key))
-      .sort((a, b) => Number(a.key.slice(prefix.length)) - Number(b.key.slice(prefix.length)))
+  const byIndex = (prefix: 'mp' | 'dev') => {
+    const numbered: LxcSetting[] = []
+    for (const key in settings)
+      if (NUMBERED_KEY.exec(key)?.[1] === prefix) numbered.push(settings[key] as LxcSetting)
+    return numbered.sort((a, b) => Number(a.key.slice(prefix.length)) - Number(b.key.slice(prefix.length)))
   }
   const report = (line: number, error: string | undefined) => {
     if (error !== undefined) diagnostics.push({line, severity: 'error', message: error})
@@ -653,10 +672,14 @@ export function parseLxcConfig(text: string): LxcConfig {
   // Perl's split(/\n/) drops trailing empty lines; they are blank anyway.
   text.split('\n').forEach((line, index) => {
     const lineNo = index + 1
-    if (/^\s*$/.test(line)) return
-    const header = /^\[pve:pending\]\s*$/i.test(line)
-      ? 'pve:pending'
-      : /^\[([a-z][a-z0-9_-]+)\]\s*$/i.exec(line)?.[1]
+    if (BLANK.test(line)) return
+    // Only a line that starts with "[" can be a header, and only one with "#" a comment: the
+    // other lines skip those expressions, and each line runs only the expressions its kind needs.
+    const header = !line.startsWith('[')
+      ? undefined
+      : PENDING_HEADER.test(line)
+        ? 'pve:pending'
+        : SNAPSHOT_HEADER.exec(line)?.[1]
     if (header !== undefined) {
       section = newSection(header, lineNo)
       if (header === 'pve:pending') {
@@ -682,18 +705,18 @@ export function parseLxcConfig(text: string): LxcConfig {
       sections.push(section)
       return
     }
-    const comment = /^#(.*)$/.exec(line)
+    const comment = line.startsWith('#') ? COMMENT_LINE.exec(line) : null
     if (comment) {
       const decoded = decodeText(comment[1] as string)
       section.descriptionLines.push({line: lineNo, text: decoded})
       section.description += `${decoded}\n`
       return
     }
-    const raw = /^(lxc\.[a-z0-9_\-.]+)(:|\s*=)\s*(.*?)\s*$/.exec(line)
-    const description = /^description:\s*(.*\S)\s*$/.exec(line)
-    const snapstate = /snapstate:\s*(prepare|delete)\s*$/.exec(line)
-    const pendingDelete = /^delete:\s*(.*\S)\s*$/.exec(line)
-    const native = /^([a-z][a-z_]*\d*):\s*(.+?)\s*$/.exec(line)
+    const raw = RAW_LINE.exec(line)
+    let description: RegExpExecArray | null = null
+    let snapstate: RegExpExecArray | null = null
+    let pendingDelete: RegExpExecArray | null = null
+    let native: RegExpExecArray | null = null
     if (raw) {
       const [, key = '', separator = '', value = ''] = raw
       const {applied, replacement, message, severity} = classifyRawKey(key)
@@ -708,9 +731,10 @@ export function parseLxcConfig(text: string): LxcConfig {
         applied,
         ...(replacement === undefined ? {} : {replacement}),
       })
-    } else if (description) section.description += decodeText(description[1] as string)
-    else if (snapstate) section.snapstate = snapstate[1] as string
-    else if (pendingDelete) {
+    } else if ((description = DESCRIPTION_LINE.exec(line)))
+      section.description += decodeText(description[1] as string)
+    else if ((snapstate = SNAPSTATE_LINE.exec(line))) section.snapstate = snapstate[1] as string
+    else if ((pendingDelete = DELETE_LINE.exec(line))) {
       if (section.name === 'pve:pending') section.pendingDelete = pendingDelete[1] as string
       else
         diagnostics.push({
@@ -718,7 +742,7 @@ export function parseLxcConfig(text: string): LxcConfig {
           severity: 'error',
           message: "property 'delete' is only allowed in [pve:pending]",
         })
-    } else if (native) {
+    } else if ((native = NATIVE_LINE.exec(line))) {
       const [, key = '', value = ''] = native
       const {typed, problem} = checkType(key, value)
       if (problem)

@@ -94,6 +94,33 @@ describe.each(['disk', 'memory'] as const)('Host over the %s backend', (kind) =>
     expect(await h.exists('/etc/dangling')).toBe(true)
   })
 
+  it('answers a lookup in a directory it has resolved before as a fresh view does', async () => {
+    // The directories of these paths are resolved once and kept; each answer must still be the
+    // one a Host that never saw them gives: through links, dangling, looping, missing, through a file.
+    const lookups = [
+      '/etc/pcp/tls/server.key',
+      '/etc/pcp/tls/odd.key',
+      '/etc/pcp/tls/none.key',
+      '/etc/pcp/tls.conf/inside',
+      '/etc/ssl/private/server.key',
+      '/etc/ssl/private',
+      '/etc/abs-link',
+      '/etc/escape',
+      '/etc/loop-a',
+      '/etc/dangling',
+      '/etc/nothing/here',
+      '/var/outside-link',
+      '/run/app/app.sock',
+    ]
+    const warm = host()
+    const fresh = () => new Host(warm.backend)
+    for (const p of lookups)
+      for (const follow of [false, true]) {
+        expect(await warm.stat(p, {follow}), `${p} follow=${follow}`).toEqual(await fresh().stat(p, {follow}))
+        expect(await warm.readText(p), p).toEqual(await fresh().readText(p))
+      }
+  })
+
   it('lists directories sorted and reads accounts from the root', async () => {
     const h = host()
     const names = await h.list('/etc/pcp/tls')

@@ -74,15 +74,28 @@ interface SectionFinding {
   evidence?: string
 }
 
-/** Where a section finding is: the container's id, its config file, and the file's lines. */
+/** Where a section finding is: the container's id, its config file, and the file's text. */
 interface LxcPlace {
   vmid: string
   file: string
-  lines: string[]
+  text: string
+}
+
+/** Line `line` (1-based) of a text, found without splitting the text into an array of every line. */
+function nthLine(text: string, line: number): string {
+  if (line < 1) return ''
+  let start = 0
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf('\n', start)
+    if (next === -1) return ''
+    start = next + 1
+  }
+  const end = text.indexOf('\n', start)
+  return text.slice(start, end === -1 ? undefined : end)
 }
 
 /** The exact line of the file, as sed must match it. */
-const lineAt = (at: LxcPlace, line: number) => at.lines[line - 1] ?? ''
+const lineAt = (at: LxcPlace, line: number) => nthLine(at.text, line)
 
 /** A restart applies a container config; PVE users edit raw lxc.* keys in the file itself. */
 const AT_NEXT_START = (vmid: string) => `the container sees it at its next start (pct reboot ${vmid})`
@@ -357,7 +370,6 @@ function unreadLines(file: ConfigFile, config: LxcConfig, name: string): Finding
     const header = Math.max(-1, ...[...headers, pendingHeader ?? -1].filter((h) => h <= line))
     return header !== -1 && header !== pendingHeader
   }
-  const lines = file.text.split('\n')
   return config.diagnostics
     .filter((d) => d.severity === 'error' && !inSnapshot(d.line))
     .map((d) => ({
@@ -365,7 +377,7 @@ function unreadLines(file: ConfigFile, config: LxcConfig, name: string): Finding
       path: file.path,
       line: d.line,
       message: `container ${name}: PVE does not apply this line: ${d.message}`,
-      evidence: (lines[d.line - 1] ?? '').trim(),
+      evidence: nthLine(file.text, d.line).trim(),
     }))
 }
 
@@ -377,7 +389,7 @@ function judgeConfig(file: ConfigFile, context: LxcContext): {findings: Finding[
   const at: LxcPlace = {
     vmid: path.posix.basename(file.path).replace(/\.conf$/, ''),
     file: file.path,
-    lines: file.text.split('\n'),
+    text: file.text,
   }
   const place = (f: SectionFinding, prefix: string): Finding => ({
     check: f.check,
@@ -489,14 +501,13 @@ export async function lxcContext(host: Host): Promise<LxcContext> {
  */
 const BATCH = 64
 
-/** Every container config under /etc/pve, each file once however many paths lead to it. */
-async function findConfigs(host: Host): Promise<{paths: string[]; unreadable: Finding[]} | undefined> {
+/** The `*.conf` paths in every directory that holds container configs, or undefined when there is none. */
+async function configCandidates(host: Host): Promise<{paths: string[]; unreadable: Finding[]} | undefined> {
   const nodes = await host.list(NODES_DIR)
   const dirs = [LXC_DIR, ...(nodes.ok ? nodes.value.map((n) => `${NODES_DIR}/${n}/lxc`) : [])]
-  const seen = new Set<string>()
   const unreadable: Finding[] = []
   let found = false
-  const candidates: string[] = []
+  const paths: string[] = []
   for (const dir of dirs) {
     const names = await host.list(dir)
     if (!names.ok) {
@@ -505,29 +516,39 @@ async function findConfigs(host: Host): Promise<{paths: string[]; unreadable: Fi
     }
     found = true
     // pmxcfs keeps only <vmid>.conf here; `lxc lint` places the file it is given under its own name.
-    candidates.push(...names.value.filter((n) => n.endsWith('.conf')).map((n) => `${dir}/${n}`))
-  }
-  const paths: string[] = []
-  for (let start = 0; start < candidates.length; start += BATCH) {
-    const batch = candidates.slice(start, start + BATCH)
-    const stats = await Promise.all(batch.map((file) => host.stat(file, {follow: true})))
-    batch.forEach((file, index) => {
-      const st = stats[index] as Awaited<ReturnType<Host['stat']>>
-      if (!st.ok) {
-        if (!st.missing) unreadable.push(...cannotJudge(file, st.message))
-        return
-      }
-      // A FIFO or a directory where a container config should be is said, never silently dropped.
-      if (st.value.type !== 'file')
-        return void unreadable.push(
-          ...cannotJudge(file, `${file}: not a regular file (${KIND_NAMES[st.value.type]})`),
-        )
-      if (seen.has(st.value.resolved)) return
-      seen.add(st.value.resolved)
-      paths.push(file)
-    })
+    for (const name of names.value) if (name.endsWith('.conf')) paths.push(`${dir}/${name}`)
   }
   return found || unreadable.length > 0 ? {paths, unreadable} : undefined
+}
+
+/**
+ * The configs of one batch that are regular files not seen before (a file is judged once however
+ * many paths lead to it); what cannot be looked up, or is not a regular file, goes to `unreadable`.
+ */
+async function newConfigFiles(
+  host: Host,
+  batch: readonly string[],
+  seen: Set<string>,
+  unreadable: Finding[],
+): Promise<string[]> {
+  const stats = await Promise.all(batch.map((file) => host.stat(file, {follow: true})))
+  const files: string[] = []
+  batch.forEach((file, index) => {
+    const st = stats[index] as Awaited<ReturnType<Host['stat']>>
+    if (!st.ok) {
+      if (!st.missing) unreadable.push(...cannotJudge(file, st.message))
+      return
+    }
+    // A FIFO or a directory where a container config should be is said, never silently dropped.
+    if (st.value.type !== 'file')
+      return void unreadable.push(
+        ...cannotJudge(file, `${file}: not a regular file (${KIND_NAMES[st.value.type]})`),
+      )
+    if (seen.has(st.value.resolved)) return
+    seen.add(st.value.resolved)
+    files.push(file)
+  })
+  return files
 }
 
 /** The undecided results of every container check for a path that cannot be read. */
@@ -539,27 +560,34 @@ const cannotJudge = (p: string, message: string): Finding[] =>
     undecided: true,
   }))
 
-/** Every container config of the host, judged once per host for every PSP-LXC check. */
+/**
+ * Every container config of the host, judged once per host for every PSP-LXC check: each batch is
+ * looked up, read and judged before the next, so only a batch's texts and parses are alive at once.
+ */
 export const analyzeLxc = perHost(async (host: Host): Promise<Outcome<LxcAnalysis>> => {
-  const found = await findConfigs(host)
-  if (!found) return {state: 'absent', reason: `no container configs under ${LXC_DIR} or ${NODES_DIR}/*/lxc`}
+  const candidates = await configCandidates(host)
+  if (!candidates)
+    return {state: 'absent', reason: `no container configs under ${LXC_DIR} or ${NODES_DIR}/*/lxc`}
   const context = await lxcContext(host)
-  const {unreadable} = found
+  // Lookup failures are reported before read failures, in the order of their paths.
+  const {unreadable} = candidates
+  const unread: Finding[] = []
+  const seen = new Set<string>()
   const judged: Finding[] = []
   let configs = 0
   let mounted = false
-  for (let start = 0; start < found.paths.length; start += BATCH) {
-    const batch = found.paths.slice(start, start + BATCH)
+  for (let start = 0; start < candidates.paths.length; start += BATCH) {
+    const batch = await newConfigFiles(host, candidates.paths.slice(start, start + BATCH), seen, unreadable)
     const texts = await Promise.all(batch.map((file) => host.readText(file)))
     batch.forEach((file, index) => {
       const text = texts[index] as Awaited<ReturnType<Host['readText']>>
-      if (!text.ok) return void unreadable.push(...cannotJudge(file, text.message))
+      if (!text.ok) return void unread.push(...cannotJudge(file, text.message))
       const config = judgeConfig({path: file, text: text.value}, context)
       judged.push(...config.findings)
       mounted ||= config.mountsProxy
       configs++
     })
   }
-  const findings = [...unreadable, ...judged, ...noMountFinding(context, configs, mounted)]
+  const findings = [...unreadable, ...unread, ...judged, ...noMountFinding(context, configs, mounted)]
   return {state: 'judged', path: LXC_DIR, configs, findings}
 })
