@@ -236,6 +236,9 @@ async function lxcFindings(host: Host): Promise<Finding[]> {
         findings.push({check: 'PULSE-LEGACY-006', path: file, message: text.message, undecided: true})
         continue
       }
+      // Every component of a path that normalises to the socket directory is in its text: a config
+      // that never names the proxy mounts nothing of it, and is not parsed.
+      if (!text.value.includes(PROXY_NAME)) continue
       const {main} = parseLxcConfig(text.value)
       const vmid = name.replace(/\.conf$/, '')
       const textLines = text.value.split('\n')
