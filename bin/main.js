@@ -32,7 +32,9 @@ export function registerEntry(exports, filename = BUNDLE) {
  */
 export function loadBundle({
   filename = BUNDLE,
-  source = readFileSync(BUNDLE, 'utf8'),
+  // The build writes the bundle in ASCII (scripts/bundle.js), where latin1 reads the same text as
+  // UTF-8 at a third of the cost: Node checks every byte of a UTF-8 read.
+  source = readFileSync(BUNDLE, 'latin1'),
   cachedData = existsSync(CODE_CACHE) ? readFileSync(CODE_CACHE) : undefined,
 } = {}) {
   const script = new vm.Script(Module.wrap(source), {filename, cachedData})

@@ -59,3 +59,8 @@ it("the bundle carries the edit: oclif's command sort no longer calls localeComp
   expect(bundle).toContain('pluginType:')
   expect(bundle).not.toMatch(/\.id\.localeCompare\(/)
 })
+
+it('the bundle is pure ASCII, which bin/main.js reads as latin1', async () => {
+  const bytes = await readFile(path.join(REPO, 'dist/pcp-harden.cjs'))
+  expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1)
+})
