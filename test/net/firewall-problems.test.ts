@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import {describe, expect, it} from 'vitest'
 
 import type {CheckResult} from '../../src/checks/types.js'
@@ -7,7 +8,9 @@ import {analyzeExposure} from '../../src/net/exposure.js'
 import {appliedPart, readFirewall} from '../../src/net/read-firewall.js'
 import {parseIptablesSave} from '../../src/net/iptables-save.js'
 import {seedTreeWith} from '../checks/seed-tree.js'
+import {fuzzTexts} from '../parsers/mutate.js'
 import {IPTABLES, NET_BREAKS, NFT, nftConf, PVE, rulesV4} from './breaks.js'
+import {genCase, renderIptables, renderNft} from './generate.js'
 
 type Change = Partial<TreeEntry> & {path: string}
 
@@ -138,4 +141,44 @@ describe('PCP-NET-001: a firewall line the engine refuses', () => {
     expect(results.map((r) => r.status)).toEqual(['pass'])
     expect(results[0]?.message).toContain('no firewall loads at boot')
   })
+})
+
+describe('PCP-NET-001 over fuzzed firewall files', () => {
+  const engines: Array<[string, string[], string, (text: string) => Change[]]> = [
+    ['nftables', [0, 1, 2].map((seed) => renderNft(genCase(seed), 'eth0')), '/etc/nftables.conf', NFT],
+    [
+      'iptables',
+      [0, 1, 2].map((seed) => renderIptables(genCase(seed), 4, 'eth0')),
+      '/etc/iptables/rules.v4',
+      IPTABLES,
+    ],
+    [
+      'pve-firewall',
+      [
+        '[OPTIONS]\nenable: 1\n\n[RULES]\nIN ACCEPT -source 10.1.2.0/24 -p tcp -dport 44321\nIN DROP -p tcp -dport 9127\n',
+      ],
+      '/etc/pve/firewall/cluster.fw',
+      PVE,
+    ],
+  ]
+  it.each(engines)(
+    '%s: never throws; every result names a line of the file',
+    async (_e, seeds, file, tree) => {
+      await fc.assert(
+        fc.asyncProperty(fuzzTexts(seeds, '{ } ; $ " * : -A -s COMMIT IN DROP -dport #\n'), async (text) => {
+          const results = await run([...PMCD_OPEN, ...tree(text)])
+          for (const r of results) {
+            expect(['pass', 'fail', 'error']).toContain(r.status)
+            if (r.status === 'pass') continue
+            expect(r.path).toBe(file)
+            expect(r.line).toBeGreaterThanOrEqual(1)
+            expect(r.line).toBeLessThanOrEqual(text.split('\n').length)
+            if (r.status === 'fail') expect(r.fix).toBeDefined()
+          }
+        }),
+        {numRuns: 60},
+      )
+    },
+    120_000,
+  )
 })
