@@ -51,6 +51,20 @@ describe('PCP-NET-001: a firewall line the engine refuses', () => {
     expect(pmcd?.reachable).toMatchObject({scope: 'these networks', networks: ['10.1.2.0/24']})
   })
 
+  it('nftables: an include of a file that does not exist is refused (nft: "File not found"); a glob that matches nothing is not', async () => {
+    const missing = await run([
+      ...PMCD_OPEN,
+      ...NFT(`include "/etc/nftables.d/pcp.nft"\n${nftConf('tcp dport 22 accept')}`),
+    ])
+    expect(missing.map((r) => [r.status, r.line, r.severity])).toEqual([['fail', 1, 'high']])
+    expect(missing[0]?.message).toContain('include "/etc/nftables.d/pcp.nft"')
+    const glob = await run([
+      ...PMCD_OPEN,
+      ...NFT(`include "/etc/nftables.d/*.nft"\n${nftConf('tcp dport 22 accept')}`),
+    ])
+    expect(glob.map((r) => r.status)).toEqual(['pass'])
+  })
+
   it('nftables: lower when pmcd listens on loopback only anyway', async () => {
     const changes = [
       {path: '/etc/pcp/pmcd/pmcd.options', content: '-A\n-i 127.0.0.1\n'},
