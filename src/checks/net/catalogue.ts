@@ -2,9 +2,5 @@ import {type CatalogueEntry, catalogueEntry as entry} from '../catalogue-entry.j
 
 /** The PCP-NET checks (the firewalls in front of the services), for src/checks/index.ts. */
 export const NET_CHECKS: CatalogueEntry[] = [
-  entry(
-    'PCP-NET-001',
-    ['pcp-collector', 'pulse-proxy', 'pulse-agent', 'proxmox-host'],
-    () => import('./pcp-net-001.js'),
-  ),
+  entry('PCP-NET-001', ['pcp-collector', 'pulse-agent', 'proxmox-host'], () => import('./pcp-net-001.js')),
 ]

@@ -7,7 +7,7 @@ export const check: Check = familyCheck(
     id: CHECK_ID,
     title: 'Every firewall line that loads at boot is one its engine accepts',
     severity: 'high',
-    profiles: ['pcp-collector', 'pulse-proxy', 'pulse-agent', 'proxmox-host'],
+    profiles: ['pcp-collector', 'pulse-agent', 'proxmox-host'],
     tags: ['firewall', 'network', 'pmcd', 'pmproxy', 'pulse-proxy', 'pulse-agent'],
     rationale:
       'A firewall file protects only what its engine loads. `nft -f` (nftables.service at boot) is all or nothing: ' +
