@@ -32,7 +32,8 @@ export const check: Check = familyCheck(
   },
   analyzeFirewallFiles,
   ({engines, files}) => ({
-    path: files[0] ?? '/etc/nftables.conf',
+    // No firewall: the place its units would be enabled from.
+    path: files[0] ?? '/etc/systemd/system/multi-user.target.wants',
     message:
       engines.length === 0
         ? 'no firewall loads at boot: there is no file an engine could refuse'
