@@ -7,6 +7,7 @@ import {LEGACY_CHECKS} from './legacy/catalogue.js'
 import {LIVE_CHECKS} from './live/catalogue.js'
 import {LXC_CHECKS} from './lxc/catalogue.js'
 import {MONITOR_CHECKS} from './monitor/catalogue.js'
+import {NET_CHECKS} from './net/catalogue.js'
 import {PMCD_CHECKS} from './pmcd/catalogue.js'
 import {PMPROXY_CHECKS} from './pmproxy/catalogue.js'
 import {PROXY_CHECKS} from './proxy/catalogue.js'
@@ -41,6 +42,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
   ...VULN_CHECKS,
   ...LIVE_CHECKS,
   ...WEB_CHECKS,
+  ...NET_CHECKS,
   entry('PCP-FILE-001', ['pcp-collector'], () => import('./files/pcp-file-001.js')),
   entry('PCP-FILE-002', ['pcp-collector'], () => import('./files/pcp-file-002.js')),
   entry('PCP-FILE-003', ['pcp-collector'], () => import('./files/pcp-file-003.js')),

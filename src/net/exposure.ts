@@ -217,8 +217,9 @@ async function proxyExposure(host: Host, firewall: Firewall): Promise<ServiceExp
       bind: address,
     })
   }
-  // The HTTPS mode (http_enabled: true) listens on http_listen_addr, ":8443" when unset, and
-  // answers requests that carry the bearer token.
+  // The HTTPS mode (http_enabled: true) listens on http_listen_addr; unset, on 0.0.0.0:8443 since
+  // Pulse 5.0 and ":8443" (IPv6 too) before: the wider one, since the version is not known here.
+  // Requests from outside allowed_source_subnets get 403, those without the bearer token 401.
   if (proxy.conf.httpEnabled?.value === true) {
     const address = proxy.conf.httpListenAddr?.value.trim() || ':8443'
     const {port, bound} = goListen(address, 8443)

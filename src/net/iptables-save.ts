@@ -1,11 +1,19 @@
 import type {Action, AddressMatch, Chain, PortMatch, Rule, RuleSet} from './firewall.js'
 import {type Family, parseAddress, type Prefix, rangeToPrefixes, parsePrefix} from './ip.js'
 
-/** A problem iptables-restore would refuse the file for (or that this reader cannot follow). */
+/** A line an engine would refuse, or that this reader cannot follow. */
 export interface FileProblem {
   file: string
   line: number
   message: string
+  /**
+   * What the engine does with the line, when this reader is sure: `file`, it refuses the whole file
+   * and loads none of it (nft -f); `block`, it refuses the table block the line is in and stops
+   * there, keeping the blocks committed before it (iptables-restore); `line`, it skips the line and
+   * loads the rest (pve-firewall). Absent: this reader does not follow the line, and the engine
+   * may well accept it (a host name, a match this reader does not know).
+   */
+  refused?: 'file' | 'block' | 'line'
 }
 
 /** An iptables-save file (rules.v4, rules.v6, ufw's *.rules) as iptables-restore reads it. */
@@ -114,7 +122,12 @@ function parseRuleWords(
   words: string[],
   family: Family,
   base: {file: string; line: number; text: string},
-): {rule: Omit<Rule, 'action'> & {action?: Action; target?: string}; error?: string} {
+): {
+  rule: Omit<Rule, 'action'> & {action?: Action; target?: string}
+  error?: string
+  /** iptables-restore surely refuses the line (not a value it may know, such as a host name). */
+  sure?: boolean
+} {
   const rule: Omit<Rule, 'action'> & {action?: Action; target?: string} = {...base, family}
   const undecided: string[] = []
   const recent: {check?: string; negate?: boolean; hitcount?: number} = {}
@@ -126,7 +139,8 @@ function parseRuleWords(
     i++
     return v
   }
-  const fail = (message: string) => ({rule, error: message})
+  // `sure` false: a value iptables may still take (a host name, a service name), unlike a syntax error.
+  const fail = (message: string, sure = true) => ({rule, error: message, sure})
   while (i < words.length) {
     const w = words[i] as string
     if (w === '!') {
@@ -147,7 +161,7 @@ function parseRuleWords(
         const v = value()
         if (v === undefined) return fail(`${w} needs an address`)
         const prefixes = addresses(v, family)
-        if (!prefixes) return fail(`${w} ${v}: not a numeric IPv${family} address or network`)
+        if (!prefixes) return fail(`${w} ${v}: not a numeric IPv${family} address or network`, false)
         rule.saddr = {negate: takeNegate(), prefixes}
         break
       }
@@ -204,14 +218,15 @@ function parseRuleWords(
       case '--destination-ports': {
         const v = value()
         const ranges = v === undefined ? undefined : ports(v)
-        if (!ranges) return fail(`${w} ${v ?? ''}: not a port, range or list`.replace(' :', ':'))
+        if (!ranges)
+          return fail(`${w} ${v ?? ''}: not a port, range or list`.replace(' :', ':'), v === undefined)
         rule.dport = {negate: takeNegate(), ranges}
         break
       }
       case '--ports': {
         const v = value()
         const ranges = v === undefined ? undefined : ports(v)
-        if (!ranges) return fail(`${w}: not a port list`)
+        if (!ranges) return fail(`${w}: not a port list`, v === undefined)
         // Source or destination: the client's source port is its own choice.
         takeNegate()
         undecided.push('it matches a source or destination port, and the client chooses its source port')
@@ -260,7 +275,7 @@ function parseRuleWords(
         const a = from === undefined ? undefined : parseAddress(from)
         const b = to === undefined ? undefined : parseAddress(to)
         if (!a || !b || a.family !== family || b.family !== family)
-          return fail(`--src-range ${v ?? ''}: not an address range`)
+          return fail(`--src-range ${v ?? ''}: not an address range`, v === undefined)
         rule.saddr = {negate: takeNegate(), prefixes: rangeToPrefixes(family, a.value, b.value)}
         break
       }
@@ -360,7 +375,7 @@ function parseRuleWords(
         }
         return fail(`unexpected "${w}"`)
     }
-    if (negate) return fail(`"!" before ${w}, which cannot be negated`)
+    if (negate) return fail(`"!" before ${w}, which cannot be negated`, false)
     i++
   }
   if (negate) return fail('"!" at the end of the rule')
@@ -406,14 +421,16 @@ export function parseIptablesSave(
   let tableName = ''
   let tableLine = 0
   const pending: Array<{rule: Rule; target: string}> = []
-  const problem = (line: number, message: string) => problems.push({file, line, message})
+  const problem = (line: number, message: string, refused = true) =>
+    problems.push({file, line, message, ...(refused ? {refused: 'block' as const} : {})})
 
   const finish = () => {
     if (!table) return
     // A jump may name a chain declared further down the table.
     for (const {rule, target} of pending.splice(0)) {
       if (table.has(target)) continue
-      problem(rule.line, `-j ${target}: no chain or target of that name in *${tableName}`)
+      // A target extension this reader does not list (MASQUERADE, NFQUEUE...) is no chain either.
+      problem(rule.line, `-j ${target}: no chain or target of that name in *${tableName}`, false)
       rule.undecided = `it jumps to ${target}, which is not a chain here`
     }
     tables.set(tableName, table)
@@ -490,7 +507,7 @@ export function parseIptablesSave(
       return
     }
     if (command !== '-A' && command !== '--append' && command !== '-I' && command !== '--insert') {
-      problem(line, `${command ?? ''}: this reader follows -A, -I and -N lines only`)
+      problem(line, `${command ?? ''}: this reader follows -A, -I and -N lines only`, false)
       return
     }
     const chain = chainName === undefined ? undefined : table.get(chainName)
@@ -503,7 +520,7 @@ export function parseIptablesSave(
       position = Number(rest.shift()) - 1
     const parsed = parseRuleWords(rest, family, {file, line, text})
     if (parsed.error) {
-      problem(line, parsed.error)
+      problem(line, parsed.error, parsed.sure)
       return
     }
     const {target, ...fields} = parsed.rule

@@ -38,7 +38,7 @@ export function tokenize(text: string, file: string): {tokens: Token[]; problems
       const close = end < 0 ? text.length : end
       const body = text.slice(i + 1, close)
       if (end < 0 || body.includes('\n')) {
-        problems.push({file, line, message: 'unterminated string'})
+        problems.push({file, line, message: 'unterminated string', refused: 'file'})
         const nl = text.indexOf('\n', i)
         i = nl < 0 ? text.length : nl
         continue
@@ -120,6 +120,14 @@ const MAX_INCLUDES = 256
 
 const FAMILIES = new Set(['ip', 'ip6', 'inet', 'arp', 'bridge', 'netdev'])
 
+/** The words a top-level nft statement may begin with (nft(8), parser_bison.y `base_cmd`). */
+const NFT_COMMANDS = new Set([
+  ...['add', 'replace', 'create', 'insert', 'delete', 'get', 'list', 'reset', 'flush', 'rename'],
+  ...['import', 'export', 'monitor', 'describe', 'destroy', 'table', 'chain', 'set', 'map'],
+  ...['element', 'rule', 'counter', 'quota', 'limit', 'flowtable', 'ct', 'secmark', 'synproxy'],
+  ...['include', 'define', 'redefine', 'undefine'],
+])
+
 class Parser {
   private pos = 0
   readonly problems: FileProblem[] = []
@@ -156,9 +164,15 @@ class Parser {
     return this.tokens[this.pos++]
   }
 
-  private problem(t: Token | undefined, message: string) {
+  /** `sure`: nft refuses it (a syntax error), not merely a construct this reader does not follow. */
+  private problem(t: Token | undefined, message: string, sure = true) {
     const last = this.tokens.at(-1)
-    this.problems.push({file: t?.file ?? last?.file ?? '', line: t?.line ?? last?.line ?? 1, message})
+    this.problems.push({
+      file: t?.file ?? last?.file ?? '',
+      line: t?.line ?? last?.line ?? 1,
+      message,
+      ...(sure ? {refused: 'file' as const} : {}),
+    })
   }
 
   /** Skip to the end of the statement (or past a balanced `{...}` block when one opens first). */
@@ -225,6 +239,7 @@ class Parser {
         this.problem(
           t,
           `include ${path?.text ?? ''}: not read${this.included > MAX_INCLUDES ? ' (too many includes: a loop?)' : ''}`,
+          false,
         )
         this.skipStatement()
         return
@@ -265,7 +280,7 @@ class Parser {
         else if (what?.text === 'chain') this.chainCommand()
         else if (what?.text === 'rule') this.ruleCommand(t.text === 'insert')
         else {
-          this.problem(t, `${t.text} ${what?.text ?? ''}: not a statement this reader follows`)
+          this.problem(t, `${t.text} ${what?.text ?? ''}: not a statement this reader follows`, false)
           this.skipStatement()
         }
         return
@@ -281,7 +296,7 @@ class Parser {
         return
       }
       default:
-        this.problem(t, `unexpected "${t.text}"`)
+        this.problem(t, `unexpected "${t.text}"`, !NFT_COMMANDS.has(t.text))
         this.skipStatement()
     }
   }
@@ -475,7 +490,7 @@ class Parser {
     else if (expr.length === 2 && /^[+-]\d+$/.test(expr[1]?.text ?? '')) priority += Number(expr[1]?.text)
     else if (expr.length !== 1) priority = Number.NaN
     if (Number.isNaN(priority)) {
-      this.problem(words[prioAt], `priority ${expr.map((w) => w.text).join(' ')}: not a priority`)
+      this.problem(words[prioAt], `priority ${expr.map((w) => w.text).join(' ')}: not a priority`, false)
       return
     }
     chain.type = type
@@ -500,8 +515,9 @@ class Parser {
     if (table.family === 'ip6') rule.family = 6
     const undecided: string[] = []
     let i = 0
+    // A rule this reader cannot follow may still be one nft takes (a host name, a match it knows).
     const fail = (t: Token | undefined, message: string) => {
-      this.problem(t ?? last, message)
+      this.problem(t ?? last, message, false)
       return undefined
     }
     // An operand: one value, or a `{ a, b }` set, or `@name`.

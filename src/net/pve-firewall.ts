@@ -158,7 +158,7 @@ export function parsePveFirewall(text: string, file: string, kind: 'cluster' | '
     groups: new Map(),
     problems: [],
   }
-  const problem = (line: number, message: string) => out.problems.push({file, line, message})
+  const problem = (line: number, message: string) => out.problems.push({file, line, message, refused: 'line'})
   let section: 'options' | 'rules' | 'aliases' | 'ipset' | 'group' | undefined
   let name = ''
   text.split('\n').forEach((rawLine, index) => {
@@ -479,7 +479,12 @@ export function pveHostChains(
 
   const compileRule = (file: string, rule: PveRule, env: 'host' | 'cluster' | 'group'): Rule[] => {
     const fail = (message: string): Rule[] => {
-      problems.push({file, line: rule.line, message: `${message}: pve-firewall skips the rule`})
+      problems.push({
+        file,
+        line: rule.line,
+        message: `${message}: pve-firewall skips the rule`,
+        refused: 'line',
+      })
       return []
     }
     if (rule.type === 'group') {
@@ -492,6 +497,7 @@ export function pveHostChains(
           file,
           line: rule.line,
           message: `no such security group '${name}': the group matches nothing`,
+          refused: 'line',
         })
       return [
         {

@@ -23,7 +23,15 @@ export interface Firewall {
   /** The engines whose rules load at boot, with why this reader thinks so. */
   engines: Array<{engine: Engine; why: string}>
   sets: Record<Family, RuleSet | undefined>
-  problems: FileProblem[]
+  /** Lines an engine refuses or skips, or that this reader cannot follow, with the engine that reads them. */
+  problems: EngineProblem[]
+}
+
+export type EngineProblem = FileProblem & {engine: Engine}
+
+/** Tag the problems a reader added since `from` with its engine. */
+function tagged(problems: FileProblem[], from: number, engine: Engine): EngineProblem[] {
+  return problems.slice(from).map((p) => ({...p, engine}))
 }
 
 const WANTS = ['sysinit', 'basic', 'network-pre', 'multi-user'].map(
@@ -59,7 +67,13 @@ async function readNftIncludes(
     for (const f of files) {
       const read = await host.readText(f)
       if (!read.ok) {
-        problems.push({file, line: include.line, message: `include "${include.path}": ${read.message}`})
+        // nft refuses a file whose include (not a glob) names a file that does not exist.
+        problems.push({
+          file,
+          line: include.line,
+          message: `include "${include.path}": ${read.message}`,
+          ...(read.missing ? {refused: 'file' as const} : {}),
+        })
         continue
       }
       parts.push({file: f, text: read.value})
@@ -78,17 +92,44 @@ async function globInRoot(host: Host, pattern: string): Promise<string[]> {
   return names.value.filter((n) => match(n)).map((n) => path.posix.join(dir, n))
 }
 
-async function readNftables(host: Host, problems: FileProblem[]): Promise<RuleSet | undefined> {
+/**
+ * /etc/nftables.conf and its includes as `nft -f` loads them: all or nothing. One line nft refuses
+ * and it loads none of the file (the host boots with no nft rules at all): no rule set, and the
+ * line that stops it.
+ */
+async function readNftables(
+  host: Host,
+  problems: FileProblem[],
+): Promise<{set?: RuleSet; refused?: FileProblem} | undefined> {
   const conf = await host.readText(NFTABLES_CONF)
   if (!conf.ok) {
     if (!conf.missing) problems.push({file: NFTABLES_CONF, line: 1, message: conf.message})
     return undefined
   }
+  const found: FileProblem[] = []
   const includes = new Map<string, Array<{file: string; text: string}>>()
-  await readNftIncludes(host, conf.value, NFTABLES_CONF, includes, problems)
+  await readNftIncludes(host, conf.value, NFTABLES_CONF, includes, found)
   const parsed = parseNftables(conf.value, NFTABLES_CONF, includes)
-  problems.push(...parsed.problems)
-  return nftRuleSet(parsed)
+  found.push(...parsed.problems)
+  problems.push(...found)
+  const refused = found.find((p) => p.refused === 'file')
+  return refused ? {refused} : {set: nftRuleSet(parsed)}
+}
+
+/**
+ * The part of an iptables-save file iptables-restore applies: it commits each table block at its
+ * COMMIT and stops at the first line it refuses, so the blocks committed before that line are in
+ * force and nothing from there on is. The whole text when nothing is refused.
+ */
+export function appliedPart(text: string, problems: readonly FileProblem[]): string {
+  const refused = problems.filter((p) => p.refused === 'block').map((p) => p.line)
+  if (refused.length === 0) return text
+  const stop = Math.min(...refused)
+  const lines = text.split('\n')
+  let keep = 0
+  for (let i = 0; i < stop - 1 && i < lines.length; i++)
+    if ((lines[i] as string).replace(/\r$/, '').trim() === 'COMMIT') keep = i + 1
+  return lines.slice(0, keep).join('\n')
 }
 
 const RULES_FILES: Record<Family, string> = {4: '/etc/iptables/rules.v4', 6: '/etc/iptables/rules.v6'}
@@ -106,7 +147,8 @@ async function readIptables(
   }
   const parsed = parseIptablesSave(text.value, file, family)
   problems.push(...parsed.problems)
-  return iptablesRuleSet([parsed])
+  const applied = appliedPart(text.value, parsed.problems)
+  return iptablesRuleSet([applied === text.value ? parsed : parseIptablesSave(applied, file, family)])
 }
 
 /** A shell-style `KEY=value` file (ufw.conf, /etc/default/ufw): the last value of each key. */
@@ -172,7 +214,10 @@ async function readUfw(
       problems.push({file, line: 1, message: text.message})
       continue
     }
-    problems.push(...parseIptablesSave(text.value, file, family, tables).problems)
+    // ufw-init restores each file on its own (iptables-restore -n) and goes on after a failure.
+    const found = parseIptablesSave(text.value, file, family, structuredClone(tables)).problems
+    problems.push(...found)
+    parseIptablesSave(appliedPart(text.value, found), file, family, tables)
   }
   parseIptablesSave(
     `*filter\n-A ${t}-before-input -j ${t}-user-input\nCOMMIT\n`,
@@ -349,20 +394,26 @@ const pveFiles = (pve: PveFirewall) => [pve.cluster.file, ...(pve.host ? [pve.ho
 /** The firewalls that load at boot under the root: nftables.service, netfilter-persistent, ufw, pve-firewall. */
 export async function readFirewall(host: Host): Promise<Firewall> {
   const problems: FileProblem[] = []
+  const found: EngineProblem[] = []
   const engines: Firewall['engines'] = []
   const perFamily: Record<Family, RuleSet[]> = {4: [], 6: []}
 
   const nftUnit = await enabledUnit(host, 'nftables.service')
   if (nftUnit) {
-    const set = await readNftables(host, problems)
-    if (set) {
+    const nft = await readNftables(host, problems)
+    found.push(...tagged(problems, found.length, 'nftables'))
+    if (nft?.set) {
       engines.push({
         engine: 'nftables',
         why: `${nftUnit} (nftables.service is enabled) loads ${NFTABLES_CONF}`,
       })
-      perFamily[4].push(set)
-      perFamily[6].push(set)
-    }
+      perFamily[4].push(nft.set)
+      perFamily[6].push(nft.set)
+    } else if (nft?.refused)
+      engines.push({
+        engine: 'nftables',
+        why: `${nftUnit} (nftables.service is enabled) loads ${NFTABLES_CONF}, but nft refuses it at ${nft.refused.file}:${nft.refused.line} (${nft.refused.message}) and loads none of it`,
+      })
   }
   const persistent = await enabledUnit(host, 'netfilter-persistent.service')
   if (persistent) {
@@ -370,6 +421,7 @@ export async function readFirewall(host: Host): Promise<Firewall> {
       const set = await readIptables(host, family, problems)
       if (set) perFamily[family].push(set)
     }
+    found.push(...tagged(problems, found.length, 'iptables'))
     engines.push({
       engine: 'iptables',
       why: `${persistent} (netfilter-persistent) restores /etc/iptables/rules.v4 and rules.v6`,
@@ -389,10 +441,12 @@ export async function readFirewall(host: Host): Promise<Firewall> {
     perFamily[6].push(
       v6 === 'yes' || v6 === 'YES' ? await readUfw(host, 6, policy, problems) : ufwWithoutIpv6(),
     )
+    found.push(...tagged(problems, found.length, 'ufw'))
   }
   const pve = await readPve(host, problems, engines)
   if (pve)
     for (const family of [4, 6] as const)
       perFamily[family] = hookPve(pve, perFamily[family], family, problems)
-  return {engines, sets: {4: combine(perFamily[4]), 6: combine(perFamily[6])}, problems}
+  found.push(...tagged(problems, found.length, 'pve-firewall'))
+  return {engines, sets: {4: combine(perFamily[4]), 6: combine(perFamily[6])}, problems: found}
 }

@@ -52,6 +52,8 @@ export interface ProxyConfig {
   httpEnabled?: At<boolean>
   httpListenAddr?: At<string>
   httpAuthToken?: At<string>
+  httpTlsCert?: At<string>
+  httpTlsKey?: At<string>
   requireProxmoxHostkeys?: At<boolean>
   pulseControlPlane?: ControlPlane
 }
@@ -306,6 +308,12 @@ export function parseProxyConfig(text: string, path = PROXY_CONFIG_PATH): ProxyC
         break
       case 'http_auth_token':
         conf.httpAuthToken = r.string(key, value)
+        break
+      case 'http_tls_cert':
+        conf.httpTlsCert = r.string(key, value)
+        break
+      case 'http_tls_key':
+        conf.httpTlsKey = r.string(key, value)
         break
       case 'require_proxmox_hostkeys':
         conf.requireProxmoxHostkeys = r.bool(key, value)

@@ -17,6 +17,8 @@ import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, SEED_TREE} from './seed-tree.js'
 import {LIVE_FAILING} from '../live/proc-fixture.js'
 import {VULN_BREAKS} from '../vuln/breaks.js'
 import {WEB_BREAKS} from '../web/breaks.js'
+import {NET_BREAKS} from '../net/breaks.js'
+import {HTTPS_BREAKS} from './proxy-https-trees.js'
 
 describe('the catalogue of checks', async () => {
   const checks = await loadAll()
@@ -57,6 +59,8 @@ describe('the catalogue of checks', async () => {
       ...VULN_BREAKS.flatMap(([, , ids]) => ids),
       ...LIVE_FAILING,
       ...WEB_BREAKS.flatMap(([, , ids]) => ids),
+      ...NET_BREAKS.flatMap(([, , ids]) => ids),
+      ...HTTPS_BREAKS.flatMap(([, , ids]) => ids),
     ])
     const host = new Host(new MemoryBackend(parseTreeSpec(SEED_TREE, 'seed'), 'seed'))
     const report = await auditHost(host, {

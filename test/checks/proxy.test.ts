@@ -132,7 +132,7 @@ describe('PSP-CONF checks', () => {
   it('a config.yaml it cannot read is an error of every PSP-CONF check, not a pass', async () => {
     const results = await broken({with: [{path: CONFIG, type: 'dir'}]})
     const conf = results.filter((r) => r.check.startsWith('PSP-CONF'))
-    expect(conf.map((r) => r.status)).toEqual(Array(8).fill('error'))
+    expect(conf.map((r) => r.status)).toEqual(Array(10).fill('error'))
     expect(conf[0]).toMatchObject({path: CONFIG, message: `${CONFIG}: is a directory`})
   })
 })

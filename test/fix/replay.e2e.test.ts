@@ -23,6 +23,13 @@ const needsTheCli = (r: ReportResult) => r.remedy?.kind === 'manual' && /^pcp-ha
  */
 const needsTheHost = (r: ReportResult) => r.remedy?.kind === 'manual' && !r.check.startsWith('PCP-')
 
+/**
+ * PCP-NET-001's manual remedy runs the engine's own check of the file (nft -c -f, iptables-restore
+ * --test, pve-firewall compile) so the admin sees its error: only the admin knows what the refused
+ * line was meant to say, so the command diagnoses and does not fix; test/net pins it.
+ */
+const diagnosis = (r: ReportResult) => r.remedy?.kind === 'manual' && r.check === 'PCP-NET-001'
+
 /** A remedy of a file under /usr, /bin, ...: the replay keeps the machine's own there, so it cannot run it. */
 const onMachine = (remedy: ReportResult['remedy']) =>
   remedy !== undefined &&
@@ -30,7 +37,12 @@ const onMachine = (remedy: ReportResult['remedy']) =>
   /^\/(usr|bin|sbin|lib|lib32|lib64|libx32|boot)(\/|$)/.test(remedy.path)
 
 const replayable = (r: ReportResult) =>
-  r.fix !== undefined && !r.waived && !needsTheCli(r) && !needsTheHost(r) && !onMachine(r.remedy)
+  r.fix !== undefined &&
+  !r.waived &&
+  !needsTheCli(r) &&
+  !needsTheHost(r) &&
+  !diagnosis(r) &&
+  !onMachine(r.remedy)
 
 describe('every fix verify prints, applied to the tree it came from', () => {
   it.each(TREES)(

@@ -17,6 +17,8 @@ import {STATES, VARIANTS} from '../checks/pulse-today/states.js'
 import {ACCESS_BREAKS, BREAKS, CONFIG_BREAKS, seedTreeBroken, seedTreeWith} from '../checks/seed-tree.js'
 import {REPO} from '../cli/run-cli.js'
 import {DEBIAN_APT_ENTRIES} from '../conformance/debian-apt-tree.js'
+import {HTTPS_BREAKS} from '../checks/proxy-https-trees.js'
+import {NET_BREAKS} from '../net/breaks.js'
 import {auditHost} from '../helpers/audit.js'
 
 /** A failure as the user sees it, apart from its line (a fix may move the lines below it). */
@@ -74,6 +76,11 @@ export const TREES: [string, () => Promise<TreeSpec>][] = [
   ...[...CONFIG_BREAKS, ...SEED_FILE_BREAKS].map(([name, change]): [string, () => Promise<TreeSpec>] => [
     `the seed tree with ${name}`,
     async () => seedTreeWith(change),
+  ]),
+  // The proxy's HTTPS mode, and firewall files with a line the engine refuses (manual remedies).
+  ...[...HTTPS_BREAKS, ...NET_BREAKS].map(([name, changes]): [string, () => Promise<TreeSpec>] => [
+    `the seed tree with ${name}`,
+    async () => seedTreeWith(...changes),
   ]),
   // The breaks of the proxy's unit, authorized_keys, containers and the Pulse container.
   ...[...UNIT_BREAKS, ...KEYS_BREAKS, ...LXC_BREAKS, ...CONTAINER_BREAKS].map(

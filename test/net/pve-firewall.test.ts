@@ -88,7 +88,7 @@ describe('Proxmox VE firewall files', () => {
   it('policy_in belongs to cluster.fw: host.fw refuses it', () => {
     const parsed = parsePveFirewall('[OPTIONS]\npolicy_in: ACCEPT\nenable: 1\n', HOST, 'host')
     expect(parsed.problems).toEqual([
-      {file: HOST, line: 2, message: "can't parse option 'policy_in: ACCEPT'"},
+      {file: HOST, line: 2, message: "can't parse option 'policy_in: ACCEPT'", refused: 'line'},
     ])
   })
 
@@ -168,7 +168,12 @@ describe('Proxmox VE firewall files', () => {
     )
     const {set, problems} = pveRuleSet(cluster, undefined, 4)
     expect(problems).toEqual([
-      {file: CLUSTER, line: 5, message: "no such security group 'PCP': the group matches nothing"},
+      {
+        file: CLUSTER,
+        line: 5,
+        message: "no such security group 'PCP': the group matches nothing",
+        refused: 'line',
+      },
     ])
     expect(evaluate(set, packet('10.0.0.5', 44321)).verdict).toBe('accept')
   })

@@ -280,3 +280,58 @@ describe.runIf(ufwInstalled())("a general guide's ufw advice, typed into the rea
     120_000,
   )
 })
+
+describe.runIf(ufwInstalled())(
+  'a user.rules line iptables-restore refuses, loaded by the real ufw-init',
+  () => {
+    const BROKEN = 20
+    let lab: Lab
+    beforeAll(async () => {
+      lab = await createLab()
+    }, 90_000)
+    afterAll(async () => {
+      await lab.remove()
+    }, 30_000)
+
+    /**
+     * ufw-init restores user.rules with `iptables-restore -n`; a refused line loses that file's
+     * block (every `ufw allow|deny` rule) while ufw-init goes on with the other files and the
+     * default policy. Our reader must name the line and model the same.
+     */
+    it(`${BROKEN} configurations whose user.rules has a line with a missing value`, async () => {
+      const mismatches: string[] = []
+      for (let seed = 0; seed < BROKEN; seed++) {
+        const c = {...genUfwCase(seed + 1000, lab.serverIface), enabled: true}
+        const root = makeTree(c)
+        try {
+          const said = await loadWithUfw(
+            lab,
+            root,
+            c,
+            "sed -i 's/^COMMIT$/-A ufw-user-input -p tcp -s\\nCOMMIT/' /etc/ufw/user.rules && { /lib/ufw/ufw-init start 2>&1 || echo '(ufw-init failed)'; }",
+          )
+          const real = await lab.probe()
+          const {verdicts} = await predict(root, lab.serverIface)
+          const fw = await readFirewall(new Host(new DiskBackend(root)))
+          const lines = readFileSync(path.join(root, 'etc/ufw/user.rules'), 'utf8').split('\n')
+          const line = lines.indexOf('-A ufw-user-input -p tcp -s') + 1
+          const context = describeCase(c, root, said)
+          if (!said.includes("Problem running '/etc/ufw/user.rules'"))
+            mismatches.push(`ufw-init did not refuse user.rules\n${context}`)
+          if (
+            !fw.problems.some(
+              (p) => p.file === '/etc/ufw/user.rules' && p.line === line && p.refused === 'block',
+            )
+          )
+            mismatches.push(`our reader does not refuse user.rules:${line}\n${context}`)
+          for (const [key, v] of verdicts)
+            if (v !== real.get(key))
+              mismatches.push(`${key}: real ${String(real.get(key))}, ours ${String(v)}\n${context}`)
+        } finally {
+          rmSync(root, {recursive: true, force: true})
+        }
+      }
+      expect(mismatches.slice(0, 1)).toEqual([])
+    }, 600_000)
+  },
+)

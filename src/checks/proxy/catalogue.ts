@@ -24,4 +24,6 @@ export const PROXY_CHECKS: CatalogueEntry[] = [
   entry('PSP-CONF-006', P, () => import('./psp-conf-006.js')),
   entry('PSP-CONF-007', P, () => import('./psp-conf-007.js')),
   entry('PSP-CONF-008', P, () => import('./psp-conf-008.js')),
+  entry('PSP-CONF-009', P, () => import('./psp-conf-009.js')),
+  entry('PSP-CONF-010', P, () => import('./psp-conf-010.js')),
 ]

@@ -10,6 +10,11 @@ export const DEFAULT_METRICS_ADDRESS = '127.0.0.1:9127'
 /** Where the control-plane token is kept when pulse_control_plane.token_file is not set. */
 export const DEFAULT_CONTROL_TOKEN = '/etc/pulse-sensor-proxy/.pulse-control-token'
 
+/** Where the HTTPS mode listens when http_listen_addr is empty (config.go since Pulse 5.0; ":8443" before). */
+export const DEFAULT_HTTPS_ADDRESS = '0.0.0.0:8443'
+/** The copy of http_auth_token the installer keeps (0600 pulse-sensor-proxy); the proxy itself reads config.yaml. */
+export const HTTP_TOKEN_FILE = '/etc/pulse-sensor-proxy/.http-auth-token'
+
 /**
  * The broadest allowed_source_subnets entry we accept. IPv4: a /8 (the Pulse proxy hardening guide's own example is
  * 10.0.0.0/8); anything wider spans several /8 blocks, public ones included. IPv6: a /32, the
@@ -254,6 +259,88 @@ function controlPlaneFindings(conf: ProxyConfig): Finding[] {
   return findings
 }
 
+/**
+ * PSP-CONF-009 and PSP-CONF-010: the HTTPS mode (http_enabled: true), as cmd/pulse-sensor-proxy's
+ * config.go and http_server.go run it. Requests pass, in order, allowed_source_subnets (403 to any
+ * other source), a rate limit, and the bearer token (401); then GET /temps?node=NAME fetches that
+ * node's sensors over SSH and GET /health answers. The installer listens on 0.0.0.0:8443 and asks
+ * for a firewall rule that lets only the Pulse server in.
+ */
+async function httpsFindings(host: Host, conf: ProxyConfig): Promise<Finding[]> {
+  if (conf.httpEnabled?.value !== true) return []
+  const findings: Finding[] = []
+  const address = conf.httpListenAddr?.value.trim() || DEFAULT_HTTPS_ADDRESS
+  const listen = listenHost(address)
+  const port = /:(\d+)$/.exec(address)?.[1] ?? '8443'
+  if (listen !== undefined && !isLoopback(listen)) {
+    const where = listen === '' || listen === '0.0.0.0' || listen === '::' ? 'every interface' : listen
+    findings.push({
+      check: 'PSP-CONF-009',
+      path: conf.path,
+      line: conf.httpListenAddr?.line ?? conf.httpEnabled.line,
+      evidence: `http_listen_addr: ${address}`,
+      message:
+        `the HTTPS mode listens on ${address} (${where}${conf.httpListenAddr?.value.trim() ? '' : '; the default since Pulse 5.0, ":8443" with IPv6 too before'}): any host that reaches port ${port} gets the proxy's TLS server; ` +
+        'it answers sources outside allowed_source_subnets with 403 and requests without the bearer token with 401, and ' +
+        'with the token GET /temps?node=NAME makes it SSH to that node; the installer asks for a firewall rule that lets ' +
+        `only the Pulse server reach port ${port}`,
+    })
+  }
+  const missing = [
+    ['http_auth_token', conf.httpAuthToken],
+    ['http_tls_cert', conf.httpTlsCert],
+    ['http_tls_key', conf.httpTlsKey],
+  ].filter(([, v]) => !(v as {value: string} | undefined)?.value.trim())
+  if (missing.length > 0)
+    findings.push({
+      check: 'PSP-CONF-010',
+      path: conf.path,
+      line: conf.httpEnabled.line,
+      message: `http_enabled is true without ${missing.map(([k]) => k).join(', ')}: the proxy refuses the file ("http_enabled=true requires ...") and does not start, Unix socket included`,
+    })
+  for (const [key, at] of [
+    ['http_tls_cert', conf.httpTlsCert],
+    ['http_tls_key', conf.httpTlsKey],
+  ] as const) {
+    const file = at?.value.trim()
+    if (!at || !file) continue
+    const st = await host.stat(file, {follow: true})
+    if (!st.ok) {
+      findings.push({
+        check: 'PSP-CONF-010',
+        path: conf.path,
+        line: at.line,
+        evidence: `${key}: ${file}`,
+        message: `${key} names ${file}, which ${st.missing ? 'does not exist' : `cannot be read (${st.message})`}: the HTTPS server cannot load it and serves nothing on port ${port}`,
+      })
+      continue
+    }
+    const who = key === 'http_tls_key' ? await readableByOthers(host, file) : undefined
+    if (who)
+      findings.push({
+        check: 'PSP-CONF-010',
+        path: file,
+        message: `the HTTPS mode's private key ${who}: whoever reads it can pose as the proxy's HTTPS endpoint (the installer keeps it 0640 root:pulse-sensor-proxy)`,
+        ...withRemedy({kind: 'attrs', path: file, owner: 'root', group: PROXY_USER, mode: 0o640}),
+      })
+  }
+  const who = await readableByOthers(host, HTTP_TOKEN_FILE)
+  if (who)
+    findings.push({
+      check: 'PSP-CONF-010',
+      path: HTTP_TOKEN_FILE,
+      message: `the copy of http_auth_token ${who}: with it, a host inside allowed_source_subnets may call GET /temps (the installer keeps it 0600 pulse-sensor-proxy)`,
+      ...withRemedy({
+        kind: 'attrs',
+        path: HTTP_TOKEN_FILE,
+        owner: PROXY_USER,
+        group: PROXY_USER,
+        mode: 0o600,
+      }),
+    })
+  return findings
+}
+
 function loadFindings(conf: ProxyConfig): Finding[] {
   return conf.problems.map((p) => ({
     check: 'PSP-CONF-008',
@@ -286,6 +373,7 @@ export const analyzeProxyConfig = perHost(async (host: Host): Promise<Outcome<Co
     ...idmapFindings(conf),
     ...(await tokenFindings(host, conf)),
     ...controlPlaneFindings(conf),
+    ...(await httpsFindings(host, conf)),
     ...loadFindings(conf),
   ]
   return {state: 'judged', findings, path, present: text.ok, conf}

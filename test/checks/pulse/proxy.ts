@@ -54,7 +54,7 @@ const conf = (check: string, line?: number, message?: RegExp): ExpectedFailure =
   ...(message ? {message} : {}),
 })
 
-const CONF_CHECKS = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => `PSP-CONF-00${n}`)
+const CONF_CHECKS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `PSP-CONF-${String(n).padStart(3, '0')}`)
 
 /** Each way to break the seed tree that a PSP-ACCOUNT, PSP-CONF and the proxy's PSP-FILE check must report, with every failure it causes. */
 export const BREAKS: PulseBreak[] = [
