@@ -108,10 +108,11 @@ describe('PSP-CONF checks', () => {
     const alice = await broken({
       with: [{...config(`${SEED_CONFIG}http_auth_token: 4f9c2a\n`), mode: 0o640, group: 'alice'}],
     })
-    expect(notPassing(alice).map((r) => [r.check, r.message])).toEqual([
+    expect(notPassing(alice).map((r) => [r.check, r.severity, r.message])).toEqual([
       [
         'PSP-CONF-006',
-        "http_auth_token is written in the file and group alice can read it: anyone who can read it can call the proxy's HTTP API",
+        'low',
+        "http_auth_token is written in the file and group alice can read it: a local user who reads it can call the proxy's HTTP API from a source in allowed_source_subnets, which serves only the nodes' sensor readings (GET /temps) and /health",
       ],
     ])
   })
