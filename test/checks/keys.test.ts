@@ -270,36 +270,22 @@ function randomKey(comment: string): string {
   return `ssh-ed25519 ${blob.toString('base64')} ${comment}`
 }
 
-describe('authorized_keys analysis time', () => {
-  /** The fastest of two runs, in ms. */
-  const timeOf = (text: string) =>
-    Math.min(
-      ...[1, 2].map(() => {
-        const start = performance.now()
-        found(text, PROXY_KEYS)
-        return performance.now() - start
-      }),
-    )
-
-  it('grows linearly: 10,000 lines (one key from many sources, copies, distinct keys, shadowed lines) cost no more than 10 times 1,000 (with slack)', () => {
+describe('authorized_keys analysis of a large file', () => {
+  // How its time grows with the lines is measured by bench/keys-growth.js (timings stay out of tests).
+  it('keeps each finding short: 10,000 lines of each shape give no message of 1,000 characters', () => {
     const sources = (n: number) =>
       Array.from({length: n}, (_, i) => DOC_FORM.replace(/from="[^"]*"/, `from="10.0.${i >> 8}.${i & 255}"`))
     const copies = (n: number) => Array.from({length: n}, () => DOC_FORM)
     const distinct = (n: number) => Array.from({length: n}, (_, i) => randomKey(`user${i}`))
     // An unrestricted line first: every later line is shadowed by it.
     const shadowed = (n: number) => [INSTALLER_FORM, ...sources(n - 1)]
+    let judged = 0
     for (const lines of [sources, copies, distinct, shadowed]) {
-      const small = timeOf(lines(1000).join('\n'))
-      const large = timeOf(lines(10_000).join('\n'))
-      // Quadratic would be 100 times; 30 leaves room for a shared, noisy machine.
-      expect(large / small).toBeLessThan(30)
-      const longest = Math.max(
-        ...keysFileFindings(lines(10_000).join('\n'), '/f', {user: 'root', proxyKeys: NO_KEYS}).map(
-          (f) => f.message.length,
-        ),
-      )
-      expect(longest).toBeLessThan(1000)
+      const findings = keysFileFindings(lines(10_000).join('\n'), '/f', {user: 'root', proxyKeys: NO_KEYS})
+      for (const f of findings) expect(f.message.length, f.message.slice(0, 80)).toBeLessThan(1000)
+      judged += findings.length
     }
+    expect(judged).toBeGreaterThan(0)
   }, 120_000)
 })
 
