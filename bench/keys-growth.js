@@ -4,24 +4,10 @@
 // shadowed by an unrestricted first line). Linear is about 10; quadratic would be 100 (target: at
 // most 30, room for a shared machine). The fastest of three runs of each size, in one run.
 // Run: `node --import tsx bench/keys-growth.js` (it calls the TypeScript sources).
-import {Buffer} from 'node:buffer'
-import {randomBytes} from 'node:crypto'
-
 import {keysFileFindings, proxyKeysFromText} from '../src/checks/keys/analysis.ts'
-import {DOC_FORM, INSTALLER_FORM, PROXY_KEY} from '../test/checks/pulse/keys.ts'
+import {DOC_FORM, INSTALLER_FORM, PROXY_KEY, randomKey} from '../test/checks/pulse/keys.ts'
 
 const PROXY_KEYS = proxyKeysFromText([{file: 'id_ed25519.pub', text: `${PROXY_KEY} pulse-sensor-proxy\n`}])
-
-/** An ed25519 public key line with random key material. */
-function randomKey(comment) {
-  const name = Buffer.from('ssh-ed25519')
-  const blob = Buffer.alloc(4 + name.length + 4 + 32)
-  blob.writeUInt32BE(name.length, 0)
-  name.copy(blob, 4)
-  blob.writeUInt32BE(32, 4 + name.length)
-  randomBytes(32).copy(blob, 8 + name.length)
-  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`
-}
 
 const sources = (n) =>
   Array.from({length: n}, (_, i) => DOC_FORM.replace(/from="[^"]*"/, `from="10.0.${i >> 8}.${i & 255}"`))

@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {readdir, readFile} from 'node:fs/promises'
 import path from 'node:path'
 
@@ -17,7 +16,15 @@ import {authorizedKeysSettings, expandKeysFile} from '../../src/checks/keys/sshd
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, parseTreeSpec} from '../../src/host/tree.js'
 import {fuzzTexts} from '../parsers/mutate.js'
-import {ADMIN_KEY, DOC_FORM, INSTALLER_FORM, OLD_PROXY_KEY, PROXY_KEY, RPC_FORM} from './pulse/keys.js'
+import {
+  ADMIN_KEY,
+  DOC_FORM,
+  INSTALLER_FORM,
+  OLD_PROXY_KEY,
+  PROXY_KEY,
+  randomKey,
+  RPC_FORM,
+} from './pulse/keys.js'
 
 const CORPUS = path.resolve(import.meta.dirname, '../fixtures/field/authorized_keys')
 const NO_KEYS: ProxyKeys = {ids: new Set(), files: []}
@@ -258,17 +265,6 @@ describe('authorized_keys findings on files shaped like real ones (test/fixtures
       expect(found(await readFile(path.join(CORPUS, file), 'utf8')), file).toEqual(expected[file])
   })
 })
-
-/** A valid ed25519 public key line with random key bytes. */
-function randomKey(comment: string): string {
-  const name = Buffer.from('ssh-ed25519')
-  const blob = Buffer.alloc(4 + name.length + 4 + 32)
-  blob.writeUInt32BE(name.length, 0)
-  name.copy(blob, 4)
-  blob.writeUInt32BE(32, 4 + name.length)
-  randomBytes(32).copy(blob, 8 + name.length)
-  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`
-}
 
 describe('authorized_keys analysis of a large file', () => {
   // How its time grows with the lines is measured by bench/keys-growth.js (timings stay out of tests).

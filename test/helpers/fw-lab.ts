@@ -3,6 +3,11 @@ import {randomInt} from 'node:crypto'
 import {createInterface} from 'node:readline'
 
 import {execa} from 'execa'
+import {afterAll, beforeAll} from 'vitest'
+
+import {evaluate} from '../../src/net/firewall.js'
+import {parseAddress} from '../../src/net/ip.js'
+import type {Firewall} from '../../src/net/read-firewall.js'
 
 /** The ports the lab listens on: pmcd, pmproxy (2), the proxy's metrics and HTTPS, the Pulse agent. */
 export const LAB_PORTS = [44321, 44322, 44323, 9127, 8443, 9191] as const
@@ -247,4 +252,39 @@ interface NftJson {
     rule?: {expr?: Array<{counter?: {packets: number}}>}
     set?: {elem?: Array<{concat?: unknown[]; elem?: {val?: {concat?: unknown[]}}}>}
   }>
+}
+
+/**
+ * `count` labs for the enclosing describe block: made before its tests (all or none: one that
+ * fails to come up fails the block, and those made are still removed) and removed after them.
+ */
+export function useLabs(count: number): Lab[] {
+  const labs: Lab[] = []
+  beforeAll(async () => {
+    const made = await Promise.allSettled(Array.from({length: count}, () => createLab()))
+    for (const m of made) if (m.status === 'fulfilled') labs.push(m.value)
+    const failed = made.find((m) => m.status === 'rejected')
+    if (failed) throw failed.reason
+  }, 90_000)
+  afterAll(async () => {
+    await Promise.all(labs.map((lab) => lab.remove()))
+  }, 30_000)
+  return labs
+}
+
+/** Our verdict for every (source, port) the lab probes, keyed `SOURCE PORT`: accepted, dropped or undecided. */
+export function labVerdicts(fw: Firewall, iface: string): Map<string, boolean | 'undecided'> {
+  const verdicts = new Map<string, boolean | 'undecided'>()
+  for (const family of [4, 6] as const) {
+    const set = fw.sets[family]
+    for (const source of LAB_SOURCES[family]) {
+      const address = parseAddress(source)
+      if (!address) throw new Error(source)
+      for (const port of LAB_PORTS) {
+        const v = set ? evaluate(set, {family, source: address.value, port, iface}) : {verdict: 'accept'}
+        verdicts.set(`${source} ${port}`, v.verdict === 'undecided' ? 'undecided' : v.verdict === 'accept')
+      }
+    }
+  }
+  return verdicts
 }

@@ -1,10 +1,10 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {evaluate, type RuleSet} from '../../src/net/firewall.js'
 import {parseAddress} from '../../src/net/ip.js'
 import {iptablesRuleSet, parseIptablesSave} from '../../src/net/iptables-save.js'
 import {nftRuleSet, parseNftables} from '../../src/net/nftables.js'
-import {createLab, LAB_PORTS, LAB_SOURCES, type Lab} from '../helpers/fw-lab.js'
+import {LAB_PORTS, LAB_SOURCES, type Lab, useLabs} from '../helpers/fw-lab.js'
 import {genCase, renderIptables, renderNft} from './generate.js'
 
 /** Cases per engine, spread over this many labs (each lab two namespaces of its own). */
@@ -54,16 +54,7 @@ async function runCases(
 }
 
 describe('our firewall verdicts match the kernel (generated rule sets in network namespaces)', () => {
-  const labs: Lab[] = []
-  beforeAll(async () => {
-    const made = await Promise.allSettled(Array.from({length: LABS}, () => createLab()))
-    for (const m of made) if (m.status === 'fulfilled') labs.push(m.value)
-    const failed = made.find((m) => m.status === 'rejected')
-    if (failed) throw failed.reason
-  }, 90_000)
-  afterAll(async () => {
-    await Promise.all(labs.map((lab) => lab.remove()))
-  }, 30_000)
+  const labs = useLabs(LABS)
 
   it(`nftables: ${CASES} rule sets`, async () => {
     const {mismatches, compared} = await runCases(labs, async (lab, seed) => {

@@ -1,11 +1,9 @@
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend, treeSpecFromData} from '../../src/host/tree.js'
-import {evaluate} from '../../src/net/firewall.js'
-import {parseAddress} from '../../src/net/ip.js'
 import {readFirewall} from '../../src/net/read-firewall.js'
-import {createLab, LAB_PORTS, LAB_SOURCES, type Lab} from '../helpers/fw-lab.js'
+import {labVerdicts, type Lab, useLabs} from '../helpers/fw-lab.js'
 import {genCase, pick, prng, renderIptables, renderNft} from './generate.js'
 
 /**
@@ -55,18 +53,7 @@ async function ours(
 ): Promise<{verdicts: Map<string, boolean | 'undecided'>; refused: string[]}> {
   const host = new Host(new MemoryBackend(treeSpecFromData({entries: files}, 'refused'), 'refused'))
   const fw = await readFirewall(host)
-  const verdicts = new Map<string, boolean | 'undecided'>()
-  for (const family of [4, 6] as const) {
-    const set = fw.sets[family]
-    for (const source of LAB_SOURCES[family]) {
-      const address = parseAddress(source)
-      if (!address) throw new Error(source)
-      for (const port of LAB_PORTS) {
-        const v = set ? evaluate(set, {family, source: address.value, port, iface}) : {verdict: 'accept'}
-        verdicts.set(`${source} ${port}`, v.verdict === 'undecided' ? 'undecided' : v.verdict === 'accept')
-      }
-    }
-  }
+  const verdicts = labVerdicts(fw, iface)
   return {verdicts, refused: fw.problems.filter((p) => p.refused).map((p) => `${p.file}:${p.line}`)}
 }
 
@@ -106,16 +93,7 @@ function compare(
 }
 
 describe('a line the engine refuses: our model equals what the kernel holds after the load was tried', () => {
-  const labs: Lab[] = []
-  beforeAll(async () => {
-    const made = await Promise.allSettled(Array.from({length: LABS}, () => createLab()))
-    for (const m of made) if (m.status === 'fulfilled') labs.push(m.value)
-    const failed = made.find((m) => m.status === 'rejected')
-    if (failed) throw failed.reason
-  }, 90_000)
-  afterAll(async () => {
-    await Promise.all(labs.map((lab) => lab.remove()))
-  }, 30_000)
+  const labs = useLabs(LABS)
 
   it(`nft -f: ${CASES} rule sets with one refused line load nothing`, async () => {
     const {mismatches, cases} = await runCases(labs, async (lab, seed) => {

@@ -9,11 +9,9 @@ import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend} from '../../src/host/tree.js'
 import {analyzeExposure} from '../../src/net/exposure.js'
-import {evaluate} from '../../src/net/firewall.js'
-import {parseAddress} from '../../src/net/ip.js'
 import {readFirewall} from '../../src/net/read-firewall.js'
 import {seedTreeWith} from '../checks/seed-tree.js'
-import {createLab, LAB_PORTS, LAB_SOURCES, type Lab} from '../helpers/fw-lab.js'
+import {createLab, LAB_PORTS, LAB_SOURCES, labVerdicts, type Lab, useLabs} from '../helpers/fw-lab.js'
 import {genUfwCase, type UfwCase, withBefore} from './generate-ufw.js'
 
 /**
@@ -122,18 +120,7 @@ async function predict(
   iface: string,
 ): Promise<{verdicts: Map<string, boolean | 'undecided'>; problems: string[]}> {
   const fw = await readFirewall(new Host(new DiskBackend(root)))
-  const verdicts = new Map<string, boolean | 'undecided'>()
-  for (const family of [4, 6] as const) {
-    const set = fw.sets[family]
-    for (const source of LAB_SOURCES[family]) {
-      const address = parseAddress(source)
-      if (!address) throw new Error(source)
-      for (const port of LAB_PORTS) {
-        const v = set ? evaluate(set, {family, source: address.value, port, iface}) : {verdict: 'accept'}
-        verdicts.set(`${source} ${port}`, v.verdict === 'undecided' ? 'undecided' : v.verdict === 'accept')
-      }
-    }
-  }
+  const verdicts = labVerdicts(fw, iface)
   return {verdicts, problems: fw.problems.map((p) => `${p.file}:${p.line} ${p.message}`)}
 }
 
@@ -153,16 +140,7 @@ function describeCase(c: UfwCase, root: string, said: string): string {
 describe.runIf(ufwInstalled())(
   'our ufw reader matches the real ufw (generated configurations in network namespaces)',
   () => {
-    const labs: Lab[] = []
-    beforeAll(async () => {
-      const made = await Promise.allSettled(Array.from({length: LABS}, () => createLab()))
-      for (const m of made) if (m.status === 'fulfilled') labs.push(m.value)
-      const failed = made.find((m) => m.status === 'rejected')
-      if (failed) throw failed.reason
-    }, 90_000)
-    afterAll(async () => {
-      await Promise.all(labs.map((lab) => lab.remove()))
-    }, 30_000)
+    const labs = useLabs(LABS)
 
     it(`${CASES} configurations written and loaded by ufw`, async () => {
       const mismatches: string[] = []

@@ -1,3 +1,5 @@
+import {randomBytes} from 'node:crypto'
+
 import type {ExpectedFailure, PulseBreak} from './break.js'
 
 /** The proxy's active key in the seed tree (test/checks/seed-tree.ts) and keys of its past and of admins. */
@@ -279,3 +281,14 @@ export const BREAKS: PulseBreak[] = [
     ],
   },
 ]
+
+/** A valid ed25519 public key line with random key bytes. */
+export function randomKey(comment: string): string {
+  const name = Buffer.from('ssh-ed25519')
+  const blob = Buffer.alloc(4 + name.length + 4 + 32)
+  blob.writeUInt32BE(name.length, 0)
+  name.copy(blob, 4)
+  blob.writeUInt32BE(32, 4 + name.length)
+  randomBytes(32).copy(blob, 8 + name.length)
+  return `ssh-ed25519 ${blob.toString('base64')} ${comment}`
+}
