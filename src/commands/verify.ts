@@ -7,6 +7,7 @@ import {readArgumentFile} from '../cli/argument-file.js'
 import {BaseCommand} from '../cli/base.js'
 import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
+import {worstState} from '../engine/status.js'
 import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
 import {EXIT_CODES, type NagiosStatus, type Report} from '../engine/model.js'
@@ -128,9 +129,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     const again = await this.audit(await this.diskHost(), undefined)
     const status = await this.emit(again.report, again.now)
     // A restart that did not happen or failed is worse news than the files alone tell.
-    const ranked: NagiosStatus[] = ['OK', 'UNKNOWN', 'WARNING', 'CRITICAL']
-    if (ranked.indexOf(this.restartStatus) > ranked.indexOf(status))
-      process.exitCode = EXIT_CODES[this.restartStatus]
+    process.exitCode = EXIT_CODES[worstState([status, this.restartStatus])]
   }
 
   /** Audit a host: the profiles found (or named), every selected check, the network exposure. */

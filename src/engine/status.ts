@@ -58,3 +58,10 @@ export function summarize(
     counts.critical > 0 ? 'CRITICAL' : counts.warning > 0 ? 'WARNING' : counts.unknown > 0 ? 'UNKNOWN' : 'OK'
   return {status, counts, severities: countSeverities(results)}
 }
+
+const STATE_RANK: Record<NagiosStatus, number> = {OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
+
+/** The worst state, with CRITICAL > WARNING > UNKNOWN > OK as verify's summary ranks them. */
+export function worstState(states: readonly NagiosStatus[]): NagiosStatus {
+  return states.reduce<NagiosStatus>((worst, s) => (STATE_RANK[s] > STATE_RANK[worst] ? s : worst), 'OK')
+}

@@ -68,6 +68,23 @@ export function runSystemdAnalyze(
   })
 }
 
+/** The exposure scores of units under `root` (offline), in one run; the run's output beside them. */
+export async function securityScores(
+  binary: string,
+  root: string,
+  units: readonly string[],
+  onStart?: () => void,
+): Promise<{scores: Map<string, Exposure>; output: string}> {
+  const [command, args] = securityArgv(binary, root, units)
+  const {output} = await runSystemdAnalyze(command, args, onStart)
+  const scores = new Map<string, Exposure>()
+  for (const unit of units) {
+    const exposure = parseExposure(output, unit)
+    if (exposure) scores.set(unit, exposure)
+  }
+  return {scores, output}
+}
+
 /** The exposure score of `unit` under `root` (offline), or the output when systemd-analyze gave none. */
 export async function securityScore(
   binary: string,
@@ -75,8 +92,7 @@ export async function securityScore(
   unit: string,
   onStart?: () => void,
 ): Promise<{exposure: Exposure} | {output: string}> {
-  const [command, args] = securityArgv(binary, root, unit)
-  const {output} = await runSystemdAnalyze(command, args, onStart)
-  const exposure = parseExposure(output, unit)
+  const {scores, output} = await securityScores(binary, root, [unit], onStart)
+  const exposure = scores.get(unit)
   return exposure ? {exposure} : {output}
 }

@@ -186,6 +186,23 @@ export function rangeToPrefixes(family: Family, from: bigint, to: bigint): Prefi
   return out
 }
 
+/** The fewest networks that cover every address of a family that none of `prefixes` covers. */
+export function complement(family: Family, prefixes: readonly Prefix[]): Prefix[] {
+  const top = (1n << BigInt(WIDTH[family])) - 1n
+  const ranges = prefixes
+    .filter((p) => p.family === family)
+    .map((p) => [p.base, lastOf(p)] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+  const out: Prefix[] = []
+  let next = 0n
+  for (const [from, to] of ranges) {
+    if (from > next) out.push(...rangeToPrefixes(family, next, from - 1n))
+    if (to + 1n > next) next = to + 1n
+  }
+  if (next <= top) out.push(...rangeToPrefixes(family, next, top))
+  return out
+}
+
 export const LOOPBACK: Record<Family, Prefix> = {
   4: {family: 4, base: 0x7f000000n, bits: 8},
   6: {family: 6, base: 1n, bits: 128},

@@ -2,6 +2,7 @@ import {createPrivateKey, type KeyObject, type X509Certificate} from 'node:crypt
 import path from 'node:path'
 
 import {InputError} from '../engine/errors.js'
+import {worstState} from '../engine/status.js'
 import type {NagiosStatus} from '../engine/model.js'
 import type {Host, Lookup} from '../host/host.js'
 import {readTlsConf, type TlsConf, type TlsKey} from '../parsers/tls-conf.js'
@@ -85,12 +86,6 @@ export interface Material {
 }
 
 const DAY_MS = 86_400_000
-const STATE_RANK: Record<NagiosStatus, number> = {OK: 0, UNKNOWN: 1, WARNING: 2, CRITICAL: 3}
-
-/** The worst state, with CRITICAL > WARNING > UNKNOWN > OK as verify's summary ranks them. */
-export function worstState(states: readonly NagiosStatus[]): NagiosStatus {
-  return states.reduce<NagiosStatus>((worst, s) => (STATE_RANK[s] > STATE_RANK[worst] ? s : worst), 'OK')
-}
 
 /** `2027-11-23` */
 function isoDay(date: Date): string {

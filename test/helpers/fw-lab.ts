@@ -272,6 +272,12 @@ export function useLabs(count: number): Lab[] {
   return labs
 }
 
+/** One lab for the enclosing describe block, as useLabs makes them: `lab()` gives it once made. */
+export function useLab(): () => Lab {
+  const labs = useLabs(1)
+  return () => labs[0] as Lab
+}
+
 /** Our verdict for every (source, port) the lab probes, keyed `SOURCE PORT`: accepted, dropped or undecided. */
 export function labVerdicts(fw: Firewall, iface: string): Map<string, boolean | 'undecided'> {
   const verdicts = new Map<string, boolean | 'undecided'>()

@@ -3,15 +3,15 @@ import {cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} fro
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {describe, expect, it} from 'vitest'
 
 import {DiskBackend} from '../../src/host/backend.js'
 import {Host} from '../../src/host/host.js'
 import {MemoryBackend} from '../../src/host/tree.js'
 import {analyzeExposure} from '../../src/net/exposure.js'
-import {readFirewall} from '../../src/net/read-firewall.js'
+import {type Firewall, readFirewall} from '../../src/net/read-firewall.js'
 import {seedTreeWith} from '../checks/seed-tree.js'
-import {createLab, LAB_PORTS, LAB_SOURCES, labVerdicts, type Lab, useLabs} from '../helpers/fw-lab.js'
+import {LAB_PORTS, LAB_SOURCES, labVerdicts, type Lab, useLab, useLabs} from '../helpers/fw-lab.js'
 import {genUfwCase, type UfwCase, withBefore} from './generate-ufw.js'
 
 /**
@@ -118,10 +118,10 @@ async function loadWithUfw(
 async function predict(
   root: string,
   iface: string,
-): Promise<{verdicts: Map<string, boolean | 'undecided'>; problems: string[]}> {
+): Promise<{verdicts: Map<string, boolean | 'undecided'>; problems: string[]; fw: Firewall}> {
   const fw = await readFirewall(new Host(new DiskBackend(root)))
   const verdicts = labVerdicts(fw, iface)
-  return {verdicts, problems: fw.problems.map((p) => `${p.file}:${p.line} ${p.message}`)}
+  return {verdicts, problems: fw.problems.map((p) => `${p.file}:${p.line} ${p.message}`), fw}
 }
 
 function describeCase(c: UfwCase, root: string, said: string): string {
@@ -185,13 +185,7 @@ describe.runIf(ufwInstalled())(
 
 describe.runIf(ufwInstalled())("a general guide's ufw advice, typed into the real ufw", () => {
   // A lab of its own: the differential test's labs may still be busy when this runs.
-  let lab: Lab
-  beforeAll(async () => {
-    lab = await createLab()
-  }, 90_000)
-  afterAll(async () => {
-    await lab.remove()
-  }, 30_000)
+  const lab = useLab()
 
   /**
    * A general guide's advice, typed into the real ufw: "ufw allow from 10.0.0.0/8 to any port
@@ -211,18 +205,18 @@ describe.runIf(ufwInstalled())("a general guide's ufw advice, typed into the rea
       const root = makeTree(c)
       try {
         const said = await loadWithUfw(
-          lab,
+          lab(),
           root,
           {enabled: false, commands: denyFirst ? [deny, allow] : [allow, deny]},
           'ufw --force enable',
         )
         expect(said).toContain('Firewall is active and enabled on system startup')
-        const real = await lab.probe()
+        const real = await lab().probe()
         const passed = [...real].filter(([, ok]) => ok).map(([key]) => key)
         expect(passed).toEqual(
           denyFirst ? [] : LAB_SOURCES[4].filter((a) => a.startsWith('10.')).map((a) => `${a} 44321`),
         )
-        const {verdicts} = await predict(root, lab.serverIface)
+        const {verdicts} = await predict(root, lab().serverIface)
         expect(verdicts).toEqual(real)
         // The exposure model over the files ufw wrote: pmcd (on every interface) reaches only what ufw lets in.
         const read = (name: string) => readFileSync(path.join(root, name), 'utf8')
@@ -263,13 +257,7 @@ describe.runIf(ufwInstalled())(
   'a user.rules line iptables-restore refuses, loaded by the real ufw-init',
   () => {
     const BROKEN = 20
-    let lab: Lab
-    beforeAll(async () => {
-      lab = await createLab()
-    }, 90_000)
-    afterAll(async () => {
-      await lab.remove()
-    }, 30_000)
+    const lab = useLab()
 
     /**
      * ufw-init restores user.rules with `iptables-restore -n`; a refused line loses that file's
@@ -279,18 +267,17 @@ describe.runIf(ufwInstalled())(
     it(`${BROKEN} configurations whose user.rules has a line with a missing value`, async () => {
       const mismatches: string[] = []
       for (let seed = 0; seed < BROKEN; seed++) {
-        const c = {...genUfwCase(seed + 1000, lab.serverIface), enabled: true}
+        const c = {...genUfwCase(seed + 1000, lab().serverIface), enabled: true}
         const root = makeTree(c)
         try {
           const said = await loadWithUfw(
-            lab,
+            lab(),
             root,
             c,
             "sed -i 's/^COMMIT$/-A ufw-user-input -p tcp -s\\nCOMMIT/' /etc/ufw/user.rules && { /lib/ufw/ufw-init start 2>&1 || echo '(ufw-init failed)'; }",
           )
-          const real = await lab.probe()
-          const {verdicts} = await predict(root, lab.serverIface)
-          const fw = await readFirewall(new Host(new DiskBackend(root)))
+          const real = await lab().probe()
+          const {verdicts, fw} = await predict(root, lab().serverIface)
           const lines = readFileSync(path.join(root, 'etc/ufw/user.rules'), 'utf8').split('\n')
           const line = lines.indexOf('-A ufw-user-input -p tcp -s') + 1
           const context = describeCase(c, root, said)

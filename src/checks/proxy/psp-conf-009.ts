@@ -1,4 +1,4 @@
-import {familyWidth, lastOf, parsePrefix, type Prefix, rangeToPrefixes} from '../../net/ip.js'
+import {complement, parsePrefix, type Prefix} from '../../net/ip.js'
 import {firewalled} from '../firewalled.js'
 import {proxyConfigCheck} from './config-check.js'
 import {analyzeProxyConfig, DEFAULT_HTTPS_ADDRESS} from './config-analysis.js'
@@ -49,21 +49,7 @@ export function outsideAllowed(subnets: readonly string[]): Prefix[] | undefined
     return p ? [p] : []
   })
   if (allowed.length === 0) return undefined
-  return ([4, 6] as const).flatMap((family) => {
-    const top = (1n << BigInt(familyWidth(family))) - 1n
-    const mine = allowed
-      .filter((p) => p.family === family)
-      .map((p) => [p.base, lastOf(p)] as const)
-      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
-    const out: Prefix[] = []
-    let next = 0n
-    for (const [from, to] of mine) {
-      if (from > next) out.push(...rangeToPrefixes(family, next, from - 1n))
-      if (to + 1n > next) next = to + 1n
-    }
-    if (next <= top) out.push(...rangeToPrefixes(family, next, top))
-    return out
-  })
+  return ([4, 6] as const).flatMap((family) => complement(family, allowed))
 }
 
 /**

@@ -3,13 +3,7 @@ import path from 'node:path'
 
 import {makeScratchDir, removeScratchDir} from '../../exec/scratch.js'
 
-import {
-  type Exposure,
-  parseExposure,
-  runSystemdAnalyze,
-  securityArgv,
-  systemdAnalyzeBinary,
-} from '../../exec/systemd-analyze.js'
+import {type Exposure, securityScores, systemdAnalyzeBinary} from '../../exec/systemd-analyze.js'
 import type {Host} from '../../host/host.js'
 import type {Finding, Outcome} from '../family.js'
 import {type UnitAnalysis, unitAnalyzer, type UnitTarget} from './analysis.js'
@@ -60,12 +54,16 @@ async function scoreUnits(units: readonly UnitToScore[], onStart: () => void): P
   const scores = new Map<string, Scored>()
   try {
     writeUnits(scratch, units)
-    const names = units.map((u) => u.name)
-    const {output} = await runSystemdAnalyze(...securityArgv(binary, scratch, names), onStart)
-    for (const name of names) {
-      const exposure = parseExposure(output, name)
+    const scored = await securityScores(
+      binary,
+      scratch,
+      units.map((u) => u.name),
+      onStart,
+    )
+    for (const {name} of units) {
+      const exposure = scored.scores.get(name)
       if (exposure) scores.set(name, exposure)
-      else if (names.length === 1) scores.set(name, {output})
+      else if (units.length === 1) scores.set(name, {output: scored.output})
     }
   } finally {
     await removeScratchDir(scratch)
