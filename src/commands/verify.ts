@@ -7,10 +7,10 @@ import {readArgumentFile} from '../cli/argument-file.js'
 import {BaseCommand} from '../cli/base.js'
 import {emitReport, failOnOf, reportFlags} from '../cli/report.js'
 import {runAudit} from '../engine/audit.js'
-import {worstState} from '../engine/status.js'
+import {withRestart} from '../engine/status.js'
 import {InputError} from '../engine/errors.js'
 import {detectProfiles} from '../engine/profiles.js'
-import {EXIT_CODES, type NagiosStatus, type Report} from '../engine/model.js'
+import {EXIT_CODES, type Report, type RestartSummary} from '../engine/model.js'
 import {DEFAULT_WAIVERS_PATH, type Waiver} from '../engine/waivers.js'
 import {fleetFlags, isFleet} from '../fleet/flags.js'
 import type {Host} from '../host/host.js'
@@ -92,8 +92,8 @@ export default class Verify extends BaseCommand<typeof Verify> {
     ...fleetFlags,
   }
 
-  /** What --restart did to the exit status: OK unless a restart could not be done or failed. */
-  private restartStatus: NagiosStatus = 'OK'
+  /** What --restart did, when it ran: the report after the fix carries it. */
+  private restarted: RestartSummary | undefined
 
   async run(): Promise<void> {
     const {flags} = this
@@ -127,9 +127,7 @@ export default class Verify extends BaseCommand<typeof Verify> {
     }
     // A new host view: the first one caches what the files were before the fix.
     const again = await this.audit(await this.diskHost(), undefined)
-    const status = await this.emit(again.report, again.now)
-    // A restart that did not happen or failed is worse news than the files alone tell.
-    process.exitCode = EXIT_CODES[worstState([status, this.restartStatus])]
+    await this.emit(again.report, again.now)
   }
 
   /** Audit a host: the profiles found (or named), every selected check, the network exposure. */
@@ -191,17 +189,18 @@ export default class Verify extends BaseCommand<typeof Verify> {
       const {restartServices} = await import('../fix/restart.js')
       const restarted = await restartServices(outcome.restart)
       lines.push(...restarted.lines)
-      this.restartStatus = restarted.status
+      this.restarted = restarted
     }
     lines.push(outcome.plan.length > 0 ? 'Fix applied; audited again:' : 'Nothing changed; audited again:')
     stream.write(`${lines.join('\n')}\n\n`)
     return true
   }
 
-  /** Print the report (and the textfile); the state it exits with. */
-  private async emit(report: Report, now: Date): Promise<NagiosStatus> {
+  /** Print the report (and the textfile), and set the exit status it states. */
+  private async emit(report: Report, now: Date): Promise<void> {
     const {flags} = this
-    const compared = flags.baseline ? await this.compare(report, flags.baseline) : report
+    const audited = flags.baseline ? await this.compare(report, flags.baseline) : report
+    const compared = this.restarted ? withRestart(audited, this.restarted) : audited
     if (flags['textfile-dir']) {
       const [{formatPrometheus}, {writeTextfile}] = await Promise.all([
         import('../report/prometheus.js'),
@@ -210,7 +209,6 @@ export default class Verify extends BaseCommand<typeof Verify> {
       await writeTextfile(flags['textfile-dir'], formatPrometheus(compared, {now}))
     }
     await emitReport(compared, flags, {now})
-    return compared.summary.status
   }
 
   /** verify --nodes / --cluster: the same audit on each node, read over SSH (src/fleet/). */

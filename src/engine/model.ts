@@ -95,6 +95,15 @@ export interface Report {
   baseline?: BaselineSummary
   /** A fleet audit (verify --nodes): each node's state, in the order given. */
   hosts?: FleetHost[]
+  /** verify --fix --restart: what the restart did; its state counts in summary.status. */
+  restart?: RestartSummary
+}
+
+/** What `verify --fix --restart` did after the fix: one line per systemctl call, and its state. */
+export interface RestartSummary {
+  /** OK when every call succeeded; WARNING when nothing could be restarted; CRITICAL when a call failed. */
+  status: NagiosStatus
+  lines: string[]
 }
 
 /** One node of a fleet audit: its state from its own results, and why it has none (unreachable). */

@@ -1,5 +1,12 @@
 import {type Severity, severityRank} from '../checks/types.js'
-import type {NagiosStatus, ReportCounts, ReportResult, SeverityCounts} from './model.js'
+import type {
+  NagiosStatus,
+  Report,
+  ReportCounts,
+  ReportResult,
+  RestartSummary,
+  SeverityCounts,
+} from './model.js'
 
 /**
  * The Nagios state one result raises: errors are UNKNOWN, critical/high failures CRITICAL,
@@ -64,4 +71,17 @@ const STATE_RANK: Record<NagiosStatus, number> = {OK: 0, UNKNOWN: 1, WARNING: 2,
 /** The worst state, with CRITICAL > WARNING > UNKNOWN > OK as verify's summary ranks them. */
 export function worstState(states: readonly NagiosStatus[]): NagiosStatus {
   return states.reduce<NagiosStatus>((worst, s) => (STATE_RANK[s] > STATE_RANK[worst] ? s : worst), 'OK')
+}
+
+/**
+ * The report of the audit after a fix, with what --restart did: a restart that could not be done
+ * or failed is worse news than the files alone tell, so it raises the summary's state (the exit
+ * status every format states).
+ */
+export function withRestart(report: Report, restart: RestartSummary): Report {
+  return {
+    ...report,
+    summary: {...report.summary, status: worstState([report.summary.status, restart.status])},
+    restart: {status: restart.status, lines: [...restart.lines]},
+  }
 }

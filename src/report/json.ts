@@ -8,6 +8,7 @@ import {
   type Report,
   type ReportCounts,
   type ReportResult,
+  type RestartSummary,
   type SeverityCounts,
 } from '../engine/model.js'
 import {escapeJson} from './escape.js'
@@ -27,6 +28,7 @@ export interface JsonReport {
   exposure?: ExposureReport
   baseline?: BaselineSummary
   hosts?: FleetHost[]
+  restart?: RestartSummary
 }
 
 /** A result in the machine format: the report's own result and its identity, fields in the documented order. */
@@ -73,6 +75,9 @@ export function formatJson(report: Report): string {
     ...(report.exposure === undefined ? {} : {exposure: report.exposure}),
     ...(report.baseline === undefined ? {} : {baseline: baselineOf(report.baseline)}),
     ...(report.hosts === undefined ? {} : {hosts: report.hosts.map(hostOf)}),
+    ...(report.restart === undefined
+      ? {}
+      : {restart: {status: report.restart.status, lines: [...report.restart.lines]}}),
   }
   return escapeJson(JSON.stringify(json, null, 2)) + '\n'
 }

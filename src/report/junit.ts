@@ -63,10 +63,15 @@ function suite(report: Report, host?: string): Suite {
           ['baseline-resolved', String(report.baseline.resolved.length)],
         ] as [string, string][])
       : []),
+    ...(report.restart ? ([['restart', report.restart.status]] as [string, string][]) : []),
   ]
-  const resolved = (report.baseline?.resolved ?? []).map(
-    (f) => `resolved since the baseline: ${f.check}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`,
-  )
+  const resolved = [
+    ...(report.restart?.lines ?? []),
+    ...(report.baseline?.resolved ?? []).map(
+      (f) =>
+        `resolved since the baseline: ${f.check}${f.path === undefined ? '' : ` ${f.path}`}: ${f.message}`,
+    ),
+  ]
   const name = host === undefined ? report.tool.name : `${report.tool.name} ${host}`
   const hostname = host === undefined ? '' : ` hostname="${attr(host)}"`
   return {

@@ -217,9 +217,12 @@ function summaryLines(report: Report, c: ChalkInstance): string[] {
   const since = b
     ? `; since the baseline: ${b.new} new, ${b.unchanged} unchanged, ${b.resolved.length} resolved${b.failOnNew ? ' (fail-on-new)' : ''}`
     : ''
+  // A restart that could not be done or failed raised the state: the line that says so, beside it.
+  const r = report.restart
+  const restart = r && r.status !== 'OK' && r.lines.length > 0 ? `; restart: ${clean(r.lines.at(-1)!)}` : ''
   return [
     `Found: ${found.join('; ')}${since}`,
-    `Status: ${colour[status](status)} (exit ${EXIT_CODES[status]}, fail-on: ${report.failOn}${ignored})`,
+    `Status: ${colour[status](status)} (exit ${EXIT_CODES[status]}, fail-on: ${report.failOn}${ignored}${restart})`,
   ]
 }
 

@@ -171,8 +171,12 @@ describe('verify --fix --restart under a real systemd (PID 1 of its own namespac
         'process exited with error code. See "systemctl status pmcd.service" and "journalctl -xeu ' +
         'pmcd.service" for details.',
     ])
-    // The file is fixed (the audit passes), but pmcd is down: CRITICAL, in every format.
-    expect(fix.stdout).toMatch(/Status: OK/)
+    // The file is fixed (the audit passes), but pmcd is down: CRITICAL, in every format, and the
+    // report's own status line says why.
+    expect(fix.stdout).toContain('0 could not be checked; 1 passed')
+    expect(fix.stdout).toMatch(
+      /^Status: CRITICAL \(exit 2, fail-on: \w+; restart: systemctl restart pmcd\.service failed \(exit 1\): Job for pmcd\.service failed/m,
+    )
     expect(fix.exitCode).toBe(2)
     await writeFile(path.join(tree.etcDefault, 'pmcd'), QUOTED_LOCAL)
     const nagios = await verifyIn(systemd, [
@@ -187,6 +191,27 @@ describe('verify --fix --restart under a real systemd (PID 1 of its own namespac
     expect(nagios.stderr).toContain(
       'systemctl restart pmcd.service failed (exit 1): Job for pmcd.service failed',
     )
+    expect(nagios.stdout.split('\n')[0]).toMatch(
+      /^PCP-HARDEN CRITICAL - systemctl restart pmcd\.service failed \(exit 1\): Job for pmcd\.service failed .*; 1 check passed \| /,
+    )
+    await writeFile(path.join(tree.etcDefault, 'pmcd'), QUOTED_LOCAL)
+    const json = await verifyIn(systemd, [
+      '--fix',
+      '--restart',
+      '--check',
+      'PCP-PMCD-004',
+      '--format',
+      'json',
+    ])
+    expect(json.exitCode).toBe(2)
+    const report = JSON.parse(json.stdout) as {
+      summary: {status: string; exitCode: number}
+      restart: {status: string; lines: string[]}
+    }
+    expect(report.summary).toMatchObject({status: 'CRITICAL', exitCode: 2})
+    expect(report.restart.status).toBe('CRITICAL')
+    expect(report.restart.lines).toHaveLength(1)
+    expect(report.restart.lines[0]).toMatch(/^systemctl restart pmcd\.service failed \(exit 1\): /)
     const state = await systemd.run(['systemctl', 'is-failed', 'pmcd.service'])
     expect(state.stdout.trim()).toBe('failed')
   }, 300_000)
@@ -223,6 +248,9 @@ describe('verify --fix --restart where systemd does not run', () => {
         'Failed to connect to bus: Host is down; nothing restarted; the fix is not in force until pmcd.service restarts: do it by hand',
     ])
     expect(run.exitCode).toBe(1)
+    expect(String(run.stdout)).toMatch(
+      /^Status: WARNING \(exit 1, fail-on: \w+; restart: systemctl restart pmcd\.service failed /m,
+    )
     expect(await readFile(path.join(tree.etcDefault, 'pmcd'), 'utf8')).toContain('\nPMCD_LOCAL=1\n')
   }, 120_000)
 
