@@ -13,24 +13,27 @@ const CHANGED = 92
  * symlink is followed, as on Proxmox where /root/.ssh/authorized_keys points into /etc/pve/priv),
  * mode 0600 (mktemp's, under umask 077) and the old owner, the old content kept as
  * FILE.pcp-harden.bak, the hash checked again just before the rename.
+ * Each program it starts is a fork and an exec on the node, most of a rotation's own work there:
+ * readlink runs only for a symlink, chown only when the new file's owner or group would differ
+ * (a file not the admin's, or a setgid directory), and the hash is read without a subshell.
  */
 export const WRITE_SCRIPT = `set -eu
 f=$1 want=$2
-r=$(readlink -f -- "$f") || r=$f
+if [ -L "$f" ]; then r=$(readlink -f -- "$f") || r=$f; else r=$f; fi
 d=\${r%/*}
-state() { if [ -e "$r" ]; then h=$(sha256sum < "$r"); echo "\${h%% *}"; else echo absent; fi; }
+state() { if [ -e "$r" ]; then h=$(sha256sum < "$r"); h=\${h%% *}; else h=absent; fi; }
 changed() { echo "$f changed since it was read; nothing written" >&2; exit ${CHANGED}; }
-[ "$(state)" = "$want" ] || changed
+state; [ "$h" = "$want" ] || changed
 [ -d "$d/" ] || mkdir -p -m 700 -- "$d/"
 umask 077
 t=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
 base64 -d > "$t"
 if [ -e "$r" ]; then
-  chown --reference="$r" -- "$t"
+  [ -O "$r" ] && [ -G "$r" ] && ! [ -g "$d/" ] || chown --reference="$r" -- "$t"
   cp -p -- "$r" "$r.pcp-harden.bak"
 fi
-[ "$(state)" = "$want" ] || changed
+state; [ "$h" = "$want" ] || changed
 mv -f -- "$t" "$r"
 trap - EXIT`
 
@@ -43,7 +46,12 @@ trap - EXIT`
  * - `read`: `ok BASE64` (the file, following a symlink as sshd does), `absent`, or `fail STATUS MESSAGE`;
  * - `write WANT BASE64`: the write script run on the decoded content, `ok` or `fail STATUS MESSAGE`
  *   (status 92: the file is no longer WANT, its SHA-256 or "absent").
- * Nothing but `read` reads its standard input, so a request never swallows the next one.
+ * The write script runs in the subshell of a command substitution (its `set -e` and trap end
+ * there), not in an sh of its own: one fork and no exec. Its status comes from a plain assignment,
+ * never from an `if` (where bash would ignore the script's `set -e`), and it is not run from a
+ * function (bash's `set -e` exit from an eval in a function is a complaint of its own). Nothing but `read` reads the
+ * session's standard input (the content reaches the write script as a here-document), so a request
+ * never swallows the next one.
  */
 export const SESSION_SCRIPT = `f=$1 write=$2
 nl='
@@ -58,9 +66,12 @@ while IFS=' ' read -r op want data; do
     elif [ -L "$f" ]; then fail 1 "$f: a dangling symlink"
     else echo absent; fi ;;
   write)
-    if out=$(printf %s "$data" | sh -c "$write" pcp-harden-rotate "$f" "$want" 2>&1); then
-      echo ok
-    else fail $? "$out"; fi ;;
+    out=$(set -- "$f" "$want"; eval "$write" 2>&1 <<EOF
+$data
+EOF
+)
+    status=$?
+    if [ "$status" = 0 ]; then echo ok; else fail "$status" "$out"; fi ;;
   *) fail 2 "not a request: $op"; exit 2 ;;
   esac
 done`
@@ -84,11 +95,12 @@ export interface RemoteFile {
  */
 export class AdminSessions {
   readonly #sessions = new Map<string, LineSession>()
+  /** Sessions released before the end of the run, still ending. */
+  readonly #ending: Promise<void>[] = []
 
   constructor(private readonly ssh: SshSettings) {}
 
-  /** Send one request to the node's session; a session that ended becomes a NodeError saying why. */
-  async request(node: Node, file: string, what: string, line: string, timeoutMs: number): Promise<string> {
+  #session(node: Node, file: string): LineSession {
     const key = `${node.label}\0${file}`
     let session = this.#sessions.get(key)
     if (!session) {
@@ -97,18 +109,44 @@ export class AdminSessions {
       )
       this.#sessions.set(key, session)
     }
+    return session
+  }
+
+  /**
+   * Start connecting to the node now (reading nothing yet), so that the handshake overlaps the
+   * caller's local work; a connection that fails is the first request's error.
+   */
+  connect(node: Node, file: string): void {
+    this.#session(node, file).connect()
+  }
+
+  /** Send one request to the node's session; a session that ended becomes a NodeError saying why. */
+  async request(node: Node, file: string, what: string, line: string, timeoutMs: number): Promise<string> {
     try {
-      return await session.request(line, timeoutMs)
+      return await this.#session(node, file).request(line, timeoutMs)
     } catch (error) {
       if (error instanceof SessionError) throw new NodeError(`${what}: ${error.message}`)
       throw error
     }
   }
 
+  /**
+   * Done with the node: its session starts ending now, without waiting for it here (close() does),
+   * so a node finished early does not keep its connection until the slowest one is done.
+   */
+  release(node: Node, file: string): void {
+    const key = `${node.label}\0${file}`
+    const session = this.#sessions.get(key)
+    if (!session) return
+    this.#sessions.delete(key)
+    this.#ending.push(session.close())
+  }
+
   /** End every session (each remote shell exits at the end of its input). */
   async close(): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map((session) => session.close()))
+    const sessions = [...this.#sessions.values()]
     this.#sessions.clear()
+    await Promise.all([...sessions.map((session) => session.close()), ...this.#ending.splice(0)])
   }
 }
 

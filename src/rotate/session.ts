@@ -51,6 +51,11 @@ export class LineSession {
   #unsent?: string
   #closed?: Promise<void>
   #queue: Promise<unknown> = Promise.resolve()
+  /**
+   * Why a program started ahead of any request (connect()) ended before its session did: the
+   * first request's error, so that a node that cannot be reached costs one attempt, not two.
+   */
+  #unclaimed?: SessionError
 
   readonly #replyMax: number
 
@@ -68,6 +73,14 @@ export class LineSession {
     return turn
   }
 
+  /**
+   * Start the program now, before the first request: its connection is under way while the caller
+   * does other work. A failure to start is the first request's error.
+   */
+  connect(): void {
+    if (!this.#child && !this.#unclaimed) this.#open()
+  }
+
   /** End the program's input and wait for it to exit (killed if it has not within `timeoutMs`). */
   async close(timeoutMs = 10_000): Promise<void> {
     await this.#queue
@@ -81,6 +94,11 @@ export class LineSession {
   }
 
   #exchange(line: string, timeoutMs: number): Promise<string> {
+    const unclaimed = this.#unclaimed
+    if (unclaimed) {
+      this.#unclaimed = undefined
+      return Promise.reject(unclaimed)
+    }
     const child = this.#child ?? this.#open()
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -135,7 +153,9 @@ export class LineSession {
     this.#closed = whenEnded(child, (why) => {
       if (this.#child === child) {
         this.#child = undefined
-        this.#fail(new SessionError(lastLine(this.#stderr) ?? why))
+        const error = new SessionError(lastLine(this.#stderr) ?? why)
+        if (!this.#waiter && !this.#ready) this.#unclaimed = error
+        this.#fail(error)
       }
     })
     return child

@@ -174,6 +174,56 @@ describe('the remote session', () => {
     )
   })
 
+  it('a write under bash as sh (which ignores set -e in an if): a failure midway still stops it and answers fail', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'old\n')
+    const bash = (target: string) =>
+      open(['bash', '--posix', '-c', SESSION_SCRIPT, 'pcp-harden-rotate', target, WRITE_SCRIPT])
+    const content = Buffer.from('new\n').toString('base64')
+    const session = bash(file)
+    expect(await session.request(`write ${sha256(Buffer.from('other\n'))} ${content}`, T)).toBe(
+      `fail 92 ${file} changed since it was read; nothing written`,
+    )
+    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('new\n')
+    writeFileSync(path.join(dir, 'not-a-dir'), '')
+    const blocked = bash(path.join(dir, 'not-a-dir', 'authorized_keys'))
+    expect(await blocked.request(`write absent ${content}`, T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
+    expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'}).split('\n').filter(Boolean)).toEqual([
+      'authorized_keys',
+      'authorized_keys.pcp-harden.bak',
+      'not-a-dir',
+    ])
+  })
+
+  it("connects ahead of the first request; a connection that fails ahead is that request's error, tried once", async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'k\n')
+    const started = path.join(dir, 'started')
+    const ahead = open(sessionArgv(file, `touch ${started}; `))
+    ahead.connect()
+    await expect.poll(() => lstatSync(started, {throwIfNoEntry: false})?.isFile()).toBe(true)
+    expect(await ahead.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
+    const tries = path.join(dir, 'tries')
+    const down = open(
+      sessionArgv(
+        file,
+        `echo x >> ${tries}; echo "ssh: connect to host pve2 port 22: Connection refused" >&2; exit 255; `,
+      ),
+    )
+    down.connect()
+    await expect.poll(() => lstatSync(tries, {throwIfNoEntry: false})?.isFile()).toBe(true)
+    // Let the program end before the request comes.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await expect(down.request('read', T)).rejects.toEqual(
+      new SessionError('ssh: connect to host pve2 port 22: Connection refused'),
+    )
+    expect(readFileSync(tries, 'utf8')).toBe('x\n')
+    // The next request connects again.
+    await expect(down.request('read', T)).rejects.toBeInstanceOf(SessionError)
+    expect(readFileSync(tries, 'utf8')).toBe('x\nx\n')
+  })
+
   it('a request the shell does not know ends the session with a failure', async () => {
     const session = open(sessionArgv(path.join(dir, 'authorized_keys')))
     expect(await session.request('remove everything', T)).toBe('fail 2 not a request: remove')
@@ -218,6 +268,23 @@ describe('the remote write script', () => {
     expect(lstatSync(path.dirname(file)).mode & 0o777).toBe(0o700)
     expect(readFileSync(file, 'utf8')).toBe('new\n')
     expect(write([file, 'absent'], 'again\n').code).toBe(92)
+  })
+
+  it("in a setgid directory, a file of the admin keeps its own group, not the directory's", () => {
+    const sub = path.join(dir, 'setgid')
+    mkdirSync(sub)
+    chownSync(sub, 0, 4243)
+    execFileSync('chmod', ['2700', sub])
+    const file = path.join(sub, 'authorized_keys')
+    writeFileSync(file, 'old\n', {mode: 0o600})
+    chownSync(file, 0, 0)
+    expect(write([file, sha256(Buffer.from('old\n'))], 'new\n')).toMatchObject({code: 0, stderr: ''})
+    const st = lstatSync(file)
+    expect({content: readFileSync(file, 'utf8'), uid: st.uid, gid: st.gid}).toEqual({
+      content: 'new\n',
+      uid: 0,
+      gid: 0,
+    })
   })
 
   it("follows a symlink (Proxmox's /root/.ssh/authorized_keys -> /etc/pve/priv/authorized_keys) and keeps it", () => {
