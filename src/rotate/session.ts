@@ -56,6 +56,8 @@ export class LineSession {
    * first request's error, so that a node that cannot be reached costs one attempt, not two.
    */
   #unclaimed?: SessionError
+  /** Whether any request was made: a program started ahead and never asked has nothing to finish. */
+  #asked = false
 
   readonly #replyMax: number
 
@@ -68,6 +70,7 @@ export class LineSession {
 
   /** Send one request line and resolve with the reply line (without its newline). */
   request(line: string, timeoutMs: number): Promise<string> {
+    this.#asked = true
     const turn = this.#queue.then(() => this.#exchange(line, timeoutMs))
     this.#queue = turn.catch(() => undefined)
     return turn
@@ -81,14 +84,19 @@ export class LineSession {
     if (!this.#child && !this.#unclaimed) this.#open()
   }
 
-  /** End the program's input and wait for it to exit (killed if it has not within `timeoutMs`). */
+  /**
+   * End the program's input and wait for it to exit (killed if it has not within `timeoutMs`). A
+   * program started ahead (connect()) and never asked is killed at once: it has nothing to finish,
+   * and a node that does not answer must not hold up the end of a run that failed before its
+   * first request.
+   */
   async close(timeoutMs = 10_000): Promise<void> {
     await this.#queue
     const child = this.#child
     if (!child || !this.#closed) return
     const closed = this.#closed
     child.stdin.end()
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.#asked ? timeoutMs : 0)
     await closed
     clearTimeout(timer)
   }
