@@ -12,6 +12,7 @@ import {
   sshSettings,
 } from '../cli/node-flags.js'
 import {InputError} from '../engine/errors.js'
+import type {KeyStore} from '../rotate/keystore.js'
 import {escapeJson, escapeLines} from '../report/escape.js'
 
 export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
@@ -69,33 +70,40 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
     const {flags} = this
     const host = await this.diskHost()
     const {clusterNodes, parseNodeList, sourceSubnets} = await import('../rotate/nodes.js')
-    const {KeyStore} = await import('../rotate/keystore.js')
-    const {rotateKeys, rollbackKeys, planRotation} = await import('../rotate/rotate.js')
-    const {chooseRenderer} = await import('../rotate/renderer.js')
-    const {listrProgress} = await import('../rotate/listr-progress.js')
-    const {formatRotateReport} = await import('../rotate/format.js')
     const ssh = sshSettings(flags)
     absoluteHostPath('key-dir', flags['key-dir'])
     absoluteHostPath('authorized-keys', flags['authorized-keys'])
     const nodes = flags.nodes ? parseNodeList(flags.nodes) : (await clusterNodes(host)).nodes
-    const renderer = chooseRenderer({
-      format: flags.format,
-      dryRun: flags['dry-run'],
-      tty: Boolean(process.stdout.isTTY),
-    })
-    const ctx = {
-      store: new KeyStore(path.resolve(flags.root), path.posix.normalize(flags['key-dir'])),
-      nodes,
-      ssh,
-      authorizedKeys: flags['authorized-keys'],
-      forcedCommand: flags['forced-command'],
-      from: await sourceSubnets(host, flags.from ?? []),
-      timeoutMs: flags.timeout * 1000,
-      keepOld: flags['keep-old'],
-      progress: listrProgress(renderer, flags.concurrency),
-    }
+    // The first nodes' handshakes start now, while the rest of the run loads and takes the lock:
+    // reading nothing yet, on as many nodes as the preflight takes at once.
+    const {AdminSessions} = await import('../rotate/remote.js')
+    const admin = new AdminSessions(ssh)
+    for (const node of nodes.slice(0, flags.concurrency)) admin.connect(node, flags['authorized-keys'])
     let report
+    let store: KeyStore | undefined
     try {
+      const {KeyStore} = await import('../rotate/keystore.js')
+      store = new KeyStore(path.resolve(flags.root), path.posix.normalize(flags['key-dir']))
+      const {rotateKeys, rollbackKeys, planRotation} = await import('../rotate/rotate.js')
+      const {chooseRenderer} = await import('../rotate/renderer.js')
+      const {listrProgress} = await import('../rotate/listr-progress.js')
+      const renderer = chooseRenderer({
+        format: flags.format,
+        dryRun: flags['dry-run'],
+        tty: Boolean(process.stdout.isTTY),
+      })
+      const ctx = {
+        store,
+        nodes,
+        ssh,
+        authorizedKeys: flags['authorized-keys'],
+        forcedCommand: flags['forced-command'],
+        from: await sourceSubnets(host, flags.from ?? []),
+        timeoutMs: flags.timeout * 1000,
+        keepOld: flags['keep-old'],
+        progress: listrProgress(renderer, flags.concurrency),
+        admin,
+      }
       report = await (flags['dry-run']
         ? planRotation(ctx, flags.rollback)
         : flags.rollback
@@ -104,7 +112,14 @@ export default class RotateKeys extends BaseCommand<typeof RotateKeys> {
     } catch (error) {
       if (error instanceof InputError) throw error
       throw new InputError(`rotate-keys: ${(error as Error).message}`)
+    } finally {
+      // The run closes the sessions itself; this is for a run that failed before it started. The
+      // key directory's descriptors are closed here, not left to the garbage collector (which
+      // warns on stderr when it runs before the process ends).
+      await admin.close()
+      await store?.close()
     }
+    const {formatRotateReport} = await import('../rotate/format.js')
     const formatted = formatRotateReport(report, flags.format as 'json' | 'text')
     process.stdout.write(flags.format === 'json' ? escapeJson(formatted) : escapeLines(formatted))
     process.exitCode = report.exitCode

@@ -13,24 +13,27 @@ const CHANGED = 92
  * symlink is followed, as on Proxmox where /root/.ssh/authorized_keys points into /etc/pve/priv),
  * mode 0600 (mktemp's, under umask 077) and the old owner, the old content kept as
  * FILE.pcp-harden.bak, the hash checked again just before the rename.
+ * Each program it starts is a fork and an exec on the node, most of a rotation's own work there:
+ * readlink runs only for a symlink, chown only when the new file's owner or group would differ
+ * (a file not the admin's, or a setgid directory), and the hash is read without a subshell.
  */
 export const WRITE_SCRIPT = `set -eu
 f=$1 want=$2
-r=$(readlink -f -- "$f") || r=$f
+if [ -L "$f" ]; then r=$(readlink -f -- "$f") || r=$f; else r=$f; fi
 d=\${r%/*}
-state() { if [ -e "$r" ]; then h=$(sha256sum < "$r"); echo "\${h%% *}"; else echo absent; fi; }
+state() { if [ -e "$r" ]; then h=$(sha256sum < "$r"); h=\${h%% *}; else h=absent; fi; }
 changed() { echo "$f changed since it was read; nothing written" >&2; exit ${CHANGED}; }
-[ "$(state)" = "$want" ] || changed
+state; [ "$h" = "$want" ] || changed
 [ -d "$d/" ] || mkdir -p -m 700 -- "$d/"
 umask 077
 t=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX")
 trap 'rm -f -- "$t"' EXIT
 base64 -d > "$t"
 if [ -e "$r" ]; then
-  chown --reference="$r" -- "$t"
+  [ -O "$r" ] && [ -G "$r" ] && ! [ -g "$d/" ] || chown --reference="$r" -- "$t"
   cp -p -- "$r" "$r.pcp-harden.bak"
 fi
-[ "$(state)" = "$want" ] || changed
+state; [ "$h" = "$want" ] || changed
 mv -f -- "$t" "$r"
 trap - EXIT`
 
@@ -43,7 +46,12 @@ trap - EXIT`
  * - `read`: `ok BASE64` (the file, following a symlink as sshd does), `absent`, or `fail STATUS MESSAGE`;
  * - `write WANT BASE64`: the write script run on the decoded content, `ok` or `fail STATUS MESSAGE`
  *   (status 92: the file is no longer WANT, its SHA-256 or "absent").
- * Nothing but `read` reads its standard input, so a request never swallows the next one.
+ * The write script runs in the subshell of a command substitution (its `set -e` and trap end
+ * there), not in an sh of its own: one fork and no exec. Its status comes from a plain assignment,
+ * never from an `if` (where bash would ignore the script's `set -e`), and it is not run from a
+ * function (bash's `set -e` exit from an eval in a function is a complaint of its own). Nothing but `read` reads the
+ * session's standard input (the content reaches the write script as a here-document), so a request
+ * never swallows the next one.
  */
 export const SESSION_SCRIPT = `f=$1 write=$2
 nl='
@@ -58,12 +66,158 @@ while IFS=' ' read -r op want data; do
     elif [ -L "$f" ]; then fail 1 "$f: a dangling symlink"
     else echo absent; fi ;;
   write)
-    if out=$(printf %s "$data" | sh -c "$write" pcp-harden-rotate "$f" "$want" 2>&1); then
-      echo ok
-    else fail $? "$out"; fi ;;
+    out=$(set -- "$f" "$want"; eval "$write" 2>&1 <<EOF
+$data
+EOF
+)
+    status=$?
+    if [ "$status" = 0 ]; then echo ok; else fail "$status" "$out"; fi ;;
   *) fail 2 "not a request: $op"; exit 2 ;;
   esac
 done`
+
+/**
+ * The session of SESSION_SCRIPT as one Perl program ($1 the file, $2 SESSION_SCRIPT, $3
+ * WRITE_SCRIPT), for nodes with a full perl (every Proxmox VE node: its tools are Perl): the same
+ * requests, replies and guarantees, but a write is a few system calls in the one process instead
+ * of half a dozen programs. Without Digest::SHA and MIME::Base64 (a minimal Debian has only
+ * perl-base) it runs the shell session instead. The write: the file a symlink points to (through
+ * every link), its SHA-256 checked, a new file made O_EXCL|O_NOFOLLOW mode 0600 in that file's
+ * directory (made 0700 when missing), given the old file's owner and group, the old content kept
+ * as FILE.pcp-harden.bak with its mode, owner and times (as `cp -p`), the hash checked again, and
+ * the new file renamed into place; a failure removes the new file and names the step.
+ */
+export const PERL_SESSION = `use strict;
+use warnings;
+BEGIN {
+  unless (eval { require Digest::SHA; require MIME::Base64; 1 }) {
+    exec 'sh', '-c', $ARGV[1], 'pcp-harden-rotate', $ARGV[0], $ARGV[2];
+    die "sh: $!\\n";
+  }
+}
+use Fcntl qw(O_WRONLY O_CREAT O_EXCL O_NOFOLLOW);
+my $f = $ARGV[0];
+$| = 1;
+umask 077;
+
+sub fail {
+  my ($status, $message) = @_;
+  $message =~ s/\\n+\\z//;
+  $message =~ s/.*\\n//s;
+  print "fail $status $message\\n";
+}
+
+sub hash {
+  my ($r) = @_;
+  return 'absent' unless -e $r;
+  my $sha = Digest::SHA->new(256);
+  open my $in, '<:raw', $r or die "sha256sum: $r: $!\\n";
+  $sha->addfile($in);
+  return $sha->hexdigest;
+}
+
+sub slurp {
+  my ($file, $what) = @_;
+  die "$what: $file: Is a directory\\n" if -d $file;
+  open my $in, '<:raw', $file or die "$what: $file: $!\\n";
+  local $/;
+  my $content = <$in>;
+  die "$what: $file: $!\\n" unless defined $content || eof $in;
+  return $content // '';
+}
+
+sub resolve {
+  my ($r) = @_;
+  for (my $n = 0; -l $r; $n++) {
+    die "readlink: $f: Too many levels of symbolic links\\n" if $n == 40;
+    my $to = readlink $r;
+    die "readlink: $r: $!\\n" unless defined $to;
+    $r = $to =~ m{^/} ? $to : ($r =~ m{^(.*/)} ? $1 : '') . $to;
+  }
+  return $r;
+}
+
+sub mkdirs {
+  my ($d) = @_;
+  return if $d eq '' || -d "$d/";
+  mkdirs($1) if $d =~ m{^(.*)/[^/]+/*\\z};
+  mkdir $d, 0700 or -d "$d/" or die "mkdir: $d: $!\\n";
+}
+
+sub changed { die [${CHANGED}, "$f changed since it was read; nothing written"] }
+
+sub put {
+  my ($want, $data) = @_;
+  my $r = resolve($f);
+  my $d = $r =~ m{^(.*)/} ? $1 : '.';
+  changed() if hash($r) ne $want;
+  mkdirs($d);
+  my ($t, $out);
+  for (my $try = 0; ; $try++) {
+    $t = sprintf '%s/.authorized_keys.pcp-harden.%06x%06x', $d, int rand 0x1000000, int rand 0x1000000;
+    last if sysopen $out, $t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
+    die "mktemp: $t: $!\\n" unless $!{EEXIST} && $try < 100;
+  }
+  eval {
+    binmode $out;
+    print {$out} MIME::Base64::decode_base64($data) or die "write: $t: $!\\n";
+    close $out or die "write: $t: $!\\n";
+    if (-e $r) {
+      my @old = stat $r or die "stat: $r: $!\\n";
+      my @new = stat $t or die "stat: $t: $!\\n";
+      if ($old[4] != $new[4] || $old[5] != $new[5]) {
+        chown $old[4], $old[5], $t or die "chown: $t: $!\\n";
+      }
+      my $bak = "$r.pcp-harden.bak";
+      my $content = slurp($r, 'cp');
+      open my $copy, '>:raw', $bak or die "cp: $bak: $!\\n";
+      print {$copy} $content or die "cp: $bak: $!\\n";
+      close $copy or die "cp: $bak: $!\\n";
+      chown $old[4], $old[5], $bak or die "cp: $bak: $!\\n";
+      chmod $old[2] & 07777, $bak or die "cp: $bak: $!\\n";
+      utime $old[8], $old[9], $bak or die "cp: $bak: $!\\n";
+    }
+    changed() if hash($r) ne $want;
+    rename $t, $r or die "mv: $r: $!\\n";
+    1;
+  } or do {
+    my $error = $@;
+    unlink $t;
+    die $error;
+  };
+}
+
+print "\\n${SESSION_READY}\\n";
+while (defined(my $line = <STDIN>)) {
+  chomp $line;
+  my ($op, $want, $data) = split / /, $line, 3;
+  $op //= '';
+  if ($op eq 'read') {
+    if (-e $f) {
+      my $content = eval { slurp($f, 'base64') };
+      if (defined $content) { print 'ok ', MIME::Base64::encode_base64($content, ''), "\\n" }
+      else { fail(1, $@) }
+    } elsif (-l $f) { fail(1, "$f: a dangling symlink") }
+    else { print "absent\\n" }
+  } elsif ($op eq 'write') {
+    if (eval { put($want // '', $data // ''); 1 }) { print "ok\\n" }
+    else { ref $@ eq 'ARRAY' ? fail(@{$@}) : fail(1, $@) }
+  } else {
+    fail(2, "not a request: $op");
+    exit 2;
+  }
+}`
+
+/**
+ * The command ssh hands to the node's shell for a session on `file`: the Perl session when the
+ * node has perl, else the shell session (the same protocol; see SESSION_SCRIPT and PERL_SESSION).
+ */
+export function sessionCommand(file: string): string {
+  return remoteScript(SESSION_DISPATCH, [file, PERL_SESSION, SESSION_SCRIPT, WRITE_SCRIPT])
+}
+
+const SESSION_DISPATCH = `command -v perl >/dev/null 2>&1 && exec perl -e "$2" -- "$1" "$3" "$4"
+exec sh -c "$3" pcp-harden-rotate "$1" "$4"`
 
 export class NodeError extends Error {
   override name = 'NodeError'
@@ -84,31 +238,56 @@ export interface RemoteFile {
  */
 export class AdminSessions {
   readonly #sessions = new Map<string, LineSession>()
+  /** Sessions released before the end of the run, still ending. */
+  readonly #ending: Promise<void>[] = []
 
   constructor(private readonly ssh: SshSettings) {}
 
-  /** Send one request to the node's session; a session that ended becomes a NodeError saying why. */
-  async request(node: Node, file: string, what: string, line: string, timeoutMs: number): Promise<string> {
+  #session(node: Node, file: string): LineSession {
     const key = `${node.label}\0${file}`
     let session = this.#sessions.get(key)
     if (!session) {
-      session = new LineSession(
-        adminSshArgv(node, this.ssh, remoteScript(SESSION_SCRIPT, [file, WRITE_SCRIPT])),
-      )
+      session = new LineSession(adminSshArgv(node, this.ssh, sessionCommand(file)))
       this.#sessions.set(key, session)
     }
+    return session
+  }
+
+  /**
+   * Start connecting to the node now (reading nothing yet), so that the handshake overlaps the
+   * caller's local work; a connection that fails is the first request's error.
+   */
+  connect(node: Node, file: string): void {
+    this.#session(node, file).connect()
+  }
+
+  /** Send one request to the node's session; a session that ended becomes a NodeError saying why. */
+  async request(node: Node, file: string, what: string, line: string, timeoutMs: number): Promise<string> {
     try {
-      return await session.request(line, timeoutMs)
+      return await this.#session(node, file).request(line, timeoutMs)
     } catch (error) {
       if (error instanceof SessionError) throw new NodeError(`${what}: ${error.message}`)
       throw error
     }
   }
 
+  /**
+   * Done with the node: its session starts ending now, without waiting for it here (close() does),
+   * so a node finished early does not keep its connection until the slowest one is done.
+   */
+  release(node: Node, file: string): void {
+    const key = `${node.label}\0${file}`
+    const session = this.#sessions.get(key)
+    if (!session) return
+    this.#sessions.delete(key)
+    this.#ending.push(session.close())
+  }
+
   /** End every session (each remote shell exits at the end of its input). */
   async close(): Promise<void> {
-    await Promise.all([...this.#sessions.values()].map((session) => session.close()))
+    const sessions = [...this.#sessions.values()]
     this.#sessions.clear()
+    await Promise.all([...sessions.map((session) => session.close()), ...this.#ending.splice(0)])
   }
 }
 

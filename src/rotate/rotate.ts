@@ -21,6 +21,11 @@ export interface RotateContext {
   timeoutMs: number
   keepOld: boolean
   progress: Progress
+  /**
+   * The admin's sessions, when the caller has already started connecting to the first nodes (so
+   * the handshakes overlap its local work); closed at the end of the run all the same.
+   */
+  admin?: AdminSessions
 }
 
 /** A run under way: the admin's sessions to the nodes, and what it last saw on each. */
@@ -44,7 +49,7 @@ async function edit(
 
 /** Run `body` with this run's admin sessions, closed at its end whatever happened. */
 async function withSessions<T>(options: RotateContext, body: (ctx: RunContext) => Promise<T>): Promise<T> {
-  const admin = new AdminSessions(options.ssh)
+  const admin = options.admin ?? new AdminSessions(options.ssh)
   try {
     return await body({...options, admin, known: new Map()})
   } finally {
@@ -89,10 +94,24 @@ const ok = (summary: string, rest: Partial<RotateReport>): RotateReport => ({
   ...rest,
 })
 
-function failed(outcomes: NodeOutcome<unknown>[], step: string): NodeReport[] {
+/** The nodes that failed a step; `step` names it in each message (a step of its own parts names none). */
+function failed(outcomes: NodeOutcome<unknown>[], step?: string): NodeReport[] {
   return outcomes
     .filter((o) => !o.ok)
-    .map((o) => ({node: o.node.label, status: 'failed', message: `${step}: ${(o as {error: string}).error}`}))
+    .map((o) => ({
+      node: o.node.label,
+      status: 'failed',
+      message: `${step ? `${step}: ` : ''}${(o as {error: string}).error}`,
+    }))
+}
+
+/** Run one part of a node's step, its failure's message starting with the part's name. */
+async function part<T>(name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    throw new NodeError(`${name}: ${(error as Error).message}`)
+  }
 }
 
 /** Connect as the proxy would, with only this private key: the forced command must exit 0 and print JSON. */
@@ -231,7 +250,12 @@ async function finish(
     const outcomes = await ctx.progress.nodes(
       `Retire: remove the ${names(journal).outgoing} from every node`,
       ctx.nodes,
-      (node) => edit(ctx, node, journal.authorizedKeys, {removeKeyIds: retire}),
+      async (node) => {
+        const done = await edit(ctx, node, journal.authorizedKeys, {removeKeyIds: retire})
+        // The node's last request of the run: its session ends while the other nodes' go on.
+        ctx.admin.release(node, journal.authorizedKeys)
+        return done
+      },
     )
     leftOver = failed(outcomes, 'retire')
     nodes = [
@@ -323,6 +347,8 @@ function newJournal(ctx: RotateContext, kind: Journal['kind'], old: SlotKey, ret
 /**
  * Push the journal's line to every node and verify it with the key in `slot` (undoing everything on
  * any failure), then record the swap and finish: the common end of a rotation and a rollback.
+ * Each node is verified as soon as its own push is done, while other nodes are still being pushed:
+ * no node waits for the slowest push. The swap still waits until every node is verified.
  */
 async function pushVerifyAndFinish(
   ctx: RunContext,
@@ -331,19 +357,16 @@ async function pushVerifyAndFinish(
   action: RotateReport['action'],
   owner: {uid: number; gid: number},
 ): Promise<RotateReport> {
-  const pushed = await ctx.progress.nodes(
-    `Push: add the ${names(journal).incoming}'s line to ${journal.authorizedKeys}`,
-    ctx.nodes,
-    (node) => edit(ctx, node, journal.authorizedKeys, {add: journal.line, removeKeyIds: []}),
-  )
-  if (pushed.some((o) => !o.ok)) return undo(ctx, journal, failed(pushed, 'push'), action)
   const keyFile = ctx.store.disk(`${SLOTS[slot]}/${KEY_FILE}`)
-  const verified = await ctx.progress.nodes(
-    `Verify: connect with the ${names(journal).incoming} as the proxy does`,
+  const proven = await ctx.progress.nodes(
+    `Push and verify: add the ${names(journal).incoming}'s line to ${journal.authorizedKeys}, then connect with it as the proxy does`,
     ctx.nodes,
-    (node) => verifyNode(ctx, node, keyFile),
+    async (node) => {
+      await part('push', () => edit(ctx, node, journal.authorizedKeys, {add: journal.line, removeKeyIds: []}))
+      await part('verify', () => verifyNode(ctx, node, keyFile))
+    },
   )
-  if (verified.some((o) => !o.ok)) return undo(ctx, journal, failed(verified, 'verify'), action)
+  if (proven.some((o) => !o.ok)) return undo(ctx, journal, failed(proven), action)
   const swapping: Journal = {...journal, phase: 'swap'}
   await ctx.store.writeJournal(swapping, owner.uid, owner.gid)
   return finish(ctx, swapping, action)

@@ -51,6 +51,13 @@ export class LineSession {
   #unsent?: string
   #closed?: Promise<void>
   #queue: Promise<unknown> = Promise.resolve()
+  /**
+   * Why a program started ahead of any request (connect()) ended before its session did: the
+   * first request's error, so that a node that cannot be reached costs one attempt, not two.
+   */
+  #unclaimed?: SessionError
+  /** Whether any request was made: a program started ahead and never asked has nothing to finish. */
+  #asked = false
 
   readonly #replyMax: number
 
@@ -63,24 +70,43 @@ export class LineSession {
 
   /** Send one request line and resolve with the reply line (without its newline). */
   request(line: string, timeoutMs: number): Promise<string> {
+    this.#asked = true
     const turn = this.#queue.then(() => this.#exchange(line, timeoutMs))
     this.#queue = turn.catch(() => undefined)
     return turn
   }
 
-  /** End the program's input and wait for it to exit (killed if it has not within `timeoutMs`). */
+  /**
+   * Start the program now, before the first request: its connection is under way while the caller
+   * does other work. A failure to start is the first request's error.
+   */
+  connect(): void {
+    if (!this.#child && !this.#unclaimed) this.#open()
+  }
+
+  /**
+   * End the program's input and wait for it to exit (killed if it has not within `timeoutMs`). A
+   * program started ahead (connect()) and never asked is killed at once: it has nothing to finish,
+   * and a node that does not answer must not hold up the end of a run that failed before its
+   * first request.
+   */
   async close(timeoutMs = 10_000): Promise<void> {
     await this.#queue
     const child = this.#child
     if (!child || !this.#closed) return
     const closed = this.#closed
     child.stdin.end()
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const timer = setTimeout(() => child.kill('SIGKILL'), this.#asked ? timeoutMs : 0)
     await closed
     clearTimeout(timer)
   }
 
   #exchange(line: string, timeoutMs: number): Promise<string> {
+    const unclaimed = this.#unclaimed
+    if (unclaimed) {
+      this.#unclaimed = undefined
+      return Promise.reject(unclaimed)
+    }
     const child = this.#child ?? this.#open()
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -135,7 +161,9 @@ export class LineSession {
     this.#closed = whenEnded(child, (why) => {
       if (this.#child === child) {
         this.#child = undefined
-        this.#fail(new SessionError(lastLine(this.#stderr) ?? why))
+        const error = new SessionError(lastLine(this.#stderr) ?? why)
+        if (!this.#waiter && !this.#ready) this.#unclaimed = error
+        this.#fail(error)
       }
     })
     return child

@@ -11,6 +11,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs'
+import {type AddressInfo, createServer, type Socket} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -70,6 +71,46 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | 'hung'> {
   })
   return Promise.race([promise, late]).finally(() => clearTimeout(timer))
 }
+
+describe('connections made ahead', () => {
+  it('a run that fails before its first request (no such --key-dir) does not wait for a node that never answers', async () => {
+    const accepted: Socket[] = []
+    // It reads (so it sees the other end close) and never says anything: ssh waits for its banner.
+    const silent = createServer((socket) => {
+      accepted.push(socket)
+      socket.resume()
+    })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const {port} = silent.address() as AddressInfo
+    try {
+      const run = await within(
+        cli([
+          'rotate-keys',
+          '--root',
+          root,
+          '--nodes',
+          `127.0.0.1:${port}`,
+          '--key-dir',
+          '/var/lib/missing',
+          '--connect-timeout',
+          '60',
+          '--dry-run',
+        ]),
+        8000,
+      )
+      expect(run).toMatchObject({
+        code: 3,
+        stderr: 'pcp-harden: error: /var/lib/missing: no such directory under --root\n',
+      })
+      // The connection made ahead (if ssh got as far as connecting before the run ended) is dropped.
+      expect(accepted.length).toBeLessThanOrEqual(1)
+      await expect.poll(() => accepted.every((socket) => socket.closed)).toBe(true)
+    } finally {
+      for (const socket of accepted) socket.destroy()
+      silent.close()
+    }
+  })
+})
 
 describe('the lock', () => {
   it('never writes through a planted .rotate-keys.lock.<pid>.tmp symlink', async () => {

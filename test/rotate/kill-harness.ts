@@ -1,7 +1,7 @@
 /**
  * Runs a rotation through the library one step at a time, for the SIGKILL tests of
  * rotate-keys.e2e.test.ts:  node --import tsx test/rotate/kill-harness.ts SPEC.json
- * After each step (preflight, stage, push, verify, swap, retire) it prints `step: TITLE` and blocks
+ * After each step (preflight, stage, push and verify, swap, retire) it prints `step: TITLE` and blocks
  * in a synchronous read of stdin: one byte continues, end of input exits with status 2. `done` ends it.
  */
 import {readFileSync, writeSync} from 'node:fs'

@@ -7,6 +7,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -15,7 +16,7 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {type Argv, remoteScript} from '../../src/rotate/exec.js'
-import {SESSION_SCRIPT, sha256, WRITE_SCRIPT} from '../../src/rotate/remote.js'
+import {sessionCommand, SESSION_SCRIPT, sha256, WRITE_SCRIPT} from '../../src/rotate/remote.js'
 import {LineSession, SESSION_READY, SessionError} from '../../src/rotate/session.js'
 
 /** The write script as the node's shell runs it (what ssh hands over), here on local files. */
@@ -31,10 +32,21 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, {recursive: true, force: true}))
 
-/** The session as a node's shell runs it (what ssh hands over), here on a local file, with `before` run first. */
+/** The shell session as a node's shell runs it, here on a local file, with `before` run first. */
 function sessionArgv(file: string, before = ''): Argv {
   return ['sh', '-c', `${before}${remoteScript(SESSION_SCRIPT, [file, WRITE_SCRIPT])}`]
 }
+
+/** What ssh hands over (the Perl session here, perl being installed), with `before` run first. */
+function perlSessionArgv(file: string, before = ''): Argv {
+  return ['sh', '-c', `${before}${sessionCommand(file)}`]
+}
+
+/** Both implementations of the session speak the same protocol with the same guarantees. */
+const IMPLEMENTATIONS = [
+  ['the shell session', sessionArgv],
+  ['the Perl session', perlSessionArgv],
+] as const
 
 const T = 10_000
 
@@ -47,81 +59,6 @@ describe('the remote session', () => {
   }
   afterEach(async () => {
     await Promise.all(sessions.splice(0).map((s) => s.close()))
-  })
-
-  it('reads the file byte for byte (base64 on one line), says when there is none, and writes', async () => {
-    const file = path.join(dir, 'authorized_keys')
-    const bytes = Buffer.from([0x23, 0xe9, 0x0d, 0x0a, 0x00, 0x0a])
-    writeFileSync(file, bytes)
-    const session = open(sessionArgv(file))
-    expect(await session.request('read', T)).toBe(`ok ${bytes.toString('base64')}`)
-    const next = Buffer.from('ssh-ed25519 AAAA new\n')
-    expect(await session.request(`write ${sha256(bytes)} ${next.toString('base64')}`, T)).toBe('ok')
-    expect(readFileSync(file)).toEqual(next)
-    expect(readFileSync(`${file}.pcp-harden.bak`)).toEqual(bytes)
-    expect(await session.request('read', T)).toBe(`ok ${next.toString('base64')}`)
-    rmSync(file)
-    expect(await session.request('read', T)).toBe('absent')
-    expect(await session.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toBe('ok')
-    expect(readFileSync(file, 'utf8')).toBe('x\n')
-  })
-
-  it('an empty file reads as empty, and writing an empty content empties the file', async () => {
-    const file = path.join(dir, 'authorized_keys')
-    writeFileSync(file, 'a\n')
-    const session = open(sessionArgv(file))
-    expect(await session.request(`write ${sha256(Buffer.from('a\n'))} `, T)).toBe('ok')
-    expect(readFileSync(file, 'utf8')).toBe('')
-    expect(await session.request('read', T)).toBe('ok ')
-  })
-
-  it('a failed write answers `fail STATUS MESSAGE` and the session goes on, in step', async () => {
-    const file = path.join(dir, 'authorized_keys')
-    writeFileSync(file, 'edited by someone else\n')
-    const session = open(sessionArgv(file))
-    const content = Buffer.from('new\n').toString('base64')
-    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe(
-      `fail 92 ${file} changed since it was read; nothing written`,
-    )
-    expect(readFileSync(file, 'utf8')).toBe('edited by someone else\n')
-    // A file where its directory should be: the write script stops at mkdir.
-    const blocked = path.join(dir, 'not-a-dir', 'authorized_keys')
-    writeFileSync(path.join(dir, 'not-a-dir'), '')
-    const other = open(sessionArgv(blocked))
-    expect(await other.request('read', T)).toBe('absent')
-    expect(await other.request(`write absent ${content}`, T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
-    expect(await session.request('read', T)).toBe(
-      `ok ${Buffer.from('edited by someone else\n').toString('base64')}`,
-    )
-  })
-
-  it('a dangling symlink is a failure to read, not an absent file', async () => {
-    const link = path.join(dir, 'authorized_keys')
-    symlinkSync(path.join(dir, 'gone'), link)
-    expect(await open(sessionArgv(link)).request('read', T)).toBe(`fail 1 ${link}: a dangling symlink`)
-  })
-
-  it('carries a 1 MB file both ways', async () => {
-    const file = path.join(dir, 'authorized_keys')
-    const big = Buffer.alloc(1 << 20, 'ssh-ed25519 AAAA line\n')
-    writeFileSync(file, big)
-    const session = open(sessionArgv(file))
-    const read = await session.request('read', 60_000)
-    // equals(), not toEqual(): vitest compares a 1 MB Buffer byte by byte for seconds.
-    expect(Buffer.from(read.slice(3), 'base64').equals(big)).toBe(true)
-    const bigger = Buffer.concat([big, Buffer.from('one more\n')])
-    expect(await session.request(`write ${sha256(big)} ${bigger.toString('base64')}`, 60_000)).toBe('ok')
-    expect(readFileSync(file).equals(bigger)).toBe(true)
-  })
-
-  it("skips what the node's shell prints before the session starts (a noisy rc file)", async () => {
-    const file = path.join(dir, 'authorized_keys')
-    writeFileSync(file, 'k\n')
-    const session = open(sessionArgv(file, 'echo "Welcome to pve1"; echo ok; '))
-    expect(await session.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
-    // A banner (or a terminal title) printed without a newline does not hide the ready line.
-    const unfinished = open(sessionArgv(file, "printf 'Welcome'; printf '\\033]0;pve1\\007'; "))
-    expect(await unfinished.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
   })
 
   it('ends when its input does: close() returns once the shell has exited', async () => {
@@ -174,9 +111,234 @@ describe('the remote session', () => {
     )
   })
 
+  it('a write under bash as sh (which ignores set -e in an if): a failure midway still stops it and answers fail', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'old\n')
+    const bash = (target: string) =>
+      open(['bash', '--posix', '-c', SESSION_SCRIPT, 'pcp-harden-rotate', target, WRITE_SCRIPT])
+    const content = Buffer.from('new\n').toString('base64')
+    const session = bash(file)
+    expect(await session.request(`write ${sha256(Buffer.from('other\n'))} ${content}`, T)).toBe(
+      `fail 92 ${file} changed since it was read; nothing written`,
+    )
+    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('new\n')
+    writeFileSync(path.join(dir, 'not-a-dir'), '')
+    const blocked = bash(path.join(dir, 'not-a-dir', 'authorized_keys'))
+    expect(await blocked.request(`write absent ${content}`, T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
+    expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'}).split('\n').filter(Boolean)).toEqual([
+      'authorized_keys',
+      'authorized_keys.pcp-harden.bak',
+      'not-a-dir',
+    ])
+  })
+
+  it("connects ahead of the first request; a connection that fails ahead is that request's error, tried once", async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'k\n')
+    const started = path.join(dir, 'started')
+    const ahead = open(sessionArgv(file, `touch ${started}; `))
+    ahead.connect()
+    await expect.poll(() => lstatSync(started, {throwIfNoEntry: false})?.isFile()).toBe(true)
+    expect(await ahead.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
+    const tries = path.join(dir, 'tries')
+    const down = open(
+      sessionArgv(
+        file,
+        `echo x >> ${tries}; echo "ssh: connect to host pve2 port 22: Connection refused" >&2; exit 255; `,
+      ),
+    )
+    down.connect()
+    await expect.poll(() => lstatSync(tries, {throwIfNoEntry: false})?.isFile()).toBe(true)
+    // Let the program end before the request comes.
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    await expect(down.request('read', T)).rejects.toEqual(
+      new SessionError('ssh: connect to host pve2 port 22: Connection refused'),
+    )
+    expect(readFileSync(tries, 'utf8')).toBe('x\n')
+    // The next request connects again.
+    await expect(down.request('read', T)).rejects.toBeInstanceOf(SessionError)
+    expect(readFileSync(tries, 'utf8')).toBe('x\nx\n')
+  })
+})
+
+describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
+  const sessions: LineSession[] = []
+  const open = (argv: Argv) => {
+    const session = new LineSession(argv)
+    sessions.push(session)
+    return session
+  }
+  afterEach(async () => {
+    await Promise.all(sessions.splice(0).map((s) => s.close()))
+  })
+
+  it('reads the file byte for byte (base64 on one line), says when there is none, and writes', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    const bytes = Buffer.from([0x23, 0xe9, 0x0d, 0x0a, 0x00, 0x0a])
+    writeFileSync(file, bytes)
+    const session = open(argvOf(file))
+    expect(await session.request('read', T)).toBe(`ok ${bytes.toString('base64')}`)
+    const next = Buffer.from('ssh-ed25519 AAAA new\n')
+    expect(await session.request(`write ${sha256(bytes)} ${next.toString('base64')}`, T)).toBe('ok')
+    expect(readFileSync(file)).toEqual(next)
+    expect(readFileSync(`${file}.pcp-harden.bak`)).toEqual(bytes)
+    expect(await session.request('read', T)).toBe(`ok ${next.toString('base64')}`)
+    rmSync(file)
+    expect(await session.request('read', T)).toBe('absent')
+    expect(await session.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('x\n')
+  })
+
+  it('an empty file reads as empty, and writing an empty content empties the file', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'a\n')
+    const session = open(argvOf(file))
+    expect(await session.request(`write ${sha256(Buffer.from('a\n'))} `, T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('')
+    expect(await session.request('read', T)).toBe('ok ')
+  })
+
+  it('a failed write answers `fail STATUS MESSAGE` and the session goes on, in step', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'edited by someone else\n')
+    const session = open(argvOf(file))
+    const content = Buffer.from('new\n').toString('base64')
+    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe(
+      `fail 92 ${file} changed since it was read; nothing written`,
+    )
+    expect(readFileSync(file, 'utf8')).toBe('edited by someone else\n')
+    // A file where its directory should be: the write script stops at mkdir.
+    const blocked = path.join(dir, 'not-a-dir', 'authorized_keys')
+    writeFileSync(path.join(dir, 'not-a-dir'), '')
+    const other = open(argvOf(blocked))
+    expect(await other.request('read', T)).toBe('absent')
+    expect(await other.request(`write absent ${content}`, T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
+    expect(await session.request('read', T)).toBe(
+      `ok ${Buffer.from('edited by someone else\n').toString('base64')}`,
+    )
+  })
+
+  it('a dangling symlink is a failure to read, not an absent file', async () => {
+    const link = path.join(dir, 'authorized_keys')
+    symlinkSync(path.join(dir, 'gone'), link)
+    expect(await open(argvOf(link)).request('read', T)).toBe(`fail 1 ${link}: a dangling symlink`)
+  })
+
+  it('carries a 1 MB file both ways', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    const big = Buffer.alloc(1 << 20, 'ssh-ed25519 AAAA line\n')
+    writeFileSync(file, big)
+    const session = open(argvOf(file))
+    const read = await session.request('read', 60_000)
+    // equals(), not toEqual(): vitest compares a 1 MB Buffer byte by byte for seconds.
+    expect(Buffer.from(read.slice(3), 'base64').equals(big)).toBe(true)
+    const bigger = Buffer.concat([big, Buffer.from('one more\n')])
+    expect(await session.request(`write ${sha256(big)} ${bigger.toString('base64')}`, 60_000)).toBe('ok')
+    expect(readFileSync(file).equals(bigger)).toBe(true)
+  })
+
+  it("skips what the node's shell prints before the session starts (a noisy rc file)", async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'k\n')
+    const session = open(argvOf(file, 'echo "Welcome to pve1"; echo ok; '))
+    expect(await session.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
+    // A banner (or a terminal title) printed without a newline does not hide the ready line.
+    const unfinished = open(argvOf(file, "printf 'Welcome'; printf '\\033]0;pve1\\007'; "))
+    expect(await unfinished.request('read', T)).toBe(`ok ${Buffer.from('k\n').toString('base64')}`)
+  })
+
   it('a request the shell does not know ends the session with a failure', async () => {
-    const session = open(sessionArgv(path.join(dir, 'authorized_keys')))
+    const session = open(argvOf(path.join(dir, 'authorized_keys')))
     expect(await session.request('remove everything', T)).toBe('fail 2 not a request: remove')
+  })
+
+  it('writes as the write script does: mode 0600, the old owner, the old content kept as .bak with its mode, owner and times', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'old\n', {mode: 0o644})
+    chownSync(file, 4242, 4243)
+    utimesSync(file, 1_000_000, 1_000_000)
+    const session = open(argvOf(file))
+    const content = Buffer.from('new\n').toString('base64')
+    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe('ok')
+    const st = lstatSync(file)
+    expect({content: readFileSync(file, 'utf8'), mode: st.mode & 0o777, uid: st.uid, gid: st.gid}).toEqual({
+      content: 'new\n',
+      mode: 0o600,
+      uid: 4242,
+      gid: 4243,
+    })
+    const bak = lstatSync(`${file}.pcp-harden.bak`)
+    expect({
+      content: readFileSync(`${file}.pcp-harden.bak`, 'utf8'),
+      mode: bak.mode & 0o777,
+      uid: bak.uid,
+      gid: bak.gid,
+      mtime: bak.mtimeMs,
+    }).toEqual({content: 'old\n', mode: 0o644, uid: 4242, gid: 4243, mtime: 1_000_000_000})
+    expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'}).split('\n').filter(Boolean)).toEqual([
+      'authorized_keys',
+      'authorized_keys.pcp-harden.bak',
+    ])
+  })
+
+  it('creates a missing file and its 0700 directory only if absent when read; follows a symlink and keeps it; keeps its own group in a setgid directory', async () => {
+    const missing = path.join(dir, '.ssh', 'authorized_keys')
+    const content = Buffer.from('new\n').toString('base64')
+    const created = open(argvOf(missing))
+    expect(await created.request(`write absent ${content}`, T)).toBe('ok')
+    expect(lstatSync(path.dirname(missing)).mode & 0o777).toBe(0o700)
+    expect(readFileSync(missing, 'utf8')).toBe('new\n')
+    expect(await created.request(`write absent ${content}`, T)).toBe(
+      `fail 92 ${missing} changed since it was read; nothing written`,
+    )
+    const priv = path.join(dir, 'priv')
+    mkdirSync(priv)
+    chownSync(priv, 0, 4243)
+    execFileSync('chmod', ['2700', priv])
+    const target = path.join(priv, 'authorized_keys')
+    writeFileSync(target, 'old\n', {mode: 0o600})
+    chownSync(target, 0, 0)
+    const link = path.join(dir, 'authorized_keys')
+    symlinkSync('priv/authorized_keys', link)
+    const linked = open(argvOf(link))
+    expect(await linked.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe('ok')
+    expect(lstatSync(link).isSymbolicLink()).toBe(true)
+    const st = lstatSync(target)
+    expect({content: readFileSync(target, 'utf8'), uid: st.uid, gid: st.gid}).toEqual({
+      content: 'new\n',
+      uid: 0,
+      gid: 0,
+    })
+    expect(readFileSync(`${target}.pcp-harden.bak`, 'utf8')).toBe('old\n')
+    expect(execFileSync('ls', ['-A', priv], {encoding: 'utf8'})).toBe(
+      'authorized_keys\nauthorized_keys.pcp-harden.bak\n',
+    )
+  })
+})
+
+describe('the session on a node without a full perl', () => {
+  it('runs the shell session when perl lacks Digest::SHA (a minimal Debian has only perl-base), the Perl one otherwise', async () => {
+    const lib = path.join(dir, 'lib')
+    mkdirSync(path.join(lib, 'Digest'), {recursive: true})
+    writeFileSync(path.join(lib, 'Digest', 'SHA.pm'), 'die "Can\'t locate Digest/SHA.pm\\n";\n')
+    const file = path.join(dir, 'not-a-dir', 'authorized_keys')
+    writeFileSync(path.join(dir, 'not-a-dir'), '')
+    const session = new LineSession(['env', `PERL5LIB=${lib}`, ...perlSessionArgv(file)])
+    const perl = new LineSession(perlSessionArgv(file))
+    try {
+      // With the modules, the Perl session answers in its own words.
+      expect(await perl.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toBe(
+        `fail 1 mkdir: ${path.join(dir, 'not-a-dir')}: Not a directory`,
+      )
+      expect(await session.request('read', T)).toBe('absent')
+      // GNU mkdir's words: the shell session's write script, not the Perl session.
+      expect(await session.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toMatch(
+        /^fail 1 mkdir: cannot create directory .*not-a-dir/,
+      )
+    } finally {
+      await Promise.all([session.close(), perl.close()])
+    }
   })
 })
 
@@ -218,6 +380,23 @@ describe('the remote write script', () => {
     expect(lstatSync(path.dirname(file)).mode & 0o777).toBe(0o700)
     expect(readFileSync(file, 'utf8')).toBe('new\n')
     expect(write([file, 'absent'], 'again\n').code).toBe(92)
+  })
+
+  it("in a setgid directory, a file of the admin keeps its own group, not the directory's", () => {
+    const sub = path.join(dir, 'setgid')
+    mkdirSync(sub)
+    chownSync(sub, 0, 4243)
+    execFileSync('chmod', ['2700', sub])
+    const file = path.join(sub, 'authorized_keys')
+    writeFileSync(file, 'old\n', {mode: 0o600})
+    chownSync(file, 0, 0)
+    expect(write([file, sha256(Buffer.from('old\n'))], 'new\n')).toMatchObject({code: 0, stderr: ''})
+    const st = lstatSync(file)
+    expect({content: readFileSync(file, 'utf8'), uid: st.uid, gid: st.gid}).toEqual({
+      content: 'new\n',
+      uid: 0,
+      gid: 0,
+    })
   })
 
   it("follows a symlink (Proxmox's /root/.ssh/authorized_keys -> /etc/pve/priv/authorized_keys) and keeps it", () => {

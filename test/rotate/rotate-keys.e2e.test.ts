@@ -149,6 +149,12 @@ function otherLines(content: Buffer, keys: readonly string[]): string[] {
   return text.split('\n').filter((_, i) => !drop.has(i + 1))
 }
 
+/** A public key line's SHA256 fingerprint, as sshd logs it. */
+function fingerprint(publicLine: string): string {
+  const blob = Buffer.from(publicLine.split(' ')[1] as string, 'base64')
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`
+}
+
 /** The key active locally works as the proxy uses it on every node, and only through its forced command. */
 async function expectActiveKeyWorks(): Promise<void> {
   for (const node of nodes) {
@@ -299,6 +305,41 @@ describe('rotate-keys with real sshd nodes', () => {
     await expectActiveKeyWorks()
   }, 60_000)
 
+  it('one node at a time, the middle one failing verify: the nodes after it are still pushed and verified, then every node is undone', async () => {
+    const oldLine = await publicLine('ssh')
+    const before = await authorizedKeysOf()
+    await writeFile(path.join(nodes[1]!.root, 'sensors-fail'), '')
+    const logFrom = await Promise.all(nodes.map(async (n) => (await n.readLog()).length))
+    const run = await rotate('--concurrency', '1')
+    expect(run.code).toBe(2)
+    // The proxy's logins with the new key (neither the admin's key nor the old one): one on every
+    // node, the last node's too, taken after the middle node's verification had failed.
+    const known = [fingerprint(admin.publicLine), fingerprint(oldLine)]
+    const proxyLogins = await Promise.all(
+      nodes.map(async (n, i) =>
+        [...(await n.readLog()).slice(logFrom[i]).matchAll(/Accepted publickey for root .* (SHA256:\S+)/g)]
+          .map((m) => m[1])
+          .filter((f) => !known.includes(f as string)),
+      ),
+    )
+    expect(proxyLogins.map((logins) => logins.length)).toEqual([1, 1, 1])
+    const report = JSON.parse(run.stdout)
+    expect(report.nodes).toEqual([
+      {node: nodes[1]!.target, status: 'failed', message: 'verify: the forced command exited 1 (no sensors)'},
+      {node: nodes[0]!.target, status: 'undone', message: 'new key removed'},
+      {node: nodes[2]!.target, status: 'undone', message: 'new key removed'},
+    ])
+    // Each node was pushed (its backup is the file as it was), the new key is gone again everywhere.
+    for (const [i, node] of nodes.entries()) {
+      expect(await readFile(`${node.authorizedKeys}.pcp-harden.bak`)).toBeTruthy()
+      expect(await readFile(node.authorizedKeys), node.target).toEqual(before[i])
+    }
+    expect(await publicLine('ssh')).toBe(oldLine)
+    expect(await readdir(slot('ssh.d'))).toEqual([])
+    await rm(path.join(nodes[1]!.root, 'sensors-fail'))
+    await expectActiveKeyWorks()
+  }, 60_000)
+
   it('two concurrent runs: the second refuses while the first holds the lock', async () => {
     const first = harness()
     expect(await first.next()).toMatch(/^step: Preflight/)
@@ -353,7 +394,7 @@ describe('rotate-keys with real sshd nodes', () => {
   it('killed between the renames of the swap (no ssh/ at all): the rerun finishes the rotation', async () => {
     const oldLine = await publicLine('ssh')
     const run = harness()
-    for (const step of ['Preflight', 'Stage', 'Push', 'Verify', 'Swap']) {
+    for (const step of ['Preflight', 'Stage', 'Push and verify', 'Swap']) {
       expect(await run.next()).toMatch(new RegExp(`^step: ${step}`))
       if (step !== 'Swap') run.continue()
     }
@@ -373,7 +414,7 @@ describe('rotate-keys with real sshd nodes', () => {
   }, 90_000)
 
   describe('SIGKILL after each step, then a rerun: the active key works on every node', () => {
-    const STEPS = ['Preflight', 'Stage', 'Push', 'Verify', 'Swap', 'Retire']
+    const STEPS = ['Preflight', 'Stage', 'Push and verify', 'Swap', 'Retire']
     it.each(STEPS.map((s, i) => [s, i] as const))(
       'killed after %s',
       async (_step, index) => {
@@ -394,7 +435,7 @@ describe('rotate-keys with real sshd nodes', () => {
         )
         const active = await publicLine('ssh')
         // Killed before its journal: the rerun rotates; before the swap: undone; after: finished.
-        expect(active === oldLine).toBe(index >= 1 && index <= 3)
+        expect(active === oldLine).toBe(index >= 1 && index <= 2)
         await expectActiveKeyWorks()
         for (const content of await authorizedKeysOf()) {
           const keys = parseAuthorizedKeys(content.toString()).entries.filter(
