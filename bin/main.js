@@ -34,10 +34,10 @@ export function registerEntry(exports, filename = BUNDLE) {
  * --semi-space-growth-factor=1: the young generation keeps the size it has when the bundle is
  * loaded instead of doubling whenever many objects survive a scavenge. An audit of a large host
  * makes many objects that live for one container config or one authorized_keys line, and every
- * doubling is resident memory kept to the end: without the flag, 4 to 12 MiB more peak RSS, about
- * 4 KB of the 8.5 KB a container config added and 0.2 of the 0.6 KB a line (bench/memory.js).
- * What it costs is more, shorter scavenges: bench/memory.js, bench/scale.js and bench/startup.js
- * show no difference in time beyond their run-to-run spread. Set at run time because neither
+ * doubling is resident memory kept to the end: without the flag the peak RSS is 5 MiB higher on a
+ * small host, 13 MiB at 2,000 container configs and 23 MiB at 100,000 authorized_keys lines
+ * (bench/memory.js). What it costs is more, shorter scavenges, and no time the benches can see
+ * (main-thread CPU time in alternating runs, README "Performance"). Set at run time because neither
  * the standalone executable nor `#!/usr/bin/env node` can pass options to Node (and given on Node
  * 20's command line, this flag let the young generation grow to 32 MiB all the same).
  */
