@@ -1,5 +1,7 @@
 // Build step: run the bundled CLI once (`verify --sample`) and save V8's code cache for the
-// bundle beside it (dist/pcp-harden.cjs.cache). bin/main.js only ever reads it.
+// bundle beside it (dist/pcp-harden.cjs.cache). bin/main.js only ever reads it. The bundle is loaded
+// through loadBundle, which sets the CLI's V8 flags first: V8 takes a cache only under the flags it
+// was made with.
 import {writeFileSync} from 'node:fs'
 
 import {CODE_CACHE, loadBundle, main} from '../bin/main.js'

@@ -4,8 +4,8 @@
 //
 // 1. The executable: Node's single-executable-application support. A copy of the running `node`
 //    with a blob injected (postject) that holds scripts/sea-main.js, bundled to CommonJS, and the
-//    bundle dist/pcp-harden.cjs with its V8 code cache as assets (made by this same node, so V8
-//    accepts the cache).
+//    bundle dist/pcp-harden.cjs with its V8 code cache as assets (made by this same node, under
+//    the V8 flags loadBundle sets in the executable too, so V8 accepts the cache).
 // 2. The package (dpkg-deb --build): /usr/bin/pcp-harden, the files the tool reads in
 //    /usr/share/pcp-harden, the man page and the bash and zsh completions.
 //
