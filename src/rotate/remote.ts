@@ -9,29 +9,35 @@ const CHANGED = 92
 
 /**
  * Replace the file with the content given in base64 on standard input, atomically, if it is still
- * what was read (its SHA-256, or "absent"): a temporary file in the target's own directory (a
- * symlink is followed, as on Proxmox where /root/.ssh/authorized_keys points into /etc/pve/priv),
- * mode 0600 (mktemp's, under umask 077) and the old owner, the old content kept as
- * FILE.pcp-harden.bak, the hash checked again just before the rename.
- * Each program it starts is a fork and an exec on the node, most of a rotation's own work there:
- * readlink runs only for a symlink, chown only when the new file's owner or group would differ
- * (a file not the admin's, or a setgid directory), and the hash is read without a subshell.
+ * what was read (its SHA-256, or "absent") and the content arrived whole (its SHA-256, $3): a
+ * temporary file in the target's own directory (a symlink is followed, as on Proxmox where
+ * /root/.ssh/authorized_keys points into /etc/pve/priv), mode 0600 (mktemp's, under umask 077;
+ * missing directories 0700) and the old owner and group, the old content kept as
+ * FILE.pcp-harden.bak (copied to a temporary file of its own, then renamed over whatever that name
+ * was, so a planted symlink there is replaced, never written through), the hash checked again
+ * just before the rename. Each program it starts is a fork and an exec on the node: readlink runs
+ * only for a symlink, and the hash of the file is read without a subshell.
  */
 export const WRITE_SCRIPT = `set -eu
-f=$1 want=$2
+f=$1 want=$2 new=$3
 if [ -L "$f" ]; then r=$(readlink -f -- "$f") || r=$f; else r=$f; fi
 d=\${r%/*}
 state() { if [ -e "$r" ]; then h=$(sha256sum < "$r"); h=\${h%% *}; else h=absent; fi; }
 changed() { echo "$f changed since it was read; nothing written" >&2; exit ${CHANGED}; }
 state; [ "$h" = "$want" ] || changed
-[ -d "$d/" ] || mkdir -p -m 700 -- "$d/"
 umask 077
-t=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX")
-trap 'rm -f -- "$t"' EXIT
+[ -d "$d/" ] || mkdir -p -m 700 -- "$d/"
+t=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX") b=
+trap 'rm -f -- "$t" \${b:+"$b"}' EXIT
 base64 -d > "$t"
+h=$(sha256sum < "$t")
+[ "\${h%% *}" = "$new" ] || { echo "the new content arrived incomplete or altered; nothing written" >&2; exit 1; }
 if [ -e "$r" ]; then
-  [ -O "$r" ] && [ -G "$r" ] && ! [ -g "$d/" ] || chown --reference="$r" -- "$t"
-  cp -p -- "$r" "$r.pcp-harden.bak"
+  chown --reference="$r" -- "$t"
+  b=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX")
+  cp -p -- "$r" "$b"
+  mv -f -T -- "$b" "$r.pcp-harden.bak"
+  b=
 fi
 state; [ "$h" = "$want" ] || changed
 mv -f -- "$t" "$r"
@@ -44,8 +50,10 @@ trap - EXIT`
  * unfinished, such as a banner printed without one), then answers each request line with one
  * reply line:
  * - `read`: `ok BASE64` (the file, following a symlink as sshd does), `absent`, or `fail STATUS MESSAGE`;
- * - `write WANT BASE64`: the write script run on the decoded content, `ok` or `fail STATUS MESSAGE`
- *   (status 92: the file is no longer WANT, its SHA-256 or "absent").
+ * - `write WANT NEW BASE64`: the write script run on the decoded content, `ok` or `fail STATUS
+ *   MESSAGE` (status 92: the file is no longer WANT, its SHA-256 or "absent"); NEW is the SHA-256
+ *   of the new content, so a request cut short (a connection lost mid-line) writes nothing.
+ * A line without its newline (the input ended mid-request) is not a request: `read` drops it.
  * The write script runs in the subshell of a command substitution (its `set -e` and trap end
  * there), not in an sh of its own: one fork and no exec. Its status comes from a plain assignment,
  * never from an `if` (where bash would ignore the script's `set -e`), and it is not run from a
@@ -58,7 +66,7 @@ nl='
 '
 fail() { printf 'fail %s %s\\n' "$1" "\${2##*"$nl"}"; }
 printf '\\n%s\\n' '${SESSION_READY}'
-while IFS=' ' read -r op want data; do
+while IFS=' ' read -r op want new data; do
   case $op in
   read)
     if [ -e "$f" ]; then
@@ -66,7 +74,7 @@ while IFS=' ' read -r op want data; do
     elif [ -L "$f" ]; then fail 1 "$f: a dangling symlink"
     else echo absent; fi ;;
   write)
-    out=$(set -- "$f" "$want"; eval "$write" 2>&1 <<EOF
+    out=$(set -- "$f" "$want" "$new"; eval "$write" 2>&1 <<EOF
 $data
 EOF
 )
@@ -132,7 +140,7 @@ sub resolve {
     die "readlink: $f: Too many levels of symbolic links\\n" if $n == 40;
     my $to = readlink $r;
     die "readlink: $r: $!\\n" unless defined $to;
-    $r = $to =~ m{^/} ? $to : ($r =~ m{^(.*/)} ? $1 : '') . $to;
+    $r = $to =~ m{^/} ? $to : ($r =~ m{^(.*/)}s ? $1 : '') . $to;
   }
   return $r;
 }
@@ -140,42 +148,57 @@ sub resolve {
 sub mkdirs {
   my ($d) = @_;
   return if $d eq '' || -d "$d/";
-  mkdirs($1) if $d =~ m{^(.*)/[^/]+/*\\z};
+  mkdirs($1) if $d =~ m{^(.*)/[^/]+/*\\z}s;
   mkdir $d, 0700 or -d "$d/" or die "mkdir: $d: $!\\n";
 }
 
 sub changed { die [${CHANGED}, "$f changed since it was read; nothing written"] }
 
-sub put {
-  my ($want, $data) = @_;
-  my $r = resolve($f);
-  my $d = $r =~ m{^(.*)/} ? $1 : '.';
-  changed() if hash($r) ne $want;
-  mkdirs($d);
-  my ($t, $out);
+# A new file of ours in directory $d: created here (O_EXCL), never through a symlink, mode 0600.
+sub temp {
+  my ($d) = @_;
   for (my $try = 0; ; $try++) {
-    $t = sprintf '%s/.authorized_keys.pcp-harden.%06x%06x', $d, int rand 0x1000000, int rand 0x1000000;
-    last if sysopen $out, $t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
+    my $t = sprintf '%s/.authorized_keys.pcp-harden.%06x%06x', $d, int rand 0x1000000, int rand 0x1000000;
+    my $fh;
+    return ($t, $fh) if sysopen $fh, $t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600;
     die "mktemp: $t: $!\\n" unless $!{EEXIST} && $try < 100;
   }
+}
+
+sub put {
+  my ($want, $new, $data) = @_;
+  my $r = resolve($f);
+  my $d = $r =~ m{^(.*)/}s ? $1 : '.';
+  changed() if hash($r) ne $want;
+  my $content = MIME::Base64::decode_base64($data);
+  die "the new content arrived incomplete or altered; nothing written\\n"
+    if Digest::SHA::sha256_hex($content) ne $new;
+  mkdirs($d);
+  my ($t, $out) = temp($d);
+  my $b;
   eval {
     binmode $out;
-    print {$out} MIME::Base64::decode_base64($data) or die "write: $t: $!\\n";
+    print {$out} $content or die "write: $t: $!\\n";
     close $out or die "write: $t: $!\\n";
     if (-e $r) {
       my @old = stat $r or die "stat: $r: $!\\n";
-      my @new = stat $t or die "stat: $t: $!\\n";
-      if ($old[4] != $new[4] || $old[5] != $new[5]) {
+      my @made = stat $t or die "stat: $t: $!\\n";
+      if ($old[4] != $made[4] || $old[5] != $made[5]) {
         chown $old[4], $old[5], $t or die "chown: $t: $!\\n";
       }
+      # The old content as FILE.pcp-harden.bak, as cp -p keeps it: copied to a new file of ours,
+      # then renamed over that name, so a symlink planted there is replaced, never written through.
       my $bak = "$r.pcp-harden.bak";
-      my $content = slurp($r, 'cp');
-      open my $copy, '>:raw', $bak or die "cp: $bak: $!\\n";
-      print {$copy} $content or die "cp: $bak: $!\\n";
+      my $kept = slurp($r, 'cp');
+      ($b, my $copy) = temp($d);
+      binmode $copy;
+      print {$copy} $kept or die "cp: $bak: $!\\n";
       close $copy or die "cp: $bak: $!\\n";
-      chown $old[4], $old[5], $bak or die "cp: $bak: $!\\n";
-      chmod $old[2] & 07777, $bak or die "cp: $bak: $!\\n";
-      utime $old[8], $old[9], $bak or die "cp: $bak: $!\\n";
+      chown $old[4], $old[5], $b or die "cp: $bak: $!\\n";
+      chmod $old[2] & 07777, $b or die "cp: $bak: $!\\n";
+      utime $old[8], $old[9], $b or die "cp: $bak: $!\\n";
+      rename $b, $bak or die "mv: $bak: $!\\n";
+      undef $b;
     }
     changed() if hash($r) ne $want;
     rename $t, $r or die "mv: $r: $!\\n";
@@ -183,14 +206,16 @@ sub put {
   } or do {
     my $error = $@;
     unlink $t;
+    unlink $b if defined $b;
     die $error;
   };
 }
 
 print "\\n${SESSION_READY}\\n";
 while (defined(my $line = <STDIN>)) {
-  chomp $line;
-  my ($op, $want, $data) = split / /, $line, 3;
+  # A line without its newline is a request cut short (the input ended): not a request, as for read.
+  last unless $line =~ s/\\n\\z//;
+  my ($op, $want, $new, $data) = split / /, $line, 4;
   $op //= '';
   if ($op eq 'read') {
     if (-e $f) {
@@ -200,7 +225,7 @@ while (defined(my $line = <STDIN>)) {
     } elsif (-l $f) { fail(1, "$f: a dangling symlink") }
     else { print "absent\\n" }
   } elsif ($op eq 'write') {
-    if (eval { put($want // '', $data // ''); 1 }) { print "ok\\n" }
+    if (eval { put($want // '', $new // '', $data // ''); 1 }) { print "ok\\n" }
     else { ref $@ eq 'ARRAY' ? fail(@{$@}) : fail(1, $@) }
   } else {
     fail(2, "not a request: $op");
@@ -291,6 +316,11 @@ export class AdminSessions {
   }
 }
 
+/** The session's write request: the file's SHA-256 as read (or "absent"), the new content's, the content. */
+export function writeRequest(expected: string, content: Buffer): string {
+  return `write ${expected} ${sha256(content)} ${content.toString('base64')}`
+}
+
 /** A `fail STATUS MESSAGE` reply as its status and message; undefined for any other reply. */
 function failure(reply: string): {status: number; message: string} | undefined {
   const match = /^fail (\d+) ?(.*)$/s.exec(reply)
@@ -342,7 +372,7 @@ export async function rewriteRemote<E extends {content: Buffer; added?: boolean;
     const edited = edit(before.content)
     if (!edited.added && edited.removed.length === 0) return {...edited, now: before}
     const expected = before.exists ? sha256(before.content) : 'absent'
-    const request = `write ${expected} ${edited.content.toString('base64')}`
+    const request = writeRequest(expected, edited.content)
     const reply = await admin.request(node, file, what, request, timeoutMs)
     if (reply === 'ok') return {...edited, now: {content: edited.content, exists: true}}
     const failed = failure(reply)

@@ -16,13 +16,19 @@ import path from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 
 import {type Argv, remoteScript} from '../../src/rotate/exec.js'
-import {sessionCommand, SESSION_SCRIPT, sha256, WRITE_SCRIPT} from '../../src/rotate/remote.js'
+import {sessionCommand, SESSION_SCRIPT, sha256, WRITE_SCRIPT, writeRequest} from '../../src/rotate/remote.js'
 import {LineSession, SESSION_READY, SessionError} from '../../src/rotate/session.js'
 
 /** The write script as the node's shell runs it (what ssh hands over), here on local files. */
 function write(args: string[], content: string) {
   const input = Buffer.from(content).toString('base64')
-  const result = spawnSync('sh', ['-c', remoteScript(WRITE_SCRIPT, args)], {input})
+  const result = spawnSync(
+    'sh',
+    ['-c', remoteScript(WRITE_SCRIPT, [...args, sha256(Buffer.from(content))])],
+    {
+      input,
+    },
+  )
   return {code: result.status, stdout: result.stdout, stderr: result.stderr.toString()}
 }
 
@@ -116,16 +122,16 @@ describe('the remote session', () => {
     writeFileSync(file, 'old\n')
     const bash = (target: string) =>
       open(['bash', '--posix', '-c', SESSION_SCRIPT, 'pcp-harden-rotate', target, WRITE_SCRIPT])
-    const content = Buffer.from('new\n').toString('base64')
+    const content = Buffer.from('new\n')
     const session = bash(file)
-    expect(await session.request(`write ${sha256(Buffer.from('other\n'))} ${content}`, T)).toBe(
+    expect(await session.request(writeRequest(sha256(Buffer.from('other\n')), content), T)).toBe(
       `fail 92 ${file} changed since it was read; nothing written`,
     )
-    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe('ok')
+    expect(await session.request(writeRequest(sha256(Buffer.from('old\n')), content), T)).toBe('ok')
     expect(readFileSync(file, 'utf8')).toBe('new\n')
     writeFileSync(path.join(dir, 'not-a-dir'), '')
     const blocked = bash(path.join(dir, 'not-a-dir', 'authorized_keys'))
-    expect(await blocked.request(`write absent ${content}`, T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
+    expect(await blocked.request(writeRequest('absent', content), T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
     expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'}).split('\n').filter(Boolean)).toEqual([
       'authorized_keys',
       'authorized_keys.pcp-harden.bak',
@@ -180,13 +186,13 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     const session = open(argvOf(file))
     expect(await session.request('read', T)).toBe(`ok ${bytes.toString('base64')}`)
     const next = Buffer.from('ssh-ed25519 AAAA new\n')
-    expect(await session.request(`write ${sha256(bytes)} ${next.toString('base64')}`, T)).toBe('ok')
+    expect(await session.request(writeRequest(sha256(bytes), next), T)).toBe('ok')
     expect(readFileSync(file)).toEqual(next)
     expect(readFileSync(`${file}.pcp-harden.bak`)).toEqual(bytes)
     expect(await session.request('read', T)).toBe(`ok ${next.toString('base64')}`)
     rmSync(file)
     expect(await session.request('read', T)).toBe('absent')
-    expect(await session.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toBe('ok')
+    expect(await session.request(writeRequest('absent', Buffer.from('x\n')), T)).toBe('ok')
     expect(readFileSync(file, 'utf8')).toBe('x\n')
   })
 
@@ -194,7 +200,7 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     const file = path.join(dir, 'authorized_keys')
     writeFileSync(file, 'a\n')
     const session = open(argvOf(file))
-    expect(await session.request(`write ${sha256(Buffer.from('a\n'))} `, T)).toBe('ok')
+    expect(await session.request(writeRequest(sha256(Buffer.from('a\n')), Buffer.alloc(0)), T)).toBe('ok')
     expect(readFileSync(file, 'utf8')).toBe('')
     expect(await session.request('read', T)).toBe('ok ')
   })
@@ -203,8 +209,8 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     const file = path.join(dir, 'authorized_keys')
     writeFileSync(file, 'edited by someone else\n')
     const session = open(argvOf(file))
-    const content = Buffer.from('new\n').toString('base64')
-    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe(
+    const content = Buffer.from('new\n')
+    expect(await session.request(writeRequest(sha256(Buffer.from('old\n')), content), T)).toBe(
       `fail 92 ${file} changed since it was read; nothing written`,
     )
     expect(readFileSync(file, 'utf8')).toBe('edited by someone else\n')
@@ -213,7 +219,7 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     writeFileSync(path.join(dir, 'not-a-dir'), '')
     const other = open(argvOf(blocked))
     expect(await other.request('read', T)).toBe('absent')
-    expect(await other.request(`write absent ${content}`, T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
+    expect(await other.request(writeRequest('absent', content), T)).toMatch(/^fail 1 mkdir: .*not-a-dir/)
     expect(await session.request('read', T)).toBe(
       `ok ${Buffer.from('edited by someone else\n').toString('base64')}`,
     )
@@ -234,7 +240,7 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     // equals(), not toEqual(): vitest compares a 1 MB Buffer byte by byte for seconds.
     expect(Buffer.from(read.slice(3), 'base64').equals(big)).toBe(true)
     const bigger = Buffer.concat([big, Buffer.from('one more\n')])
-    expect(await session.request(`write ${sha256(big)} ${bigger.toString('base64')}`, 60_000)).toBe('ok')
+    expect(await session.request(writeRequest(sha256(big), bigger), 60_000)).toBe('ok')
     expect(readFileSync(file).equals(bigger)).toBe(true)
   })
 
@@ -259,8 +265,8 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     chownSync(file, 4242, 4243)
     utimesSync(file, 1_000_000, 1_000_000)
     const session = open(argvOf(file))
-    const content = Buffer.from('new\n').toString('base64')
-    expect(await session.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe('ok')
+    const content = Buffer.from('new\n')
+    expect(await session.request(writeRequest(sha256(Buffer.from('old\n')), content), T)).toBe('ok')
     const st = lstatSync(file)
     expect({content: readFileSync(file, 'utf8'), mode: st.mode & 0o777, uid: st.uid, gid: st.gid}).toEqual({
       content: 'new\n',
@@ -284,12 +290,12 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
 
   it('creates a missing file and its 0700 directory only if absent when read; follows a symlink and keeps it; keeps its own group in a setgid directory', async () => {
     const missing = path.join(dir, '.ssh', 'authorized_keys')
-    const content = Buffer.from('new\n').toString('base64')
+    const content = Buffer.from('new\n')
     const created = open(argvOf(missing))
-    expect(await created.request(`write absent ${content}`, T)).toBe('ok')
+    expect(await created.request(writeRequest('absent', content), T)).toBe('ok')
     expect(lstatSync(path.dirname(missing)).mode & 0o777).toBe(0o700)
     expect(readFileSync(missing, 'utf8')).toBe('new\n')
-    expect(await created.request(`write absent ${content}`, T)).toBe(
+    expect(await created.request(writeRequest('absent', content), T)).toBe(
       `fail 92 ${missing} changed since it was read; nothing written`,
     )
     const priv = path.join(dir, 'priv')
@@ -302,7 +308,7 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     const link = path.join(dir, 'authorized_keys')
     symlinkSync('priv/authorized_keys', link)
     const linked = open(argvOf(link))
-    expect(await linked.request(`write ${sha256(Buffer.from('old\n'))} ${content}`, T)).toBe('ok')
+    expect(await linked.request(writeRequest(sha256(Buffer.from('old\n')), content), T)).toBe('ok')
     expect(lstatSync(link).isSymbolicLink()).toBe(true)
     const st = lstatSync(target)
     expect({content: readFileSync(target, 'utf8'), uid: st.uid, gid: st.gid}).toEqual({
@@ -313,6 +319,79 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     expect(readFileSync(`${target}.pcp-harden.bak`, 'utf8')).toBe('old\n')
     expect(execFileSync('ls', ['-A', priv], {encoding: 'utf8'})).toBe(
       'authorized_keys\nauthorized_keys.pcp-harden.bak\n',
+    )
+  })
+  it('a request cut short (the input ends mid-line: a connection lost) writes nothing', () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'line1\nline2\nroot-key\n')
+    const request = writeRequest(
+      sha256(Buffer.from('line1\nline2\nroot-key\n')),
+      Buffer.from('line1\nline2\nnew\n'),
+    )
+    const [command, ...args] = argvOf(file)
+    // Half the line, then the end of the input, as sshd gives it when the client dies mid-request.
+    const run = spawnSync(command!, args, {input: request.slice(0, request.length - 8), timeout: T})
+    expect(run.status).toBe(0)
+    expect(readFileSync(file, 'utf8')).toBe('line1\nline2\nroot-key\n')
+    expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'})).toBe('authorized_keys\n')
+  })
+
+  it('a content that is not what its SHA-256 says (cut or altered on the way) is not written', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'old\n')
+    const session = open(argvOf(file))
+    const request = writeRequest(sha256(Buffer.from('old\n')), Buffer.from('old\nnew key\n'))
+    const cut = request.slice(0, request.length - 4)
+    expect(await session.request(cut, T)).toBe(
+      'fail 1 the new content arrived incomplete or altered; nothing written',
+    )
+    expect(readFileSync(file, 'utf8')).toBe('old\n')
+    expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'})).toBe('authorized_keys\n')
+    expect(await session.request(request, T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('old\nnew key\n')
+  })
+
+  it('a symlink planted where the .bak goes is replaced by the copy, never written through', async () => {
+    const file = path.join(dir, 'authorized_keys')
+    writeFileSync(file, 'old\n', {mode: 0o600})
+    const victim = path.join(dir, 'victim')
+    writeFileSync(victim, 'victim\n', {mode: 0o644})
+    chownSync(victim, 4242, 4243)
+    symlinkSync(victim, `${file}.pcp-harden.bak`)
+    const session = open(argvOf(file))
+    expect(await session.request(writeRequest(sha256(Buffer.from('old\n')), Buffer.from('new\n')), T)).toBe(
+      'ok',
+    )
+    const st = lstatSync(victim)
+    expect({content: readFileSync(victim, 'utf8'), mode: st.mode & 0o777, uid: st.uid}).toEqual({
+      content: 'victim\n',
+      mode: 0o644,
+      uid: 4242,
+    })
+    expect(lstatSync(`${file}.pcp-harden.bak`).isFile()).toBe(true)
+    expect(readFileSync(`${file}.pcp-harden.bak`, 'utf8')).toBe('old\n')
+    // A dangling one: what it points to is not created.
+    rmSync(`${file}.pcp-harden.bak`)
+    symlinkSync(path.join(dir, 'made-by-link'), `${file}.pcp-harden.bak`)
+    expect(await session.request(writeRequest(sha256(Buffer.from('new\n')), Buffer.from('newer\n')), T)).toBe(
+      'ok',
+    )
+    expect(lstatSync(path.join(dir, 'made-by-link'), {throwIfNoEntry: false})).toBeUndefined()
+    expect(readFileSync(`${file}.pcp-harden.bak`, 'utf8')).toBe('new\n')
+    expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'})).toBe(
+      'authorized_keys\nauthorized_keys.pcp-harden.bak\nvictim\n',
+    )
+  })
+
+  it('creates every missing directory 0700, a newline in a name included', async () => {
+    const file = path.join(dir, 'a\nb', 'c', 'authorized_keys')
+    const session = open(argvOf(file))
+    expect(await session.request(writeRequest('absent', Buffer.from('new\n')), T)).toBe('ok')
+    expect(readFileSync(file, 'utf8')).toBe('new\n')
+    expect(lstatSync(path.join(dir, 'a\nb')).mode & 0o777).toBe(0o700)
+    expect(lstatSync(path.join(dir, 'a\nb', 'c')).mode & 0o777).toBe(0o700)
+    expect(execFileSync('ls', ['-A', path.join(dir, 'a\nb', 'c')], {encoding: 'utf8'})).toBe(
+      'authorized_keys\n',
     )
   })
 })
@@ -328,12 +407,12 @@ describe('the session on a node without a full perl', () => {
     const perl = new LineSession(perlSessionArgv(file))
     try {
       // With the modules, the Perl session answers in its own words.
-      expect(await perl.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toBe(
+      expect(await perl.request(writeRequest('absent', Buffer.from('x\n')), T)).toBe(
         `fail 1 mkdir: ${path.join(dir, 'not-a-dir')}: Not a directory`,
       )
       expect(await session.request('read', T)).toBe('absent')
       // GNU mkdir's words: the shell session's write script, not the Perl session.
-      expect(await session.request(`write absent ${Buffer.from('x\n').toString('base64')}`, T)).toMatch(
+      expect(await session.request(writeRequest('absent', Buffer.from('x\n')), T)).toMatch(
         /^fail 1 mkdir: cannot create directory .*not-a-dir/,
       )
     } finally {
