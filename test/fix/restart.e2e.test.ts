@@ -178,15 +178,12 @@ describe('verify --fix --restart under a real systemd (PID 1 of its own namespac
       /^Status: CRITICAL \(exit 2, fail-on: \w+; restart: systemctl restart pmcd\.service failed \(exit 1\): Job for pmcd\.service failed/m,
     )
     expect(fix.exitCode).toBe(2)
-    await writeFile(path.join(tree.etcDefault, 'pmcd'), QUOTED_LOCAL)
-    const nagios = await verifyIn(systemd, [
-      '--fix',
-      '--restart',
-      '--check',
-      'PCP-PMCD-004',
-      '--format',
-      'nagios',
-    ])
+    // The fix again from the quoted value, in another format.
+    const fixAgain = async (format: string) => {
+      await writeFile(path.join(tree.etcDefault, 'pmcd'), QUOTED_LOCAL)
+      return verifyIn(systemd!, ['--fix', '--restart', '--check', 'PCP-PMCD-004', '--format', format])
+    }
+    const nagios = await fixAgain('nagios')
     expect(nagios.exitCode).toBe(2)
     expect(nagios.stderr).toContain(
       'systemctl restart pmcd.service failed (exit 1): Job for pmcd.service failed',
@@ -194,15 +191,7 @@ describe('verify --fix --restart under a real systemd (PID 1 of its own namespac
     expect(nagios.stdout.split('\n')[0]).toMatch(
       /^PCP-HARDEN CRITICAL - systemctl restart pmcd\.service failed \(exit 1\): Job for pmcd\.service failed .*; 1 check passed \| /,
     )
-    await writeFile(path.join(tree.etcDefault, 'pmcd'), QUOTED_LOCAL)
-    const json = await verifyIn(systemd, [
-      '--fix',
-      '--restart',
-      '--check',
-      'PCP-PMCD-004',
-      '--format',
-      'json',
-    ])
+    const json = await fixAgain('json')
     expect(json.exitCode).toBe(2)
     const report = JSON.parse(json.stdout) as {
       summary: {status: string; exitCode: number}

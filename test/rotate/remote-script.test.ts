@@ -56,16 +56,39 @@ const IMPLEMENTATIONS = [
 
 const T = 10_000
 
-describe('the remote session', () => {
+/** A file's content, permission bits and owner. */
+function fileState(file: string) {
+  const st = lstatSync(file)
+  return {content: readFileSync(file, 'utf8'), mode: st.mode & 0o777, uid: st.uid, gid: st.gid}
+}
+
+/** A directory of root and group 4243 with the setgid bit (new files there get group 4243), holding authorized_keys of root:root. */
+function setgidKeys(name: string): string {
+  const sub = path.join(dir, name)
+  mkdirSync(sub)
+  chownSync(sub, 0, 4243)
+  execFileSync('chmod', ['2700', sub])
+  const file = path.join(sub, 'authorized_keys')
+  writeFileSync(file, 'old\n', {mode: 0o600})
+  chownSync(file, 0, 0)
+  return file
+}
+
+/** Sessions a test opens, each closed after it: call in a describe block, open with what it returns. */
+function useSessions(): (...args: ConstructorParameters<typeof LineSession>) => LineSession {
   const sessions: LineSession[] = []
-  const open = (argv: Argv) => {
-    const session = new LineSession(argv)
-    sessions.push(session)
-    return session
-  }
   afterEach(async () => {
     await Promise.all(sessions.splice(0).map((s) => s.close()))
   })
+  return (...args) => {
+    const session = new LineSession(...args)
+    sessions.push(session)
+    return session
+  }
+}
+
+describe('the remote session', () => {
+  const open = useSessions()
 
   it('ends when its input does: close() returns once the shell has exited', async () => {
     const file = path.join(dir, 'authorized_keys')
@@ -110,8 +133,7 @@ describe('the remote session', () => {
 
   it('a reply longer than the bound ends the session with an error, not an ever-growing buffer', async () => {
     const flood = `printf '\\n%s\\n' '${SESSION_READY}'; head -c 5000 /dev/zero | tr '\\0' a; exec sleep 60`
-    const session = new LineSession(['sh', '-c', flood], {replyMax: 1000})
-    sessions.push(session)
+    const session = open(['sh', '-c', flood], {replyMax: 1000})
     await expect(session.request('read', T)).rejects.toEqual(
       new SessionError('a reply of more than 1000 bytes without a line end'),
     )
@@ -169,15 +191,7 @@ describe('the remote session', () => {
 })
 
 describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
-  const sessions: LineSession[] = []
-  const open = (argv: Argv) => {
-    const session = new LineSession(argv)
-    sessions.push(session)
-    return session
-  }
-  afterEach(async () => {
-    await Promise.all(sessions.splice(0).map((s) => s.close()))
-  })
+  const open = useSessions()
 
   it('reads the file byte for byte (base64 on one line), says when there is none, and writes', async () => {
     const file = path.join(dir, 'authorized_keys')
@@ -267,13 +281,7 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     const session = open(argvOf(file))
     const content = Buffer.from('new\n')
     expect(await session.request(writeRequest(sha256(Buffer.from('old\n')), content), T)).toBe('ok')
-    const st = lstatSync(file)
-    expect({content: readFileSync(file, 'utf8'), mode: st.mode & 0o777, uid: st.uid, gid: st.gid}).toEqual({
-      content: 'new\n',
-      mode: 0o600,
-      uid: 4242,
-      gid: 4243,
-    })
+    expect(fileState(file)).toEqual({content: 'new\n', mode: 0o600, uid: 4242, gid: 4243})
     const bak = lstatSync(`${file}.pcp-harden.bak`)
     expect({
       content: readFileSync(`${file}.pcp-harden.bak`, 'utf8'),
@@ -298,13 +306,8 @@ describe.each(IMPLEMENTATIONS)('%s', (_name, argvOf) => {
     expect(await created.request(writeRequest('absent', content), T)).toBe(
       `fail 92 ${missing} changed since it was read; nothing written`,
     )
-    const priv = path.join(dir, 'priv')
-    mkdirSync(priv)
-    chownSync(priv, 0, 4243)
-    execFileSync('chmod', ['2700', priv])
-    const target = path.join(priv, 'authorized_keys')
-    writeFileSync(target, 'old\n', {mode: 0o600})
-    chownSync(target, 0, 0)
+    const target = setgidKeys('priv')
+    const priv = path.dirname(target)
     const link = path.join(dir, 'authorized_keys')
     symlinkSync('priv/authorized_keys', link)
     const linked = open(argvOf(link))
@@ -430,13 +433,7 @@ describe('the remote write script', () => {
       code: 0,
       stderr: '',
     })
-    const st = lstatSync(file)
-    expect({content: readFileSync(file, 'utf8'), mode: st.mode & 0o777, uid: st.uid, gid: st.gid}).toEqual({
-      content: 'new\n',
-      mode: 0o600,
-      uid: 4242,
-      gid: 4243,
-    })
+    expect(fileState(file)).toEqual({content: 'new\n', mode: 0o600, uid: 4242, gid: 4243})
     expect(readFileSync(`${file}.pcp-harden.bak`, 'utf8')).toBe('old\n')
     expect(execFileSync('ls', ['-A', dir], {encoding: 'utf8'}).split('\n').filter(Boolean)).toEqual([
       'authorized_keys',
@@ -462,13 +459,7 @@ describe('the remote write script', () => {
   })
 
   it("in a setgid directory, a file of the admin keeps its own group, not the directory's", () => {
-    const sub = path.join(dir, 'setgid')
-    mkdirSync(sub)
-    chownSync(sub, 0, 4243)
-    execFileSync('chmod', ['2700', sub])
-    const file = path.join(sub, 'authorized_keys')
-    writeFileSync(file, 'old\n', {mode: 0o600})
-    chownSync(file, 0, 0)
+    const file = setgidKeys('setgid')
     expect(write([file, sha256(Buffer.from('old\n'))], 'new\n')).toMatchObject({code: 0, stderr: ''})
     const st = lstatSync(file)
     expect({content: readFileSync(file, 'utf8'), uid: st.uid, gid: st.gid}).toEqual({
