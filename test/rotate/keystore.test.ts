@@ -1,5 +1,15 @@
 import {execFileSync} from 'node:child_process'
-import {lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync} from 'node:fs'
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -17,7 +27,30 @@ beforeEach(() => {
   store = new KeyStore(root, KEY_DIR)
   mkdirSync(store.disk('ssh.d'), {recursive: true})
 })
-afterEach(() => rmSync(root, {recursive: true, force: true}))
+afterEach(async () => {
+  // The store's descriptors are closed here, as rotate-keys closes them: a FileHandle left to the
+  // garbage collector is closed with a warning on stderr (DEP0137) whenever the collector runs.
+  await store.close()
+  expect(descriptorsUnder(root)).toEqual([])
+  rmSync(root, {recursive: true, force: true})
+})
+
+/** What this process holds open under `dir` (from /proc/self/fd), one path a descriptor. */
+function descriptorsUnder(dir: string): string[] {
+  const real = realpathSync(dir)
+  const held: string[] = []
+  for (const fd of readdirSync('/proc/self/fd')) {
+    const target = (() => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`)
+      } catch {
+        return '' // the descriptor readdir itself used, closed by now
+      }
+    })()
+    if (target === real || target.startsWith(`${real}/`)) held.push(target)
+  }
+  return held
+}
 
 /** A key pair in a slot; its key id. */
 function keyIn(slot: keyof typeof SLOTS): string {
@@ -40,6 +73,18 @@ function keyIn(slot: keyof typeof SLOTS): string {
 async function idIn(slot: keyof typeof SLOTS): Promise<string | undefined> {
   return (await store.read(slot))?.key.id
 }
+
+describe('KeyStore.close', () => {
+  it('closes the key directory and ssh.d it opened, and the store opens them again when used after', async () => {
+    const id = keyIn('prev')
+    expect(await idIn('prev')).toBe(id)
+    const keyDir = path.join(realpathSync(root), KEY_DIR)
+    expect(descriptorsUnder(root).sort()).toEqual([keyDir, path.join(keyDir, 'ssh.d')])
+    await store.close()
+    expect(descriptorsUnder(root)).toEqual([])
+    expect(await idIn('prev')).toBe(id)
+  })
+})
 
 describe('KeyStore.switchTo', () => {
   it('rotation: next becomes ssh, ssh becomes prev, an older prev is removed', async () => {
