@@ -58,8 +58,8 @@ const median = (values) => {
 }
 
 /** `4.21 KB (3.90 to 4.60)`: the median of some figures, and their least and most. */
-const spread = (values, digits = 2) =>
-  `${median(values).toFixed(digits)} KB (${Math.min(...values).toFixed(digits)} to ${Math.max(...values).toFixed(digits)})`
+const spread = (values, digits = 2, unit = 'KB') =>
+  `${median(values).toFixed(digits)} ${unit} (${Math.min(...values).toFixed(digits)} to ${Math.max(...values).toFixed(digits)})`
 
 /** [containers, lines] of each root. */
 const sizes = {
@@ -82,10 +82,12 @@ try {
   /** KB (1,000 bytes) of peak per unit between two sizes, one figure a round. */
   const growth = (from, to, units) =>
     peaks[to].map((peak, i) => ((peak - peaks[from][i]) * 1024) / units / 1000)
-  const mib = (name) => {
-    const values = peaks[name].map((kib) => kib / 1024)
-    return `${median(values).toFixed(1)} MiB (${Math.min(...values).toFixed(1)} to ${Math.max(...values).toFixed(1)})`
-  }
+  const mib = (name) =>
+    spread(
+      peaks[name].map((kib) => kib / 1024),
+      1,
+      'MiB',
+    )
 
   console.log(`peak RSS, median of ${runs} rounds (least to most):`)
   console.log(`10 configs, 10 lines: ${mib('base')}`)

@@ -5,6 +5,14 @@ import {raisedState} from '../engine/status.js'
 export {raisedState}
 export {escapeControl, escapeLines} from './escape.js'
 
+/**
+ * Why `verify --fix --restart` raised the state, or undefined when it did not: the last systemctl
+ * line (the calls stop at the first that fails), or why none was made. Not yet escaped.
+ */
+export function restartFailure({restart}: Report): string | undefined {
+  return restart && restart.status !== 'OK' ? restart.lines.at(-1) : undefined
+}
+
 export type ReportFormat = 'text' | 'json' | 'nagios' | 'sarif' | 'junit' | 'prometheus'
 
 export const REPORT_FORMATS: readonly ReportFormat[] = [

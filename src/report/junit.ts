@@ -65,7 +65,8 @@ function suite(report: Report, host?: string): Suite {
       : []),
     ...(report.restart ? ([['restart', report.restart.status]] as [string, string][]) : []),
   ]
-  const resolved = [
+  // Said beside the results: what --restart did, and the baseline's failures that are gone.
+  const notes = [
     ...(report.restart?.lines ?? []),
     ...(report.baseline?.resolved ?? []).map(
       (f) =>
@@ -82,7 +83,7 @@ function suite(report: Report, host?: string): Suite {
       ...properties.map(([key, value]) => `      <property name="${attr(key)}" value="${attr(value)}"/>`),
       '    </properties>',
       ...cases.flatMap((c) => testCase(c, report)),
-      ...(resolved.length > 0 ? [`    <system-out>${text(resolved.join('\n'))}</system-out>`] : []),
+      ...(notes.length > 0 ? [`    <system-out>${text(notes.join('\n'))}</system-out>`] : []),
       '  </testsuite>',
     ],
   }

@@ -1,6 +1,6 @@
 import type {Report, ReportCounts, ReportResult, SeverityCounts} from '../engine/model.js'
 import {deniedText, groupDenied, RUN_AS_ROOT} from './denied.js'
-import {escapeControl, raisedState, worstFirst} from './index.js'
+import {escapeControl, raisedState, restartFailure, worstFirst} from './index.js'
 import {severityCounts} from './severities.js'
 
 const PERFDATA: readonly (keyof ReportCounts)[] = [
@@ -45,8 +45,8 @@ export function formatNagios(report: Report): string {
 
 /** Why --restart raised the state, first: `systemctl restart pmcd.service failed (exit 1): ...; `. */
 function restartNote(report: Report): string {
-  const r = report.restart
-  return r && r.status !== 'OK' && r.lines.length > 0 ? `${clean(r.lines.at(-1)!)}; ` : ''
+  const failure = restartFailure(report)
+  return failure === undefined ? '' : `${clean(failure)}; `
 }
 
 export function headline({summary: {status, counts, severities}, restart}: Report): string {

@@ -5,7 +5,7 @@ import {Chalk, type ChalkInstance} from 'chalk'
 import type {Profile, Severity} from '../checks/types.js'
 import {EXIT_CODES, type NagiosStatus, type Report, type ReportResult} from '../engine/model.js'
 import {deniedText, groupDenied, RUN_AS_ROOT} from './denied.js'
-import {escapeControl, ignoredBecause, isIgnored, worstFirst} from './index.js'
+import {escapeControl, ignoredBecause, isIgnored, restartFailure, worstFirst} from './index.js'
 import {severityCounts} from './severities.js'
 
 export interface TextOptions {
@@ -218,8 +218,8 @@ function summaryLines(report: Report, c: ChalkInstance): string[] {
     ? `; since the baseline: ${b.new} new, ${b.unchanged} unchanged, ${b.resolved.length} resolved${b.failOnNew ? ' (fail-on-new)' : ''}`
     : ''
   // A restart that could not be done or failed raised the state: the line that says so, beside it.
-  const r = report.restart
-  const restart = r && r.status !== 'OK' && r.lines.length > 0 ? `; restart: ${clean(r.lines.at(-1)!)}` : ''
+  const failure = restartFailure(report)
+  const restart = failure === undefined ? '' : `; restart: ${clean(failure)}`
   return [
     `Found: ${found.join('; ')}${since}`,
     `Status: ${colour[status](status)} (exit ${EXIT_CODES[status]}, fail-on: ${report.failOn}${ignored}${restart})`,

@@ -22,7 +22,8 @@ export const WRITE_SCRIPT = `set -eu
 f=$1 want=$2 new=$3
 if [ -L "$f" ]; then r=$(readlink -f -- "$f") || r=$f; else r=$f; fi
 d=\${r%/*}
-state() { if [ -e "$r" ]; then h=$(sha256sum < "$r"); h=\${h%% *}; else h=absent; fi; }
+sum() { h=$(sha256sum < "$1"); h=\${h%% *}; }
+state() { if [ -e "$r" ]; then sum "$r"; else h=absent; fi; }
 changed() { echo "$f changed since it was read; nothing written" >&2; exit ${CHANGED}; }
 state; [ "$h" = "$want" ] || changed
 umask 077
@@ -30,8 +31,8 @@ umask 077
 t=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX") b=
 trap 'rm -f -- "$t" \${b:+"$b"}' EXIT
 base64 -d > "$t"
-h=$(sha256sum < "$t")
-[ "\${h%% *}" = "$new" ] || { echo "the new content arrived incomplete or altered; nothing written" >&2; exit 1; }
+sum "$t"
+[ "$h" = "$new" ] || { echo "the new content arrived incomplete or altered; nothing written" >&2; exit 1; }
 if [ -e "$r" ]; then
   chown --reference="$r" -- "$t"
   b=$(mktemp -- "$d/.authorized_keys.pcp-harden.XXXXXX")
@@ -90,10 +91,11 @@ done`
  * requests, replies and guarantees, but a write is a few system calls in the one process instead
  * of half a dozen programs. Without Digest::SHA and MIME::Base64 (a minimal Debian has only
  * perl-base) it runs the shell session instead. The write: the file a symlink points to (through
- * every link), its SHA-256 checked, a new file made O_EXCL|O_NOFOLLOW mode 0600 in that file's
- * directory (made 0700 when missing), given the old file's owner and group, the old content kept
- * as FILE.pcp-harden.bak with its mode, owner and times (as `cp -p`), the hash checked again, and
- * the new file renamed into place; a failure removes the new file and names the step.
+ * every link), its SHA-256 checked, the new content's checked against NEW, a new file made
+ * O_EXCL|O_NOFOLLOW mode 0600 in that file's directory (made 0700 when missing), given the old
+ * file's owner and group, the old content kept as FILE.pcp-harden.bak with its mode, owner and
+ * times (as `cp -p`, in a new file renamed over that name), the hash checked again, and the new
+ * file renamed into place; a failure removes the new files and names the step.
  */
 export const PERL_SESSION = `use strict;
 use warnings;
